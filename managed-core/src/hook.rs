@@ -1,0 +1,174 @@
+//! The error hook: where a failure goes when there is no caller to return it to.
+
+use core::fmt;
+
+/// Why a failure was sent to the [error hook](set_error_hook) instead of
+/// being returned.
+///
+/// ```
+/// let kind = managed::ReportKind::GuardDropped;
+/// assert!(kind.to_string().contains("dropped"));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReportKind {
+    /// An exit or defer failed (returned an error or panicked) while the
+    /// block was unwinding from a panic; the original panic resumes.
+    FailedWhileUnwinding,
+    /// A later exit error could not be attached to the scope's error, because
+    /// the scope's error type is not `managed::Error`.
+    SuppressedNotAttached,
+    /// The block's error was replaced by a panic in an exit or defer.
+    ReplacedByPanic,
+    /// A manually entered [`Guard`](crate::Guard) was dropped without
+    /// `exit`, and the exit run for it failed.
+    GuardDropped,
+    /// An exit run because an async scope was cancelled failed or did not
+    /// finish.
+    Cancelled,
+    /// An `ExitStack` was dropped without being closed, and an exit failed.
+    StackDropped,
+}
+
+impl fmt::Display for ReportKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ReportKind::FailedWhileUnwinding => "cleanup failed while unwinding from a panic",
+            ReportKind::SuppressedNotAttached => {
+                "later cleanup error not attached: the scope's error type is not managed::Error"
+            }
+            ReportKind::ReplacedByPanic => "error replaced by a panic in a cleanup",
+            ReportKind::GuardDropped => "entered guard dropped without exit; its exit failed",
+            ReportKind::Cancelled => "cleanup of a cancelled scope failed or did not finish",
+            ReportKind::StackDropped => "exit stack dropped without close; an exit failed",
+        })
+    }
+}
+
+/// A failure handed to the [error hook](set_error_hook).
+///
+/// ```
+/// let r = managed::Report::new(managed::ReportKind::Cancelled, &"timeout");
+/// assert_eq!(r.to_string(), "managed: cleanup of a cancelled scope failed or did not finish: \"timeout\"");
+/// ```
+#[derive(Clone, Copy)]
+pub struct Report<'a> {
+    kind: ReportKind,
+    error: &'a dyn fmt::Debug,
+}
+
+impl<'a> Report<'a> {
+    /// A report of `error` for `kind`.
+    ///
+    /// ```
+    /// let r = managed::Report::new(managed::ReportKind::GuardDropped, &1);
+    /// assert_eq!(r.kind(), managed::ReportKind::GuardDropped);
+    /// ```
+    #[must_use]
+    pub fn new(kind: ReportKind, error: &'a dyn fmt::Debug) -> Self {
+        Report { kind, error }
+    }
+
+    /// Why the failure could not be returned.
+    ///
+    /// ```
+    /// # let r = managed::Report::new(managed::ReportKind::Cancelled, &1);
+    /// assert_eq!(r.kind(), managed::ReportKind::Cancelled);
+    /// ```
+    pub fn kind(&self) -> ReportKind {
+        self.kind
+    }
+
+    /// The failure itself (an error, or a panic message).
+    ///
+    /// ```
+    /// # let r = managed::Report::new(managed::ReportKind::Cancelled, &"x");
+    /// assert_eq!(format!("{:?}", r.error()), "\"x\"");
+    /// ```
+    pub fn error(&self) -> &'a dyn fmt::Debug {
+        self.error
+    }
+}
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "managed: {}: {:?}", self.kind, self.error)
+    }
+}
+
+impl fmt::Debug for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Report").field("kind", &self.kind).field("error", &self.error).finish()
+    }
+}
+
+/// The signature of an error hook.
+pub type ErrorHook = fn(&Report<'_>);
+
+#[cfg(feature = "std")]
+static HOOK: std::sync::RwLock<ErrorHook> = std::sync::RwLock::new(default_error_hook);
+
+/// Replaces the error hook and returns the previous one.
+///
+/// The hook receives every failure that has no caller to go to: an exit that
+/// fails while a panic unwinds, exit errors a scope's error type cannot hold,
+/// a dropped [`Guard`](crate::Guard) whose exit fails, the cleanup of a
+/// cancelled async scope. Nothing is dropped silently.
+///
+/// A plain `fn` (not a closure) keeps the hook callable during unwinding
+/// without allocating; keep state in a `static` if you need it. The hook
+/// must not panic (a panic there is caught and printed to standard error).
+/// Needs the `std` feature; without it there is no hook and nowhere to report.
+///
+/// ```
+/// use std::sync::Mutex;
+/// static SEEN: Mutex<Vec<String>> = Mutex::new(Vec::new());
+///
+/// fn record(report: &managed::Report<'_>) {
+///     SEEN.lock().unwrap().push(report.to_string());
+/// }
+/// let previous = managed::set_error_hook(record);
+/// managed::report(managed::ReportKind::GuardDropped, &"flush failed");
+/// managed::set_error_hook(previous);
+/// assert!(SEEN.lock().unwrap()[0].contains("flush failed"));
+/// ```
+#[cfg(feature = "std")]
+pub fn set_error_hook(hook: ErrorHook) -> ErrorHook {
+    let mut slot = HOOK.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+    core::mem::replace(&mut *slot, hook)
+}
+
+/// The hook in place when none was set: `tracing::warn!` with the `tracing`
+/// feature, otherwise a line on standard error.
+///
+/// ```
+/// managed::default_error_hook(&managed::Report::new(managed::ReportKind::Cancelled, &"demo"));
+/// ```
+#[cfg(feature = "std")]
+pub fn default_error_hook(report: &Report<'_>) {
+    #[cfg(feature = "tracing")]
+    tracing::warn!(kind = ?report.kind(), error = ?report.error(), "{report}");
+    #[cfg(not(feature = "tracing"))]
+    std::eprintln!("{report}");
+}
+
+/// Sends `error` to the error hook (see [`set_error_hook`]). A no-op without
+/// the `std` feature.
+///
+/// ```
+/// managed::report(managed::ReportKind::StackDropped, &std::io::Error::other("close failed"));
+/// ```
+pub fn report(kind: ReportKind, error: &dyn fmt::Debug) {
+    #[cfg(feature = "std")]
+    {
+        let hook = *HOOK.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let r = Report::new(kind, error);
+        // A panicking hook must not turn a reported failure into an abort
+        // (we may be unwinding already).
+        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook(&r))).is_err() {
+            std::eprintln!("{r} (and the error hook panicked)");
+        }
+    }
+    #[cfg(not(feature = "std"))]
+    let _ = (kind, error);
+}

@@ -1,0 +1,36 @@
+//! Runtime of the [`managed`](https://docs.rs/managed) crate. Depend on
+//! `managed` instead: it re-exports everything here, and the code its macros
+//! generate names only `::managed::__private`.
+#![no_std]
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+#[cfg(feature = "alloc")]
+pub mod error;
+pub mod hook;
+pub mod manage;
+pub mod outcome;
+#[doc(hidden)]
+pub mod scope_support;
+
+#[cfg(feature = "alloc")]
+pub use error::Error;
+#[cfg(feature = "std")]
+pub use hook::{default_error_hook, set_error_hook};
+pub use hook::{report, ErrorHook, Report, ReportKind};
+pub use manage::{Guard, Manage};
+pub use outcome::Outcome;
+
+#[cfg(not(feature = "alloc"))]
+mod error {
+    pub(crate) fn look_inside<T: 'static>(_: &dyn core::any::Any) -> Option<&T> {
+        None
+    }
+}
+
+#[cfg(feature = "std")]
+mod std_impls;

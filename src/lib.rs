@@ -1,0 +1,28 @@
+//! Deterministic, outcome-aware resource management (crate docs: see README; filled in below).
+#![no_std]
+
+extern crate self as managed;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub use managed_core::outcome;
+pub use managed_core::{report, ErrorHook, Guard, Manage, Outcome, Report, ReportKind};
+#[cfg(feature = "alloc")]
+pub use managed_core::Error;
+#[cfg(feature = "std")]
+pub use managed_core::{default_error_hook, set_error_hook};
+
+/// The names most code needs: `use managed::prelude::*;`.
+pub mod prelude {
+    pub use crate::{Manage, Outcome};
+}
+
+/// Support for the code the macros generate. Not public API: no stability
+/// promise, may change in any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use core::convert::From;
+    pub use core::result::Result::{self, Err, Ok};
+    pub use managed_core::scope_support::*;
+    pub use managed_core::{Manage, Outcome};
+}
