@@ -6,11 +6,11 @@ extern crate self as managed;
 extern crate std;
 
 pub use managed_core::outcome;
-pub use managed_core::{report, ErrorHook, Guard, Manage, Outcome, Report, ReportKind};
 #[cfg(feature = "alloc")]
 pub use managed_core::Error;
 #[cfg(feature = "std")]
 pub use managed_core::{default_error_hook, set_error_hook};
+pub use managed_core::{report, ErrorHook, Guard, Manage, Outcome, Report, ReportKind};
 
 /// The names most code needs: `use managed::prelude::*;`.
 pub mod prelude {

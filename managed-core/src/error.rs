@@ -346,7 +346,9 @@ impl From<Error> for std::io::Error {
             let Inner { error: payload, suppressed } = *error.inner;
             match payload.into_io() {
                 Ok(io) => io,
-                Err(payload) => std::io::Error::new(kind, Exported(Error { inner: Box::new(Inner { error: payload, suppressed }) })),
+                Err(payload) => {
+                    std::io::Error::new(kind, Exported(Error { inner: Box::new(Inner { error: payload, suppressed }) }))
+                }
             }
         } else {
             std::io::Error::new(kind, Exported(error))

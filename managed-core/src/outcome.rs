@@ -339,9 +339,8 @@ mod tests {
     fn accessors_match_variants() {
         let e = 5i32;
         let all = [Outcome::Ok, Outcome::err(&e), Outcome::Panic(PanicView::new(None)), Outcome::Cancelled];
-        let flags: [(bool, bool, bool, bool, bool); 4] = all.map(|o| {
-            (o.is_ok(), o.is_err(), o.is_panic(), o.is_cancelled(), o.is_failure())
-        });
+        let flags: [(bool, bool, bool, bool, bool); 4] =
+            all.map(|o| (o.is_ok(), o.is_err(), o.is_panic(), o.is_cancelled(), o.is_failure()));
         assert_eq!(
             flags,
             [

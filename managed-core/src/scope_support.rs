@@ -113,7 +113,8 @@ pub fn attach_or_report<E: fmt::Debug + 'static>(primary: &mut E, later: E) {
     {
         if let Some(p) = (primary as &mut dyn Any).downcast_mut::<crate::Error>() {
             let mut later = Some(later);
-            if let Some(l) = (&mut later as &mut dyn Any).downcast_mut::<Option<crate::Error>>().and_then(Option::take) {
+            if let Some(l) = (&mut later as &mut dyn Any).downcast_mut::<Option<crate::Error>>().and_then(Option::take)
+            {
                 p.push_suppressed(l);
             }
             return;
