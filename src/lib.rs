@@ -1,4 +1,5 @@
 //! Deterministic, outcome-aware resource management (crate docs: see README; filled in below).
+#![warn(missing_docs)]
 #![no_std]
 
 extern crate self as managed;
@@ -12,9 +13,11 @@ pub use managed_core::Error;
 pub use managed_core::{default_error_hook, set_error_hook};
 pub use managed_core::{report, ErrorHook, Guard, Manage, Outcome, Report, ReportKind};
 
+pub use managed_macros::{defer, scope, with};
+
 /// The names most code needs: `use managed::prelude::*;`.
 pub mod prelude {
-    pub use crate::{Manage, Outcome};
+    pub use crate::{defer, scope, with, Manage, Outcome};
 }
 
 /// Support for the code the macros generate. Not public API: no stability
