@@ -96,9 +96,9 @@ extern crate std;
 pub use managed_core::outcome;
 #[cfg(feature = "alloc")]
 pub use managed_core::Error;
-pub use managed_core::{report, ErrorHook, Guard, Manage, Outcome, Report, ReportKind};
 #[cfg(feature = "std")]
 pub use managed_core::{default_error_hook, set_error_hook};
+pub use managed_core::{report, ErrorHook, Guard, Manage, Outcome, Report, ReportKind};
 
 /// An outcome-aware block: runs its body, then every exit and defer
 /// registered in it, last in first out, each seeing exactly how the body
