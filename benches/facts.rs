@@ -1,0 +1,84 @@
+//! Figures that are neither instructions nor time: heap allocations per call
+//! (a counting global allocator) and, for the async rows, `size_of_val` of
+//! futures. Prints one JSON object per line, `{"fact": "<name>", "value": N}`,
+//! which `benches/run.sh` reads and `benches/rows.toml` refers to as
+//! `fact:<name>`.
+//!
+//! Adding a fact: one more `fact(..)` call in `main`.
+
+// Facts cover the rows that need them; the other workloads are measured elsewhere.
+#[allow(dead_code)]
+mod workloads;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: forwards every call to the system allocator unchanged; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the caller upholds `alloc`'s contract, which is ours.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the caller upholds `dealloc`'s contract, which is ours.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn fact(name: &str, value: impl std::fmt::Display) {
+    println!("{{\"fact\": \"{name}\", \"value\": {value}}}");
+}
+
+/// Heap allocations per call of `f`, over [`workloads::CALLS`] calls.
+#[allow(clippy::cast_precision_loss)] // a count of calls, far below 2^52
+fn allocations_per_call(mut f: impl FnMut(&Cell<u64>, u64)) -> f64 {
+    let hits = Cell::new(0);
+    f(&hits, 0); // warm-up: lazily initialised runtime state is not per call
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    for i in 0..workloads::CALLS {
+        f(black_box(&hits), black_box(i));
+    }
+    (ALLOCATIONS.load(Ordering::Relaxed) - before) as f64 / workloads::CALLS as f64
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` runs it too, which is fine: it is quick.
+    let scope = |name: &str, fail: bool, f: fn(&Cell<u64>, u64, bool) -> Result<u64, workloads::Failed>| {
+        fact(
+            name,
+            allocations_per_call(|h, i| {
+                let _ = black_box(f(h, i, fail));
+            }),
+        );
+    };
+    fact(
+        "allocs.defer.managed",
+        allocations_per_call(|h, i| {
+            black_box(workloads::defer_managed(h, i));
+        }),
+    );
+    fact(
+        "allocs.defer.hand",
+        allocations_per_call(|h, i| {
+            black_box(workloads::defer_hand(h, i));
+        }),
+    );
+    scope("allocs.scope1_ok.managed", false, workloads::scope1_managed);
+    scope("allocs.scope1_ok.hand", false, workloads::scope1_hand);
+    scope("allocs.scope1_err.managed", true, workloads::scope1_managed);
+    scope("allocs.scope1_err.hand", true, workloads::scope1_hand);
+    scope("allocs.scope3_ok.managed", false, workloads::scope3_managed);
+    scope("allocs.scope3_ok.hand", false, workloads::scope3_hand);
+    scope("allocs.scope3_err.managed", true, workloads::scope3_managed);
+    scope("allocs.scope3_err.hand", true, workloads::scope3_hand);
+}
