@@ -18,7 +18,7 @@ use workloads::CALLS;
 
 /// Runs `f` [`CALLS`] times on opaque inputs; returns the sum so nothing is
 /// discarded.
-#[inline(always)]
+#[inline]
 fn repeat(mut f: impl FnMut(&Cell<u64>, u64) -> u64) -> u64 {
     let hits = Cell::new(0);
     let mut sum = 0u64;
@@ -29,7 +29,7 @@ fn repeat(mut f: impl FnMut(&Cell<u64>, u64) -> u64) -> u64 {
 }
 
 /// A scope's result as a number, so Ok and Err both feed the sum.
-#[inline(always)]
+#[inline]
 fn fold(r: Result<u64, workloads::Failed>) -> u64 {
     match r {
         Ok(v) => v,

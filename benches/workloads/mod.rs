@@ -41,12 +41,13 @@ pub fn work(x: u64) -> u64 {
 pub struct Counter<'a> {
     hits: &'a Cell<u64>,
     target: u64,
+    fail_exit: bool,
 }
 
 impl<'a> Counter<'a> {
     #[inline]
     pub fn new(hits: &'a Cell<u64>, target: u64) -> Self {
-        Counter { hits, target }
+        Counter { hits, target, fail_exit: target == EXIT_FAILS_FOR }
     }
 }
 
@@ -68,7 +69,7 @@ impl Manage for Counter<'_> {
     #[inline]
     fn exit(self, outcome: &Outcome<'_>) -> Result<(), Failed> {
         self.hits.set(self.hits.get() + if outcome.is_ok() { 1 } else { 2 });
-        if self.target == EXIT_FAILS_FOR {
+        if self.fail_exit {
             Err(Failed(self.target))
         } else {
             Ok(())
@@ -167,7 +168,7 @@ fn outcome_of<T>(body: &Result<T, Failed>) -> Outcome<'_> {
 pub fn scope1_managed(hits: &Cell<u64>, x: u64, fail: bool) -> Result<u64, Failed> {
     managed::scope! {
         let a = managed::with!(Counter::new(hits, x))?;
-        *a += work(x);
+        *a = a.wrapping_add(work(x));
         if fail {
             return Err(Failed(*a));
         }
@@ -181,7 +182,7 @@ pub fn scope1_hand(hits: &Cell<u64>, x: u64, fail: bool) -> Result<u64, Failed> 
     let mut m = Counter::new(hits, x);
     let a = m.enter()?;
     let body = (|| {
-        *a += work(x);
+        *a = a.wrapping_add(work(x));
         if fail {
             return Err(Failed(*a));
         }
@@ -198,7 +199,7 @@ pub fn scope3_managed(hits: &Cell<u64>, x: u64, fail: bool) -> Result<u64, Faile
         let a = managed::with!(Counter::new(hits, x))?;
         let b = managed::with!(Counter::new(hits, x + 1))?;
         let c = managed::with!(Counter::new(hits, x + 2))?;
-        *a += work(*b + *c);
+        *a = a.wrapping_add(work(b.wrapping_add(*c)));
         if fail {
             return Err(Failed(*a));
         }
@@ -219,7 +220,7 @@ pub fn scope3_hand(hits: &Cell<u64>, x: u64, fail: bool) -> Result<u64, Failed> 
             let result_c = match mc.enter() {
                 Ok(c) => {
                     let body = (|| {
-                        *a += work(*b + *c);
+                        *a = a.wrapping_add(work(b.wrapping_add(*c)));
                         if fail {
                             return Err(Failed(*a));
                         }

@@ -149,11 +149,55 @@ where
     M: Manage,
     E: From<M::Error> + fmt::Debug + Sync + 'static,
 {
+    // The panicked body goes to a cold, diverging function: were it merged
+    // into the code below, every level would carry a "panicked" flag through
+    // the exit and test it again after (BENCHMARKS.md, `scope!` rows).
+    let result = match body {
+        Ok(result) => result,
+        Err(panic) => exit_after_panic::<M, E>(manager, panic),
+    };
     let exited = {
-        let outcome = outcome_of(&body);
+        let outcome = outcome_of_result(&result);
         catch(|| manager.exit(&outcome).map_err(E::from))
     };
-    settle(body, exited)
+    settle(Ok(result), exited)
+}
+
+/// [`exit_level`] for a body that panicked: exits with the panic as the
+/// outcome, reports what the exit did wrong, and resumes the panic (the
+/// rules of [`settle`] for a panicked body).
+#[cold]
+#[inline(never)]
+fn exit_after_panic<M, E>(manager: M, panic: Panicked) -> !
+where
+    M: Manage,
+    E: From<M::Error> + fmt::Debug + 'static,
+{
+    let exited = {
+        let outcome = panic.outcome();
+        catch(|| manager.exit(&outcome).map_err(E::from))
+    };
+    resume_after_cleanup(panic, exited)
+}
+
+/// The end of a panicked level: a failed cleanup is reported (the panic
+/// stays the outcome), then the panic resumes.
+fn resume_after_cleanup<E: fmt::Debug>(panic: Panicked, cleanup: Result<Result<(), E>, Panicked>) -> ! {
+    match cleanup {
+        Ok(Ok(())) => {}
+        Ok(Err(later)) => crate::report(ReportKind::FailedWhileUnwinding, &later),
+        Err(later_panic) => crate::report(ReportKind::FailedWhileUnwinding, &later_panic),
+    }
+    panic.resume()
+}
+
+/// The outcome of a body that returned (did not panic).
+#[inline]
+fn outcome_of_result<T, E: fmt::Debug + Sync + 'static>(result: &Result<T, E>) -> Outcome<'_> {
+    match result {
+        Ok(_) => Outcome::Ok,
+        Err(e) => Outcome::err(e),
+    }
 }
 
 /// Like [`exit_level`] for a `with!` whose enter may have failed without
@@ -214,15 +258,35 @@ pub fn defer_level<T, E: fmt::Debug + Sync + 'static>(
     when: When,
     deferred: impl FnOnce(&Outcome<'_>),
 ) -> Result<T, E> {
+    // As in `exit_level`: the panicked body is handled apart, cold.
+    let result = match body {
+        Ok(result) => result,
+        Err(panic) => defer_after_panic::<E>(panic, when, deferred),
+    };
     let ran = {
-        let outcome = outcome_of(&body);
+        let outcome = outcome_of_result(&result);
         if when.matches(&outcome) {
             catch(|| deferred(&outcome)).map(Ok)
         } else {
             Ok(Ok(()))
         }
     };
-    settle(body, ran)
+    settle(Ok(result), ran)
+}
+
+/// [`defer_level`] for a body that panicked.
+#[cold]
+#[inline(never)]
+fn defer_after_panic<E: fmt::Debug>(panic: Panicked, when: When, deferred: impl FnOnce(&Outcome<'_>)) -> ! {
+    let ran = {
+        let outcome = panic.outcome();
+        if when.matches(&outcome) {
+            catch(|| deferred(&outcome)).map(Ok::<(), E>)
+        } else {
+            Ok(Ok(()))
+        }
+    };
+    resume_after_cleanup(panic, ran)
 }
 
 /// Runs an exit where nobody can receive its error (a dropped guard or
@@ -275,10 +339,12 @@ impl<F: FnOnce()> DeferOnPanic<F> {
 
 #[cfg(feature = "std")]
 impl<F: FnOnce()> Drop for DeferOnPanic<F> {
-    // Kept small so it inlines into the landing pad too: the catch and the
-    // report live in a cold function taking `f` by value. Inline, the
-    // `Option` never touches memory; out of line (as one function it was),
-    // it cost two stores per call on the path that does not panic.
+    // Kept small (the catch and the report are in a cold function taking
+    // `f` by value): as one function, the `Option` lived in memory and cost
+    // two stores per call on the path that does not panic. One store remains
+    // because LLVM does not inline this drop into the landing pad; see
+    // BENCHMARKS.md, `defer!(panic => ..)` (`ManuallyDrop` and
+    // `inline(always)` were measured and do not change it).
     #[inline]
     fn drop(&mut self) {
         if std::thread::panicking() {
@@ -297,5 +363,42 @@ impl<F: FnOnce()> Drop for DeferOnPanic<F> {
 fn run_while_unwinding<F: FnOnce()>(f: F) {
     if let Err(panic) = catch(f) {
         crate::report(ReportKind::FailedWhileUnwinding, &panic);
+    }
+}
+
+#[cfg(all(test, feature = "std"))]
+mod tests {
+    use super::DeferOnPanic;
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    /// The closure of a `DeferOnPanic` is called only while unwinding, and
+    /// dropped exactly once either way (the `Rc` it owns counts it): the
+    /// split of its drop into a small check and a cold call keeps both.
+    #[test]
+    fn defer_on_panic_runs_only_while_unwinding() {
+        let ran = Rc::new(Cell::new(0));
+        let owned = Rc::new(());
+        {
+            let (ran, owned) = (Rc::clone(&ran), Rc::clone(&owned));
+            let _guard = DeferOnPanic::new(move || {
+                assert_eq!(Rc::strong_count(&owned), 2, "called once, owning its Rc");
+                ran.set(ran.get() + 1);
+            });
+        }
+        assert_eq!(ran.get(), 0, "ran without a panic");
+        assert_eq!(Rc::strong_count(&owned), 1, "closure not dropped exactly once");
+
+        let (r, o) = (Rc::clone(&ran), Rc::clone(&owned));
+        let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+            let _guard = DeferOnPanic::new(move || {
+                assert_eq!(Rc::strong_count(&o), 2, "called once, owning its Rc");
+                r.set(r.get() + 1);
+            });
+            std::panic::resume_unwind(std::boxed::Box::new("boom"));
+        }));
+        assert!(unwound.is_err());
+        assert_eq!(ran.get(), 1, "did not run while unwinding");
+        assert_eq!(Rc::strong_count(&owned), 1, "closure not dropped exactly once");
     }
 }

@@ -1,0 +1,91 @@
+//! The benchmark pairs in `benches/workloads/` are honest equivalents: for
+//! the same inputs, the `managed` function, its hand-written baseline and
+//! its scopeguard version return the same value and do the same cleanup
+//! work (the `hits` counter). A baseline that skipped work would make a
+//! ratio in BENCHMARKS.md meaningless.
+
+#[allow(dead_code)] // `CALLS` is for the benches
+#[path = "../benches/workloads/mod.rs"]
+mod workloads;
+
+use std::cell::Cell;
+
+type DeferFn = fn(&Cell<u64>, u64) -> u64;
+type ScopeFn = fn(&Cell<u64>, u64, bool) -> Result<u64, workloads::Failed>;
+
+fn run_defer(f: DeferFn, x: u64) -> (u64, u64) {
+    let hits = Cell::new(0);
+    let value = f(&hits, x);
+    (value, hits.get())
+}
+
+fn run_scope(f: ScopeFn, x: u64, fail: bool) -> (Result<u64, workloads::Failed>, u64) {
+    let hits = Cell::new(0);
+    let value = f(&hits, x, fail);
+    (value, hits.get())
+}
+
+#[test]
+fn defer_pairs_do_the_same_work() {
+    for x in [0, 1, 7, 1_000] {
+        let managed = run_defer(workloads::defer_managed, x);
+        assert_eq!(managed, (x * 3, 1));
+        assert_eq!(run_defer(workloads::defer_hand, x), managed);
+        assert_eq!(run_defer(workloads::defer_scopeguard, x), managed);
+
+        let managed = run_defer(workloads::defer_panic_managed, x);
+        assert_eq!(managed, (x * 3, 0), "no panic, so the on-panic defer does not run");
+        assert_eq!(run_defer(workloads::defer_panic_hand, x), managed);
+        assert_eq!(run_defer(workloads::defer_panic_scopeguard, x), managed);
+    }
+}
+
+#[test]
+fn defer_pairs_run_while_unwinding() {
+    // `work` panics for this input: every on-panic guard runs once.
+    let x = workloads::EXIT_FAILS_FOR - 1;
+    let fns: [DeferFn; 6] = [
+        workloads::defer_managed,
+        workloads::defer_hand,
+        workloads::defer_scopeguard,
+        workloads::defer_panic_managed,
+        workloads::defer_panic_hand,
+        workloads::defer_panic_scopeguard,
+    ];
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    for f in fns {
+        let hits = Cell::new(0);
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&hits, x)));
+        assert!(r.is_err(), "work panics for this input");
+        assert_eq!(hits.get(), 1, "the guard ran once while unwinding");
+    }
+    std::panic::set_hook(previous);
+}
+
+#[test]
+fn scope_pairs_do_the_same_work_on_both_paths() {
+    let pairs: [(ScopeFn, ScopeFn); 2] =
+        [(workloads::scope1_managed, workloads::scope1_hand), (workloads::scope3_managed, workloads::scope3_hand)];
+    for (managed, hand) in pairs {
+        for fail in [false, true] {
+            for x in [0, 1, 7, 1_000] {
+                let m = run_scope(managed, x, fail);
+                assert_eq!(m.0.is_err(), fail, "the Err row runs the Err path");
+                assert_eq!(run_scope(hand, x, fail), m, "x {x}, fail {fail}");
+            }
+        }
+    }
+}
+
+#[test]
+fn scope_pairs_merge_a_failing_exit_alike() {
+    // The manager whose target is `EXIT_FAILS_FOR` fails its exit: on the Ok
+    // path that error is the result; on the Err path the body's error stays
+    // primary and the exit's goes to the hook, on both sides.
+    let x = workloads::EXIT_FAILS_FOR;
+    for fail in [false, true] {
+        let m = run_scope(workloads::scope1_managed, x, fail);
+        assert_eq!(run_scope(workloads::scope1_hand, x, fail), m, "fail {fail}");
+    }
+}
