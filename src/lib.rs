@@ -7,6 +7,8 @@ extern crate std;
 
 pub use managed_core::outcome;
 #[cfg(feature = "alloc")]
+pub use managed_core::stream;
+#[cfg(feature = "alloc")]
 pub use managed_core::Error;
 #[cfg(feature = "std")]
 pub use managed_core::{default_error_hook, set_error_hook};

@@ -16,6 +16,8 @@ pub mod manage;
 pub mod outcome;
 #[doc(hidden)]
 pub mod scope_support;
+#[cfg(feature = "alloc")]
+pub mod stream;
 
 #[cfg(feature = "alloc")]
 pub use error::Error;

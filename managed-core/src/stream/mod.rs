@@ -1,0 +1,102 @@
+//! Streaming with accumulated state and metrics, for iterators and
+//! (feature `async`) `futures::Stream`s.
+//!
+//! - [`Accumulator`] / [`ByteAccumulator`]: the whole received so far, grown
+//!   in O(n) total; `finalize(self)` consumes it, so pushing afterwards does
+//!   not compile.
+//! - `.accumulate()` ([`Accumulate`]): passes every item on and keeps the
+//!   content so far, readable at any time with `.content()`, taken with
+//!   `.into_content()`.
+//! - `.metered()` ([`Metered`]): passes every item on and keeps
+//!   [`StreamMetrics`] (time to first chunk, total time, chunk and byte
+//!   counts), a snapshot at any time, final once the stream ends, fails or
+//!   is dropped ([`StreamEnd`]). With the `tracing` feature the end emits
+//!   one event (target `managed::stream`).
+//! - They compose: `.metered().accumulate()` has both `.content()` and
+//!   `.metrics()` (so has `.accumulate().metered()`).
+//! - Items are chunks: `AsRef<str>` for text, `AsRef<[u8]>` for bytes and
+//!   metering, or `Result`s of them: the first `Err` is passed on to the
+//!   consumer and ends the stream; everything before it is kept ([`Chunk`]).
+//!
+//! The extension traits are [`ChunksExt`] (iterators) and [`AsyncChunksExt`]
+//! (streams, feature `async`).
+//!
+//! # Nothing received is lost
+//!
+//! An adapter belongs to the code that consumes it, and that code may end
+//! early: `?`, a panic, a future dropped mid-stream (a timeout, a
+//! `select!`). The adapters then keep nothing for anyone, so the state can
+//! live outside them: `.accumulate_into(&mut acc)` and
+//! `.metered_into(&mut meter)` write into an [`Accumulator`] and a [`Meter`]
+//! that you own. The borrow ends with the adapter, however it ends, and you
+//! read the partial content and the final metrics (a dropped metered stream
+//! ends as [`StreamEnd::Dropped`]). Nothing is shared, locked or copied: the
+//! borrowed forms cost what the owned ones do.
+//!
+//! Under `scope!`, put them in a manager: its exit sees the outcome *and*
+//! what was received (the block borrows the manager's target, the exit
+//! consumes the manager):
+//!
+//! ```
+//! use managed::stream::{Accumulator, ChunksExt, Meter, StreamEnd};
+//! use managed::{Manage, Outcome};
+//!
+//! /// Keeps what a download received; on failure, says what was lost.
+//! #[derive(Default)]
+//! struct Download { body: Accumulator, meter: Meter }
+//!
+//! impl Manage for Download {
+//!     type Target = Self;
+//!     type Error = std::convert::Infallible;
+//!     fn enter(&mut self) -> Result<&mut Self, Self::Error> { Ok(self) }
+//!     fn exit(self, outcome: &Outcome<'_>) -> Result<(), Self::Error> {
+//!         let m = self.meter.metrics();
+//!         if outcome.is_failure() {
+//!             // The partial body and its metrics are here, whatever ended the block.
+//!             assert_eq!((self.body.content(), m.chunk_count), ("abc", 2));
+//!             assert_eq!(self.meter.end(), Some(StreamEnd::Failed));
+//!         }
+//!         Ok(())
+//!     }
+//! }
+//!
+//! let chunks = [Ok("ab"), Ok("c"), Err("connection reset"), Ok("never")];
+//! let mut guard = managed::Guard::new(Download::default());
+//! let d = guard.enter().unwrap();
+//! let result: Result<(), &str> = (|| {
+//!     for chunk in chunks.into_iter().metered_into(&mut d.meter).accumulate_into(&mut d.body) {
+//!         chunk?;
+//!     }
+//!     Ok(())
+//! })();
+//! guard.exit(&Outcome::err(&result.unwrap_err())).unwrap();
+//! ```
+//!
+//! # Features
+//!
+//! The module needs `alloc` (the buffers). The clock needs `std`
+//! (`std::time::Instant`), so [`Meter`], [`Metered`], [`StreamMetrics`],
+//! [`StreamEnd`] and the `.metered()` methods need `std`; without it,
+//! accumulation works alone. The `futures::Stream` impls and
+//! [`AsyncChunksExt`] need `async` (they use `futures-core` only: any
+//! runtime).
+
+mod accumulate;
+mod accumulator;
+mod chunk;
+mod ext;
+#[cfg(feature = "std")]
+mod metered;
+#[cfg(feature = "std")]
+mod metrics;
+
+pub use accumulate::Accumulate;
+pub use accumulator::{Accumulator, Buffer, ByteAccumulator};
+pub use chunk::{Chunk, Fallible, Plain};
+#[cfg(feature = "async")]
+pub use ext::AsyncChunksExt;
+pub use ext::ChunksExt;
+#[cfg(feature = "std")]
+pub use metered::Metered;
+#[cfg(feature = "std")]
+pub use metrics::{Meter, StreamEnd, StreamMetrics};
