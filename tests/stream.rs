@@ -400,11 +400,14 @@ mod tracing_events {
     use tracing::span::{Attributes, Id, Record};
     use tracing::{Event, Metadata, Subscriber};
 
-    #[derive(Clone, Default)]
-    struct Recorder(Arc<Mutex<Vec<Vec<(String, String)>>>>);
+    /// The fields of one event, by name, formatted with `Debug`.
+    type Fields = Vec<(String, String)>;
 
-    struct Fields<'a>(&'a mut Vec<(String, String)>);
-    impl Visit for Fields<'_> {
+    #[derive(Clone, Default)]
+    struct Recorder(Arc<Mutex<Vec<Fields>>>);
+
+    struct Visitor<'a>(&'a mut Fields);
+    impl Visit for Visitor<'_> {
         fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
             self.0.push((field.name().to_string(), format!("{value:?}")));
         }
@@ -422,7 +425,7 @@ mod tracing_events {
         fn event(&self, event: &Event<'_>) {
             if event.metadata().target() == "managed::stream" {
                 let mut fields = Vec::new();
-                event.record(&mut Fields(&mut fields));
+                event.record(&mut Visitor(&mut fields));
                 self.0.lock().unwrap().push(fields);
             }
         }

@@ -165,19 +165,16 @@ where
     T: Chunk<K, B::Unit>,
     B: Buffer,
 {
-    match item {
-        Some(item) => {
-            match item.chunk() {
-                Some(chunk) => buffer.push_chunk(chunk),
-                None => *done = true,
-            }
-            Some(item)
-        }
-        None => {
-            *done = true;
-            None
-        }
+    let Some(item) = item else {
+        *done = true;
+        return None;
+    };
+    if let Some(chunk) = item.chunk() {
+        buffer.push_chunk(chunk);
+    } else {
+        *done = true;
     }
+    Some(item)
 }
 
 impl<I, K> Accumulate<I, Accumulator, K> {

@@ -137,23 +137,18 @@ fn take<T, K>(done: &mut bool, meter: &mut Meter, item: Option<T>) -> Option<T>
 where
     T: Chunk<K, [u8]>,
 {
-    match item {
-        Some(item) => {
-            match item.chunk() {
-                Some(chunk) => meter.record(chunk.len()),
-                None => {
-                    *done = true;
-                    meter.finish(StreamEnd::Failed);
-                }
-            }
-            Some(item)
-        }
-        None => {
-            *done = true;
-            meter.finish(StreamEnd::Completed);
-            None
-        }
+    let Some(item) = item else {
+        *done = true;
+        meter.finish(StreamEnd::Completed);
+        return None;
+    };
+    if let Some(chunk) = item.chunk() {
+        meter.record(chunk.len());
+    } else {
+        *done = true;
+        meter.finish(StreamEnd::Failed);
     }
+    Some(item)
 }
 
 impl<I, M, K> Iterator for Metered<I, M, K>
