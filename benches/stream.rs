@@ -3,9 +3,6 @@
 //!
 //! `cargo bench --bench stream -- --measurement-time 2`
 
-// `criterion_group!` generates an undocumented `pub fn`.
-#![allow(missing_docs)]
-
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use futures::{FutureExt as _, StreamExt as _};
 use managed::stream::{Accumulator, AsyncChunksExt, ByteAccumulator, ChunksExt, Meter, StreamEnd, StreamMetrics};
-use managed::{Guard, Manage, Outcome};
+use managed::{scope, with, Guard, Manage, Outcome};
 
 // ---------------------------------------------------------------- Accumulator
 
@@ -458,4 +458,62 @@ mod tracing_events {
         assert_eq!(field(&events[2], "end"), "\"dropped\"");
         assert_eq!(field(&events[2], "chunk_count"), "1");
     }
+}
+
+// ---------------------------------------------------------------- the same under `scope!`
+
+#[test]
+fn failed_scope_keeps_partial_content_and_metrics_for_the_exit() {
+    let slot = Arc::new(Mutex::new(None));
+    let chunks = [Ok("ab"), Ok("c"), Err(std::io::Error::other("connection reset")), Ok("lost")];
+    let result: Result<usize, managed::Error> = scope! {
+        let d = with!(Download { seen: slot.clone(), ..Download::default() })?;
+        for chunk in chunks.into_iter().metered_into(&mut d.meter).accumulate_into(&mut d.body) {
+            chunk?;
+        }
+        Ok(d.body.len())
+    };
+    let err = result.expect_err("the stream failed");
+    assert_eq!(err.to_string(), "connection reset");
+    let seen = seen(&slot);
+    assert_eq!((seen.outcome, seen.content.as_str(), seen.end), ("err", "abc", Some(StreamEnd::Failed)));
+    assert_eq!((seen.metrics.chunk_count, seen.metrics.total_bytes), (2, 3));
+}
+
+#[test]
+fn consumer_returning_early_from_a_scope_keeps_partial_content_for_the_exit() {
+    let slot = Arc::new(Mutex::new(None));
+    let result: Result<(), managed::Error> = scope! {
+        let d = with!(Download { seen: slot.clone(), ..Download::default() })?;
+        for chunk in ["ab", "c", "too large", "lost"].into_iter().metered_into(&mut d.meter).accumulate_into(&mut d.body) {
+            if chunk.len() > 4 {
+                return Err(managed::Error::msg("chunk too large"));
+            }
+        }
+        Ok(())
+    };
+    assert_eq!(result.expect_err("returned early").to_string(), "chunk too large");
+    let seen = seen(&slot);
+    // The adapter was dropped when the block returned: metrics final, "dropped".
+    assert_eq!((seen.outcome, seen.content.as_str(), seen.end), ("err", "abctoo large", Some(StreamEnd::Dropped)));
+    assert_eq!(seen.metrics.chunk_count, 3);
+}
+
+#[test]
+fn panicking_scope_keeps_partial_content_and_metrics_for_the_exit() {
+    let slot = Arc::new(Mutex::new(None));
+    let caught = catch_unwind(AssertUnwindSafe(|| {
+        let r: Result<(), managed::Error> = scope! {
+            let d = with!(Download { seen: slot.clone(), ..Download::default() })?;
+            for chunk in ["ab", "c", "boom", "lost"].into_iter().metered_into(&mut d.meter).accumulate_into(&mut d.body) {
+                assert_ne!(chunk, "boom", "consumer panicked mid-stream");
+            }
+            Ok(())
+        };
+        r
+    }));
+    assert!(caught.is_err(), "the panic resumes after the exits");
+    let seen = seen(&slot);
+    assert_eq!((seen.outcome, seen.content.as_str(), seen.end), ("panic", "abcboom", Some(StreamEnd::Dropped)));
+    assert_eq!((seen.metrics.chunk_count, seen.metrics.total_bytes), (3, 7));
 }
