@@ -39,9 +39,9 @@
 //!
 //! ```
 //! use managed::stream::{Accumulator, ChunksExt, Meter, StreamEnd};
-//! use managed::{Manage, Outcome};
+//! use managed::{scope, with, Manage, Outcome};
 //!
-//! /// Keeps what a download received; on failure, says what was lost.
+//! /// Keeps what a download received; on failure, reports what was lost.
 //! #[derive(Default)]
 //! struct Download { body: Accumulator, meter: Meter }
 //!
@@ -52,7 +52,7 @@
 //!     fn exit(self, outcome: &Outcome<'_>) -> Result<(), Self::Error> {
 //!         let m = self.meter.metrics();
 //!         if outcome.is_failure() {
-//!             // The partial body and its metrics are here, whatever ended the block.
+//!             // The partial body and its final metrics are here, whatever ended the block.
 //!             assert_eq!((self.body.content(), m.chunk_count), ("abc", 2));
 //!             assert_eq!(self.meter.end(), Some(StreamEnd::Failed));
 //!         }
@@ -60,16 +60,33 @@
 //!     }
 //! }
 //!
-//! let chunks = [Ok("ab"), Ok("c"), Err("connection reset"), Ok("never")];
-//! let mut guard = managed::Guard::new(Download::default());
-//! let d = guard.enter().unwrap();
-//! let result: Result<(), &str> = (|| {
+//! let chunks = [Ok("ab"), Ok("c"), Err(std::io::Error::other("connection reset")), Ok("never")];
+//! let result: Result<(), managed::Error> = scope! {
+//!     let d = with!(Download::default())?;
 //!     for chunk in chunks.into_iter().metered_into(&mut d.meter).accumulate_into(&mut d.body) {
-//!         chunk?;
+//!         chunk?; // leaves the scope: the exit sees Outcome::Err and the partial body
 //!     }
 //!     Ok(())
-//! })();
-//! guard.exit(&Outcome::err(&result.unwrap_err())).unwrap();
+//! };
+//! assert_eq!(result.unwrap_err().to_string(), "connection reset");
+//! ```
+//!
+//! Without a manager, the owner of the accumulator and the meter reads them
+//! once the consumer is gone, e.g. after a timeout cancelled it:
+//!
+//! ```
+//! use futures::StreamExt as _;
+//! use managed::stream::{Accumulator, AsyncChunksExt, Meter, StreamEnd};
+//!
+//! let (mut body, mut meter) = (Accumulator::new(), Meter::new());
+//! let stalled = futures::stream::iter(["ab", "c"]).chain(futures::stream::pending());
+//! let download = async {
+//!     let mut s = stalled.metered_into(&mut meter).accumulate_into(&mut body);
+//!     while s.next().await.is_some() {}
+//! };
+//! // A timeout would drop the future here; `now_or_never` polls it once, then drops it.
+//! assert!(futures::FutureExt::now_or_never(download).is_none());
+//! assert_eq!((body.content(), meter.metrics().chunk_count, meter.end()), ("abc", 2, Some(StreamEnd::Dropped)));
 //! ```
 //!
 //! # Features
