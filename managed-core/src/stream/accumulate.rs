@@ -212,9 +212,9 @@ impl<I, K> Accumulate<I, ByteAccumulator, K> {
 }
 
 #[cfg(feature = "std")]
-impl<I, M, K1, B, K2> Accumulate<super::Metered<I, M, K1>, B, K2>
+impl<I, O, K1, B, K2> Accumulate<super::Metered<I, O, K1>, B, K2>
 where
-    M: core::borrow::BorrowMut<super::Meter>,
+    O: super::MeterOutput,
 {
     /// The metrics of the metered stream inside (`.metered().accumulate()`).
     ///
@@ -325,6 +325,6 @@ impl<I: fmt::Debug, B: fmt::Debug, K> fmt::Debug for Accumulate<I, B, K> {
             .field("inner", &self.inner)
             .field("buffer", &self.buffer)
             .field("done", &self.done)
-            .finish()
+            .finish_non_exhaustive()
     }
 }

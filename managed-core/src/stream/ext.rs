@@ -81,11 +81,11 @@ pub trait ChunksExt: Iterator + Sized {
     /// assert_eq!(s.metrics().total_bytes, 3);
     /// ```
     #[cfg(feature = "std")]
-    fn metered<K>(self) -> Metered<Self, Meter, K>
+    fn metered<K>(self) -> Metered<Self, (), K>
     where
         Self::Item: Chunk<K, [u8]>,
     {
-        Metered::new(self, Meter::new())
+        Metered::new(self, ())
     }
 
     /// Measures the stream into a [`Meter`] you own: the metrics outlive the
@@ -201,11 +201,11 @@ pub trait AsyncChunksExt: futures_core::Stream + Sized {
     /// });
     /// ```
     #[cfg(feature = "std")]
-    fn metered<K>(self) -> Metered<Self, Meter, K>
+    fn metered<K>(self) -> Metered<Self, (), K>
     where
         Self::Item: Chunk<K, [u8]>,
     {
-        Metered::new(self, Meter::new())
+        Metered::new(self, ())
     }
 
     /// Measures the stream into a [`Meter`] you own: the metrics survive the

@@ -1,6 +1,5 @@
 //! The `.metered()` adapter: passes every item on and keeps the metrics.
 
-use core::borrow::BorrowMut;
 use core::fmt;
 use core::marker::PhantomData;
 
@@ -27,29 +26,75 @@ use super::{Buffer, Chunk, Meter, Plain, StreamEnd, StreamMetrics};
 /// assert_eq!((m.chunk_count, m.total_bytes, body.end()), (3, 24, Some(StreamEnd::Completed)));
 /// ```
 #[must_use = "iterators and streams are lazy: an adapter does nothing until consumed"]
-pub struct Metered<I, M = Meter, K = Plain>
+pub struct Metered<I, O = (), K = Plain>
 where
-    M: BorrowMut<Meter>,
+    O: MeterOutput,
 {
     inner: I,
-    meter: M,
+    // The working copy, updated per chunk; `output` gets it at the end.
+    // Keeping it inside the adapter (not behind the `&mut Meter` of
+    // `metered_into`) lets the counters live in registers in the consumer's
+    // loop.
+    meter: Meter,
+    output: O,
     done: bool,
     kind: PhantomData<fn() -> K>,
 }
 
-impl<I, M: BorrowMut<Meter>, K> Metered<I, M, K> {
-    /// Wraps `inner`, measuring it with `meter`. The extension traits call
-    /// this; use it directly to name `K` yourself.
+/// Where a [`Metered`] adapter puts its final metrics: nowhere else (`()`,
+/// for `.metered()`: read them from the adapter) or a `&mut Meter` you own
+/// (`.metered_into(&mut meter)`), written when the stream ends, fails, or
+/// the adapter is dropped, so it is complete once the borrow ends.
+///
+/// ```
+/// use managed::stream::{ChunksExt, Meter};
+///
+/// let mut meter = Meter::new();
+/// drop(["ab"].into_iter().metered_into(&mut meter)); // never polled, dropped
+/// assert_eq!(meter.end(), Some(managed::stream::StreamEnd::Dropped));
+/// ```
+pub trait MeterOutput {
+    /// The state to start from (a borrowed meter's own, so a meter that
+    /// already counted keeps counting).
+    fn initial(&self) -> Meter;
+    /// Stores the final state.
+    fn publish(&mut self, meter: &Meter);
+}
+
+impl MeterOutput for () {
+    #[inline]
+    fn initial(&self) -> Meter {
+        Meter::new()
+    }
+    #[inline]
+    fn publish(&mut self, _: &Meter) {}
+}
+
+impl MeterOutput for &mut Meter {
+    #[inline]
+    fn initial(&self) -> Meter {
+        (**self).clone()
+    }
+    #[inline]
+    fn publish(&mut self, meter: &Meter) {
+        (**self).clone_from(meter);
+    }
+}
+
+impl<I, O: MeterOutput, K> Metered<I, O, K> {
+    /// Wraps `inner`, measuring it into `output` (`()`: keep the metrics
+    /// in the adapter only). The extension traits call this; use it
+    /// directly to name `K` yourself.
     ///
     /// ```
-    /// use managed::stream::{Meter, Metered, Plain};
+    /// use managed::stream::{Metered, Plain};
     ///
-    /// let mut m = Metered::<_, _, Plain>::new(["a"].into_iter(), Meter::new());
+    /// let mut m = Metered::<_, _, Plain>::new(["a"].into_iter(), ());
     /// m.by_ref().for_each(drop);
     /// assert_eq!(m.metrics().total_bytes, 1);
     /// ```
-    pub fn new(inner: I, meter: M) -> Self {
-        Metered { inner, meter, done: false, kind: PhantomData }
+    pub fn new(inner: I, output: O) -> Self {
+        Metered { inner, meter: output.initial(), output, done: false, kind: PhantomData }
     }
 
     /// The metrics now: a snapshot, final once [`end`](Metered::end) is
@@ -61,8 +106,9 @@ impl<I, M: BorrowMut<Meter>, K> Metered<I, M, K> {
     /// let s = ["a"].into_iter().metered();
     /// assert_eq!(s.metrics().chunk_count, 0);
     /// ```
+    #[inline]
     pub fn metrics(&self) -> StreamMetrics {
-        self.meter.borrow().metrics()
+        self.meter.metrics()
     }
 
     /// How the stream ended, or `None` while it runs.
@@ -75,7 +121,7 @@ impl<I, M: BorrowMut<Meter>, K> Metered<I, M, K> {
     /// assert_eq!(s.end(), Some(StreamEnd::Completed));
     /// ```
     pub fn end(&self) -> Option<StreamEnd> {
-        self.meter.borrow().end()
+        self.meter.end()
     }
 
     /// The meter.
@@ -87,7 +133,7 @@ impl<I, M: BorrowMut<Meter>, K> Metered<I, M, K> {
     /// assert_eq!(s.meter().end(), None);
     /// ```
     pub fn meter(&self) -> &Meter {
-        self.meter.borrow()
+        &self.meter
     }
 
     /// The wrapped iterator or stream.
@@ -116,7 +162,7 @@ impl<I, M: BorrowMut<Meter>, K> Metered<I, M, K> {
     }
 }
 
-impl<J, B: Buffer, K2, M: BorrowMut<Meter>, K> Metered<super::Accumulate<J, B, K2>, M, K> {
+impl<J, B: Buffer, K2, O: MeterOutput, K> Metered<super::Accumulate<J, B, K2>, O, K> {
     /// The content accumulated inside (`.accumulate().metered()`).
     ///
     /// ```
@@ -133,13 +179,15 @@ impl<J, B: Buffer, K2, M: BorrowMut<Meter>, K> Metered<super::Accumulate<J, B, K
 
 /// One step, shared by the `Iterator` and `Stream` impls.
 #[inline]
-fn take<T, K>(done: &mut bool, meter: &mut Meter, item: Option<T>) -> Option<T>
+fn take<T, K, O>(done: &mut bool, meter: &mut Meter, output: &mut O, item: Option<T>) -> Option<T>
 where
     T: Chunk<K, [u8]>,
+    O: MeterOutput,
 {
     let Some(item) = item else {
         *done = true;
         meter.finish(StreamEnd::Completed);
+        output.publish(meter);
         return None;
     };
     if let Some(chunk) = item.chunk() {
@@ -147,15 +195,16 @@ where
     } else {
         *done = true;
         meter.finish(StreamEnd::Failed);
+        output.publish(meter);
     }
     Some(item)
 }
 
-impl<I, M, K> Iterator for Metered<I, M, K>
+impl<I, O, K> Iterator for Metered<I, O, K>
 where
     I: Iterator,
     I::Item: Chunk<K, [u8]>,
-    M: BorrowMut<Meter>,
+    O: MeterOutput,
 {
     type Item = I::Item;
 
@@ -164,9 +213,8 @@ where
         if self.done {
             return None;
         }
-        let meter = self.meter.borrow_mut();
-        meter.start();
-        take(&mut self.done, meter, self.inner.next())
+        self.meter.start_if_first();
+        take(&mut self.done, &mut self.meter, &mut self.output, self.inner.next())
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -178,35 +226,39 @@ where
     }
 }
 
-impl<I, M, K> core::iter::FusedIterator for Metered<I, M, K>
+impl<I, O, K> core::iter::FusedIterator for Metered<I, O, K>
 where
     I: Iterator,
     I::Item: Chunk<K, [u8]>,
-    M: BorrowMut<Meter>,
+    O: MeterOutput,
 {
 }
 
-impl<I, M: BorrowMut<Meter>, K> Drop for Metered<I, M, K> {
+impl<I, O: MeterOutput, K> Drop for Metered<I, O, K> {
     /// A stream dropped before its end (early `break`, `?`, panic,
-    /// cancellation) ends as [`StreamEnd::Dropped`]: its metrics are final.
+    /// cancellation) ends as [`StreamEnd::Dropped`]: its metrics are final,
+    /// and written to the borrowed meter if there is one.
+    #[inline]
     fn drop(&mut self) {
-        self.meter.borrow_mut().finish(StreamEnd::Dropped);
+        if !self.done {
+            self.meter.finish(StreamEnd::Dropped);
+            self.output.publish(&self.meter);
+        }
     }
 }
 
 #[cfg(feature = "async")]
 mod stream_impl {
-    use core::borrow::BorrowMut;
     use core::pin::Pin;
     use core::task::{Context, Poll};
 
     use futures_core::Stream;
 
-    use super::{Chunk, Meter, Metered};
+    use super::{Chunk, Meter, MeterOutput, Metered};
 
-    impl<S, M: BorrowMut<Meter>, K> Metered<S, M, K> {
+    impl<S, O: MeterOutput, K> Metered<S, O, K> {
         /// Pin projection: `inner` is structurally pinned, the rest is not.
-        fn project(self: Pin<&mut Self>) -> (Pin<&mut S>, &mut Meter, &mut bool) {
+        fn project(self: Pin<&mut Self>) -> (Pin<&mut S>, &mut Meter, &mut O, &mut bool) {
             // SAFETY: we never move `inner` out of a pinned adapter: there is
             // no by-value accessor; `get_mut` needs `&mut Self`, which a
             // `Pin<&mut Self>` gives only if `Self: Unpin`, and `Self` is
@@ -216,26 +268,26 @@ mod stream_impl {
             let this = unsafe { self.get_unchecked_mut() };
             // SAFETY: `this.inner` is pinned as long as `this` is (see above).
             let inner = unsafe { Pin::new_unchecked(&mut this.inner) };
-            (inner, this.meter.borrow_mut(), &mut this.done)
+            (inner, &mut this.meter, &mut this.output, &mut this.done)
         }
     }
 
-    impl<S, M, K> Stream for Metered<S, M, K>
+    impl<S, O, K> Stream for Metered<S, O, K>
     where
         S: Stream,
         S::Item: Chunk<K, [u8]>,
-        M: BorrowMut<Meter>,
+        O: MeterOutput,
     {
         type Item = S::Item;
 
         fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
-            let (inner, meter, done) = self.project();
+            let (inner, meter, output, done) = self.project();
             if *done {
                 return Poll::Ready(None);
             }
-            meter.start();
+            meter.start_if_first();
             let item = core::task::ready!(inner.poll_next(cx));
-            Poll::Ready(super::take(done, meter, item))
+            Poll::Ready(super::take(done, meter, output, item))
         }
 
         fn size_hint(&self) -> (usize, Option<usize>) {
@@ -248,12 +300,12 @@ mod stream_impl {
     }
 }
 
-impl<I: fmt::Debug, M: BorrowMut<Meter>, K> fmt::Debug for Metered<I, M, K> {
+impl<I: fmt::Debug, O: MeterOutput, K> fmt::Debug for Metered<I, O, K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Metered")
             .field("inner", &self.inner)
-            .field("meter", self.meter.borrow())
+            .field("meter", &self.meter)
             .field("done", &self.done)
-            .finish()
+            .finish_non_exhaustive()
     }
 }

@@ -114,6 +114,6 @@ pub use chunk::{Chunk, Fallible, Plain};
 pub use ext::AsyncChunksExt;
 pub use ext::ChunksExt;
 #[cfg(feature = "std")]
-pub use metered::Metered;
+pub use metered::{MeterOutput, Metered};
 #[cfg(feature = "std")]
 pub use metrics::{Meter, StreamEnd, StreamMetrics};
