@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 use core::fmt;
 use core::marker::PhantomData;
 
-use super::{Accumulator, Buffer, ByteAccumulator, Chunk, Plain};
+use super::{Accumulator, Buffer, ByteAccumulator, Chunk, Kind, Plain};
 
 /// An iterator or stream that passes every item on unchanged and appends
 /// each chunk to a [`Buffer`]: the content so far is
@@ -14,7 +14,9 @@ use super::{Accumulator, Buffer, ByteAccumulator, Chunk, Plain};
 /// Made by `.accumulate()`, `.accumulate_bytes()` or `.accumulate_into(buf)`
 /// ([`ChunksExt`](super::ChunksExt), [`AsyncChunksExt`](super::AsyncChunksExt)).
 /// With `Result` items, the first `Err` is passed on and ends the stream;
-/// the content before it is kept.
+/// the content before it is kept. With plain items the adapter is as fused
+/// as what it wraps (it is a [`FusedIterator`](core::iter::FusedIterator)
+/// when that is).
 ///
 /// A `for` loop over `&mut acc` borrows the adapter for the whole loop; to
 /// look at the content while iterating, use `while let Some(item) =
@@ -151,6 +153,7 @@ impl<I, B, K> Accumulate<I, B, K> {
         I: Iterator,
         I::Item: Chunk<K, B::Unit>,
         B: Buffer,
+        K: Kind,
     {
         let item = Iterator::next(self)?;
         Some((item, self.buffer.content()))
@@ -235,12 +238,17 @@ where
     I: Iterator,
     I::Item: Chunk<K, B::Unit>,
     B: Buffer,
+    K: Kind,
 {
     type Item = I::Item;
 
     #[inline]
     fn next(&mut self) -> Option<I::Item> {
-        if self.done {
+        // Only a fallible stream needs the flag to stop after its first
+        // error. Reading it per item is not free here: the buffer's growth
+        // path gets `&mut` into this struct, so LLVM reloads the flag from
+        // memory each item (measured +10 % on 64-byte chunks).
+        if K::FALLIBLE && self.done {
             return None;
         }
         let item = self.inner.next();
@@ -248,21 +256,21 @@ where
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        if self.done {
-            (0, Some(0))
-        } else {
-            // An error item may end the stream early: the lower bound is 0 then,
-            // but only the kind knows; keep the inner upper bound.
-            (0, self.inner.size_hint().1)
+        match (K::FALLIBLE, self.done) {
+            (false, _) => self.inner.size_hint(),
+            (true, true) => (0, Some(0)),
+            // An error item may end the stream early.
+            (true, false) => (0, self.inner.size_hint().1),
         }
     }
 }
 
 impl<I, B, K> core::iter::FusedIterator for Accumulate<I, B, K>
 where
-    I: Iterator,
+    I: core::iter::FusedIterator,
     I::Item: Chunk<K, B::Unit>,
     B: Buffer,
+    K: Kind,
 {
 }
 
@@ -273,7 +281,7 @@ mod stream_impl {
 
     use futures_core::Stream;
 
-    use super::{Accumulate, Buffer, Chunk};
+    use super::{Accumulate, Buffer, Chunk, Kind};
 
     impl<S, B, K> Accumulate<S, B, K> {
         /// Pin projection: `inner` is structurally pinned, the rest is not.
@@ -297,12 +305,13 @@ mod stream_impl {
         S: Stream,
         S::Item: Chunk<K, B::Unit>,
         B: Buffer,
+        K: Kind,
     {
         type Item = S::Item;
 
         fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
             let (inner, buffer, done) = self.project();
-            if *done {
+            if K::FALLIBLE && *done {
                 return Poll::Ready(None);
             }
             let item = core::task::ready!(inner.poll_next(cx));
@@ -310,10 +319,10 @@ mod stream_impl {
         }
 
         fn size_hint(&self) -> (usize, Option<usize>) {
-            if self.done {
-                (0, Some(0))
-            } else {
-                (0, self.inner.size_hint().1)
+            match (K::FALLIBLE, self.done) {
+                (false, _) => self.inner.size_hint(),
+                (true, true) => (0, Some(0)),
+                (true, false) => (0, self.inner.size_hint().1),
             }
         }
     }

@@ -31,6 +31,34 @@ pub struct Plain;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Fallible;
 
+/// The two kinds of items, [`Plain`] and [`Fallible`] (sealed: the
+/// adapters' code differs by kind only through this).
+///
+/// ```
+/// use managed::stream::{Fallible, Kind, Plain};
+///
+/// fn stops_at_errors<K: Kind>() -> bool { K::FALLIBLE }
+/// assert!(stops_at_errors::<Fallible>() && !stops_at_errors::<Plain>());
+/// ```
+pub trait Kind: sealed::Sealed {
+    /// `true` for [`Fallible`]: an item may be an error that ends the stream.
+    const FALLIBLE: bool;
+}
+
+impl Kind for Plain {
+    const FALLIBLE: bool = false;
+}
+
+impl Kind for Fallible {
+    const FALLIBLE: bool = true;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::Plain {}
+    impl Sealed for super::Fallible {}
+}
+
 /// A stream item the adapters can read as a chunk of `T` (`str` or `[u8]`).
 ///
 /// Implemented for every `C: AsRef<T>` (kind [`Plain`]) and for every

@@ -109,7 +109,7 @@ mod metrics;
 
 pub use accumulate::Accumulate;
 pub use accumulator::{Accumulator, Buffer, ByteAccumulator};
-pub use chunk::{Chunk, Fallible, Plain};
+pub use chunk::{Chunk, Fallible, Kind, Plain};
 #[cfg(feature = "async")]
 pub use ext::AsyncChunksExt;
 pub use ext::ChunksExt;
