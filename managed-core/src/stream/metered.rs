@@ -11,9 +11,10 @@ use super::{Buffer, Chunk, Meter, Plain, StreamEnd, StreamMetrics};
 /// dropped.
 ///
 /// Made by `.metered()` (the [`Meter`] lives inside) or
-/// `.metered_into(&mut meter)` (the meter is yours and outlives the adapter:
-/// after a cancellation or an early return, read it there). With the
-/// `tracing` feature, the end emits one event with the metrics.
+/// `.metered_into(&mut meter)` (the final state also goes to a meter that is
+/// yours and outlives the adapter: after a cancellation or an early return,
+/// read it there). With the `tracing` feature, the end emits one event with
+/// the metrics.
 ///
 /// ```
 /// use managed::stream::{ChunksExt, StreamEnd};

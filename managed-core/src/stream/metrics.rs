@@ -71,9 +71,10 @@ impl StreamEnd {
 /// The metrics state of one stream: what [`Metered`](super::Metered) updates.
 ///
 /// `.metered()` keeps a meter inside the adapter; `.metered_into(&mut meter)`
-/// updates one you own, so the metrics stay readable after the adapter is
-/// gone (dropped, or inside a cancelled future). A meter measures one stream;
-/// its first end is final.
+/// also writes the final state into one you own when the stream ends, fails
+/// or the adapter is dropped, so the metrics stay readable after the adapter
+/// is gone (dropped, or inside a cancelled future). A meter measures one
+/// stream; its first end is final.
 ///
 /// It can also be driven by hand:
 ///
