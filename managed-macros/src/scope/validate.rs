@@ -43,7 +43,12 @@ pub fn validate(scope: &Scope) -> Result<(), TokenStream> {
                 checker.visit_expr(&w.manager);
                 checker.visit_stmt(&w.stmt);
             }
-            Segment::Defer(d) => checker.visit_defer_body(&d.defer),
+            Segment::Defer(d) => {
+                if let Some(e) = crate::defer::check_body(&d.defer) {
+                    checker.errors.push(e);
+                }
+                checker.visit_defer_body(&d.defer);
+            }
         }
     }
     errors.finish()
@@ -171,8 +176,8 @@ impl<'ast> Visit<'ast> for Checker<'_> {
     }
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
         if paths::is_our_macro(&mac.path, "with") {
-            self.errors.push(syn::Error::new(
-                mac.span(),
+            self.errors.push(syn::Error::new_spanned(
+                mac,
                 "`with!` must be a top-level statement of the `scope!` block (`let x = with!(m)?;`), \
                  one per statement: inside an `if`, a loop, a closure or another expression, open a nested \
                  `scope!` there",
@@ -181,7 +186,7 @@ impl<'ast> Visit<'ast> for Checker<'_> {
             if let Ok(defer) = mac.parse_body::<Defer>() {
                 if defer.needs_scope() {
                     let message = defer.needs_scope_message("is not at the top level of the `scope!` block");
-                    self.errors.push(syn::Error::new(mac.span(), message));
+                    self.errors.push(syn::Error::new(crate::defer::needs_scope_span(&defer, mac.span()), message));
                 }
             }
         }
