@@ -4,6 +4,7 @@
 use proc_macro2::TokenStream;
 use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
+use syn::{Expr, Stmt};
 
 use super::parse::{Scope, Segment};
 use crate::defer::{Body, Defer};
@@ -25,7 +26,11 @@ pub fn validate(scope: &Scope) -> Result<(), TokenStream> {
             d.span,
             "a `scope!` must end with its value, not with `defer!`: add the value after it, e.g. `Ok(())`",
         )),
-        Some(Segment::Plain(_)) => {}
+        Some(Segment::Plain(stmt)) => {
+            if let Some(e) = tail_error(stmt) {
+                errors.push(e);
+            }
+        }
     }
     let mut checker = Checker {
         errors: &mut errors,
@@ -52,6 +57,31 @@ pub fn validate(scope: &Scope) -> Result<(), TokenStream> {
         }
     }
     errors.finish()
+}
+
+/// A last statement that certainly gives the scope no value (`()`): the
+/// closures it expands to would fail with three errors about generated code.
+/// Only sure cases: a `;` after `return ..`, `panic!(..)` or
+/// `std::process::exit(..)` is fine (they diverge), so only `Ok(..);` /
+/// `Err(..);` and a `let` are reported.
+fn tail_error(stmt: &Stmt) -> Option<syn::Error> {
+    match stmt {
+        Stmt::Local(local) => Some(syn::Error::new(
+            local.let_token.span,
+            "a `scope!` must end with its value, not with `let`: add the value after it, e.g. `Ok(x)`",
+        )),
+        Stmt::Expr(Expr::Call(call), Some(semi)) if is_result_constructor(&call.func) => Some(syn::Error::new(
+            semi.span,
+            "remove this `;`: the scope's value is its last expression, and with the `;` it is `()`, not a `Result`",
+        )),
+        _ => None,
+    }
+}
+
+/// `Ok`, `Err`, `Result::Ok`, `Ok::<T, E>` and the like.
+fn is_result_constructor(func: &Expr) -> bool {
+    let Expr::Path(path) = func else { return false };
+    path.path.segments.last().is_some_and(|s| s.ident == "Ok" || s.ident == "Err")
 }
 
 struct Checker<'e> {
