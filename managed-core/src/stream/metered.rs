@@ -265,7 +265,8 @@ mod stream_impl {
             // `Pin<&mut Self>` gives only if `Self: Unpin`, and `Self` is
             // `Unpin` only if `S` is (auto trait); `Drop` touches only the
             // meter; no `repr(packed)`. Tested with a `!Unpin` stream in
-            // tests/stream.rs (`not_unpin_stream_is_metered_in_place`).
+            // tests/stream.rs (`not_unpin_stream_is_metered_in_place`) and
+            // in `stream::pin_tests` (run under Miri).
             let this = unsafe { self.get_unchecked_mut() };
             // SAFETY: `this.inner` is pinned as long as `this` is (see above).
             let inner = unsafe { Pin::new_unchecked(&mut this.inner) };

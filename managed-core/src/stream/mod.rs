@@ -117,3 +117,84 @@ pub use ext::ChunksExt;
 pub use metered::{MeterOutput, Metered};
 #[cfg(feature = "std")]
 pub use metrics::{Meter, StreamEnd, StreamMetrics};
+
+/// The pin projections of the adapters (their only `unsafe`), exercised
+/// with a `!Unpin` stream that checks it is never moved; `cargo miri test
+/// -p managed-core --lib` runs these.
+#[cfg(all(test, feature = "async", feature = "std"))]
+mod pin_tests {
+    use core::marker::PhantomPinned;
+    use core::pin::{pin, Pin};
+    use core::task::{Context, Poll, Waker};
+    use std::vec::Vec;
+
+    use futures_core::Stream;
+
+    use super::{AsyncChunksExt, StreamEnd};
+
+    /// Yields `Pending` before each chunk, and panics if it was moved
+    /// between two polls.
+    struct Unmovable {
+        chunks: Vec<&'static str>,
+        ready: bool,
+        address: Option<usize>,
+        _pin: PhantomPinned,
+    }
+
+    impl Unmovable {
+        fn new(chunks: &[&'static str]) -> Self {
+            Unmovable {
+                chunks: chunks.iter().rev().copied().collect(),
+                ready: false,
+                address: None,
+                _pin: PhantomPinned,
+            }
+        }
+    }
+
+    impl Stream for Unmovable {
+        type Item = &'static str;
+        fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<&'static str>> {
+            let here = core::ptr::from_ref::<Self>(&self) as usize;
+            // SAFETY: no field is moved out; only plain fields are updated.
+            let this = unsafe { self.get_unchecked_mut() };
+            assert_eq!(*this.address.get_or_insert(here), here, "a pinned stream was moved");
+            if !this.ready {
+                this.ready = true;
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            this.ready = false;
+            Poll::Ready(this.chunks.pop())
+        }
+    }
+
+    fn drain<S: Stream>(mut s: Pin<&mut S>) -> Vec<S::Item> {
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut items = Vec::new();
+        loop {
+            match s.as_mut().poll_next(&mut cx) {
+                Poll::Ready(Some(item)) => items.push(item),
+                Poll::Ready(None) => return items,
+                Poll::Pending => {}
+            }
+        }
+    }
+
+    #[test]
+    fn accumulate_polls_a_pinned_stream_in_place() {
+        let mut s = pin!(Unmovable::new(&["a", "bc"]).accumulate());
+        assert_eq!(drain(s.as_mut()), ["a", "bc"]);
+        assert_eq!(s.content(), "abc");
+    }
+
+    #[test]
+    fn metered_polls_a_pinned_stream_in_place() {
+        let mut s = pin!(Unmovable::new(&["a", "bc"]).metered().accumulate_bytes());
+        assert_eq!(drain(s.as_mut()), ["a", "bc"]);
+        assert_eq!(s.content(), b"abc");
+        let m = s.metrics();
+        assert_eq!((m.chunk_count, m.total_bytes), (2, 3));
+        assert_eq!(s.get_ref().end(), Some(StreamEnd::Completed));
+    }
+}
