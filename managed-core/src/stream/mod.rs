@@ -30,8 +30,10 @@
 //! `.metered_into(&mut meter)` write into an [`Accumulator`] and a [`Meter`]
 //! that you own. The borrow ends with the adapter, however it ends, and you
 //! read the partial content and the final metrics (a dropped metered stream
-//! ends as [`StreamEnd::Dropped`]). Nothing is shared, locked or copied: the
-//! borrowed forms cost what the owned ones do.
+//! ends as [`StreamEnd::Dropped`]). Nothing is shared or locked: chunks go
+//! straight into the borrowed accumulator, and the metered adapter counts
+//! in its own copy of the meter and writes it back once, at the end or on
+//! drop, so the borrowed forms cost what the owned ones do.
 //!
 //! Under `scope!`, put them in a manager: its exit sees the outcome *and*
 //! what was received (the block borrows the manager's target, the exit
