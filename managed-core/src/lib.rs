@@ -17,6 +17,8 @@ pub mod manage;
 pub mod outcome;
 #[doc(hidden)]
 pub mod scope_support;
+#[cfg(feature = "alloc")]
+pub mod stream;
 
 #[cfg(feature = "alloc")]
 pub use error::Error;
@@ -35,3 +37,5 @@ mod error {
 
 #[cfg(feature = "std")]
 mod std_impls;
+#[cfg(feature = "testing")]
+pub mod testing;
