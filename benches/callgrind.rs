@@ -14,6 +14,7 @@ use std::cell::Cell;
 use std::hint::black_box;
 
 use gungraun::{library_benchmark, library_benchmark_group, main};
+use managed::stream::{Accumulator, ChunksExt};
 use workloads::CALLS;
 
 /// Runs `f` [`CALLS`] times on opaque inputs; returns the sum so nothing is
@@ -95,15 +96,100 @@ fn scope3_hand(fail: bool) -> u64 {
     repeat(|h, i| fold(workloads::scope3_hand(h, i, black_box(fail))))
 }
 
+// ------------------------------------------------------------ streaming
+// The same inputs as `benches/stream.rs` (wall-clock): 256 KiB of text in
+// chunks of 64 bytes (or 1 KiB), built in `setup`, outside the count.
+
+fn chunks(size: usize) -> Vec<String> {
+    (0..256 * 1024 / size).map(|i| format!("{i:>8}").repeat(size / 8)).collect()
+}
+
+#[library_benchmark]
+#[bench::chunks64(args = (64), setup = chunks)]
+fn stream_push_str(chunks: Vec<String>) -> String {
+    let mut s = String::new();
+    for chunk in black_box(&chunks) {
+        s.push_str(chunk);
+    }
+    s
+}
+
+#[library_benchmark]
+#[bench::chunks64(args = (64), setup = chunks)]
+fn stream_accumulator(chunks: Vec<String>) -> String {
+    let mut acc = Accumulator::new();
+    for chunk in black_box(&chunks) {
+        acc.push(chunk);
+    }
+    acc.finalize()
+}
+
+#[library_benchmark]
+#[bench::chunks64(args = (64), setup = chunks)]
+fn stream_accumulate(chunks: Vec<String>) -> String {
+    let mut acc = black_box(&chunks).iter().accumulate();
+    acc.by_ref().for_each(drop);
+    acc.into_content()
+}
+
+#[library_benchmark]
+#[bench::chunks64(args = (64), setup = chunks)]
+#[bench::chunks1k(args = (1024), setup = chunks)]
+fn stream_plain_copy(chunks: Vec<String>) -> String {
+    let total = chunks.iter().map(String::len).sum();
+    let mut out = String::with_capacity(total);
+    for chunk in black_box(&chunks) {
+        out.push_str(chunk);
+    }
+    out
+}
+
+#[library_benchmark]
+#[bench::chunks64(args = (64), setup = chunks)]
+#[bench::chunks1k(args = (1024), setup = chunks)]
+fn stream_metered_copy(chunks: Vec<String>) -> (String, u64) {
+    let total = chunks.iter().map(String::len).sum();
+    let mut out = String::with_capacity(total);
+    let mut s = black_box(&chunks).iter().metered();
+    for chunk in s.by_ref() {
+        out.push_str(chunk);
+    }
+    (out, s.metrics().total_bytes)
+}
+
+library_benchmark_group!(
+    name = stream;
+    benchmarks = stream_push_str, stream_accumulator, stream_accumulate, stream_plain_copy, stream_metered_copy
+);
+
 library_benchmark_group!(
     name = defer;
     benchmarks = defer_managed, defer_hand, defer_scopeguard, defer_panic_managed, defer_panic_hand,
         defer_panic_scopeguard
 );
 
+#[library_benchmark]
+#[bench::ok(false)]
+fn scope_fallible_managed(fail: bool) -> u64 {
+    repeat(|h, i| fold(workloads::scope_fallible_managed(h, i, black_box(fail))))
+}
+
+#[library_benchmark]
+#[bench::ok(false)]
+fn scope_fallible_hand(fail: bool) -> u64 {
+    repeat(|h, i| fold(workloads::scope_fallible_hand(h, i, black_box(fail))))
+}
+
+#[library_benchmark]
+#[bench::ok(false)]
+fn scope_fallible_hand_unwind(fail: bool) -> u64 {
+    repeat(|h, i| fold(workloads::scope_fallible_hand_unwind(h, i, black_box(fail))))
+}
+
 library_benchmark_group!(
     name = scope;
-    benchmarks = scope1_managed, scope1_hand, scope3_managed, scope3_hand
+    benchmarks = scope1_managed, scope1_hand, scope3_managed, scope3_hand, scope_fallible_managed,
+        scope_fallible_hand, scope_fallible_hand_unwind
 );
 
-main!(library_benchmark_groups = defer, scope);
+main!(library_benchmark_groups = defer, scope, stream);

@@ -16,7 +16,7 @@ directory): wall and CPU time, and the time of the proc-macro units
 all units; then the generated crate alone, dependencies built: the best of
 three non-incremental rebuilds, with `cargo +nightly rustc -- -Z time-passes`
 when a nightly toolchain is installed for the macro expansion
-(`expand_crate`) and code generation (`codegen_crate` + `LLVM_passes`).
+(`expand_crate`) and code generation (`codegen_crate`, LLVM included).
 
 `#[managed]` items are not generated: `#[managed]` is not on main yet.
 Prints one JSON object per line (read by report.py).
@@ -240,7 +240,8 @@ def measure(style, nightly):
         passes = best[2]
         fact["expand_s"] = passes.get("expand_crate")
         fact["crate_rustc_s"] = passes.get("total")
-        fact["codegen_s"] = (passes.get("codegen_crate") or 0) + (passes.get("LLVM_passes") or 0) or None
+        # `codegen_crate` spans the LLVM work done in parallel with it.
+        fact["codegen_s"] = passes.get("codegen_crate")
     return fact
 
 

@@ -65,7 +65,7 @@ def benches():
         text = path.read_text() if path.exists() else ""
         if "gungraun::" in text or "use gungraun" in text:
             kind = "gungraun"
-        elif "criterion_main" in text:
+        elif "criterion_main" in text or "criterion::" in text:
             kind = "criterion"
         else:
             kind = "facts"
@@ -99,7 +99,12 @@ def load_sources():
     crit = TARGET / "criterion"
     if crit.is_dir():
         for est in crit.glob("*/*/new/estimates.json"):
+            # Directory names are sanitised ids; benchmark.json has the real ones.
             group, function = est.parts[-4], est.parts[-3]
+            meta = est.parent / "benchmark.json"
+            if meta.exists():
+                m = json.loads(meta.read_text())
+                group, function = m.get("group_id", group), m.get("function_id") or function
             mean = json.loads(est.read_text())["mean"]["point_estimate"]
             values[f"criterion:{group}/{function}"] = float(mean)
     return values
@@ -168,13 +173,13 @@ def results_table(values, mach):
     head = [
         "row",
         "managed",
-        "hand-written",
+        "baseline",
         "scopeguard",
-        "managed / hand",
+        "managed / baseline",
         "managed / scopeguard",
         "goal (DESIGN §10)",
         "status",
-        "wall-clock managed / hand",
+        "wall-clock managed / baseline",
         "allocs / call",
     ]
     lines = [
@@ -216,7 +221,7 @@ def compile_table():
         "crate alone: CPU (s)",
         "macro expansion (s)",
         "expansion share of the crate",
-        "codegen + LLVM (s)",
+        "codegen, LLVM included (s)",
     ]
     lines = []
     if meta:

@@ -36,11 +36,12 @@ type ScopeFn = fn(&Cell<u64>, u64, bool) -> Result<u64, workloads::Failed>;
 
 fn scope(c: &mut Criterion) {
     let hits = Cell::new(0);
-    let rows: [(&str, bool, ScopeFn, ScopeFn); 4] = [
+    let rows: [(&str, bool, ScopeFn, ScopeFn); 5] = [
         ("scope1_ok", false, workloads::scope1_managed, workloads::scope1_hand),
         ("scope1_err", true, workloads::scope1_managed, workloads::scope1_hand),
         ("scope3_ok", false, workloads::scope3_managed, workloads::scope3_hand),
         ("scope3_err", true, workloads::scope3_managed, workloads::scope3_hand),
+        ("scope_fallible_ok", false, workloads::scope_fallible_managed, workloads::scope_fallible_hand),
     ];
     for (name, fail, managed, hand) in rows {
         let mut g = c.benchmark_group(name);

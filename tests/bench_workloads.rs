@@ -89,3 +89,35 @@ fn scope_pairs_merge_a_failing_exit_alike() {
         assert_eq!(run_scope(workloads::scope1_hand, x, fail), m, "fail {fail}");
     }
 }
+
+#[test]
+fn a_failed_enter_is_not_exited_on_either_side() {
+    // `acquire` fails for this input: no exit runs, the enter's error is the result.
+    let x = workloads::EXIT_FAILS_FOR - 2;
+    let m = run_scope(workloads::scope_fallible_managed, x, false);
+    assert_eq!(m, (Err(workloads::Failed(x)), 0));
+    assert_eq!(run_scope(workloads::scope_fallible_hand, x, false), m);
+    assert_eq!(run_scope(workloads::scope_fallible_hand_unwind, x, false), m);
+}
+
+#[test]
+fn the_panic_safe_baseline_does_what_scope_does() {
+    for fail in [false, true] {
+        for x in [0, 1, 7] {
+            let m = run_scope(workloads::scope_fallible_managed, x, fail);
+            assert_eq!(run_scope(workloads::scope_fallible_hand_unwind, x, fail), m);
+        }
+    }
+    // `work` panics for this input: both exit the manager with the panic (+2).
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let x = workloads::EXIT_FAILS_FOR - 1;
+    let fns: [ScopeFn; 2] = [workloads::scope_fallible_managed, workloads::scope_fallible_hand_unwind];
+    for f in fns {
+        let hits = Cell::new(0);
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&hits, x, false)));
+        assert!(r.is_err(), "the panic resumes");
+        assert_eq!(hits.get(), 1 + 2, "entered, then exited with a failure outcome");
+    }
+    std::panic::set_hook(previous);
+}

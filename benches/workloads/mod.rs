@@ -239,3 +239,102 @@ pub fn scope3_hand(hits: &Cell<u64>, x: u64, fail: bool) -> Result<u64, Failed> 
     let exit = ma.exit(&outcome_of(&result_b));
     merge(result_b, exit)
 }
+
+// ------------------------------------------- scope! with a fallible enter
+
+/// The enter of a real resource (open a file, take a lock): opaque, and it
+/// may fail. It never does here; the optimiser cannot know, so `with!`'s
+/// `entered` flag and the early return on a failed enter stay in the code.
+#[inline(never)]
+pub fn acquire(x: u64) -> Result<u64, Failed> {
+    let x = black_box(x);
+    if x == EXIT_FAILS_FOR - 2 {
+        Err(Failed(x))
+    } else {
+        Ok(x)
+    }
+}
+
+/// A manager whose enter is [`acquire`].
+pub struct Resource<'a> {
+    hits: &'a Cell<u64>,
+    target: u64,
+}
+
+impl<'a> Resource<'a> {
+    #[inline]
+    pub fn new(hits: &'a Cell<u64>, target: u64) -> Self {
+        Resource { hits, target }
+    }
+}
+
+impl Manage for Resource<'_> {
+    type Target = u64;
+    type Error = Failed;
+    #[inline]
+    fn enter(&mut self) -> Result<&mut u64, Failed> {
+        self.target = acquire(self.target)?;
+        self.hits.set(self.hits.get() + 1);
+        Ok(&mut self.target)
+    }
+    #[inline]
+    fn exit(self, outcome: &Outcome<'_>) -> Result<(), Failed> {
+        self.hits.set(self.hits.get() + if outcome.is_ok() { 1 } else { 2 });
+        Ok(())
+    }
+}
+
+/// `scope!` with one manager whose enter may fail.
+#[inline(never)]
+pub fn scope_fallible_managed(hits: &Cell<u64>, x: u64, fail: bool) -> Result<u64, Failed> {
+    managed::scope! {
+        let a = managed::with!(Resource::new(hits, x))?;
+        *a = a.wrapping_add(work(x));
+        if fail {
+            return Err(Failed(*a));
+        }
+        Ok(*a)
+    }
+}
+
+/// The same by hand.
+#[inline(never)]
+pub fn scope_fallible_hand(hits: &Cell<u64>, x: u64, fail: bool) -> Result<u64, Failed> {
+    let mut m = Resource::new(hits, x);
+    let a = m.enter()?;
+    let body = (|| {
+        *a = a.wrapping_add(work(x));
+        if fail {
+            return Err(Failed(*a));
+        }
+        Ok(*a)
+    })();
+    let exit = m.exit(&outcome_of(&body));
+    merge(body, exit)
+}
+
+/// The same by hand, and as panic-safe as `scope!`: a panic of the body
+/// exits the manager with the panic as the outcome, then resumes.
+#[inline(never)]
+pub fn scope_fallible_hand_unwind(hits: &Cell<u64>, x: u64, fail: bool) -> Result<u64, Failed> {
+    let mut m = Resource::new(hits, x);
+    let a = m.enter()?;
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        *a = a.wrapping_add(work(x));
+        if fail {
+            return Err(Failed(*a));
+        }
+        Ok(*a)
+    }));
+    let body = match caught {
+        Ok(body) => body,
+        Err(panic) => {
+            if let Err(e) = m.exit(&Outcome::panic(&*panic)) {
+                managed::report(managed::ReportKind::FailedWhileUnwinding, &e);
+            }
+            std::panic::resume_unwind(panic)
+        }
+    };
+    let exit = m.exit(&outcome_of(&body));
+    merge(body, exit)
+}
