@@ -5,15 +5,23 @@ extern crate self as managed;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub use managed_core::contextlib;
 pub use managed_core::outcome;
+#[cfg(feature = "std")]
+pub use managed_core::timed;
 #[cfg(feature = "alloc")]
 pub use managed_core::Error;
+#[cfg(feature = "alloc")]
+pub use managed_core::ExitStack;
+pub use managed_core::{closing, nullcontext, suppress, Close};
 #[cfg(feature = "std")]
 pub use managed_core::{default_error_hook, set_error_hook};
 pub use managed_core::{report, ErrorHook, Guard, Manage, Outcome, Report, ReportKind};
 
 /// The names most code needs: `use managed::prelude::*;`.
 pub mod prelude {
+    #[cfg(feature = "alloc")]
+    pub use crate::ExitStack;
     pub use crate::{Manage, Outcome};
 }
 
