@@ -153,30 +153,60 @@ impl<F: FnOnce(&Outcome<'_>) -> Result<bool, Error>> Exit for PushedExit<F> {
 ///   closed with while it is a failure and not suppressed, else the first
 ///   exit failure since the last suppression, else `Ok`; a panic of an exit
 ///   is shown to all later exits;
-/// - the first exit failure is primary, later ones are attached to it as
-///   suppressed, in exit order;
+/// - the first exit failure is primary, later ones are suppressed, in exit
+///   order (kept as a list of siblings until the end, so a caller holding
+///   its own primary error can attach them one by one);
 /// - an exit returning `Ok(true)` suppresses the current *error* (the given
-///   one and everything attached to it), so later exits see `Ok`; a panic is
+///   one and every exit failure so far), so later exits see `Ok`; a panic is
 ///   never suppressed;
 /// - a panicking exit is caught; if nothing was panicking yet, its panic
-///   becomes the outcome of the rest and resumes once all have run (an error
-///   it replaces goes to the error hook); otherwise it goes to the hook.
+///   becomes the outcome of the rest and resumes once all have run (the
+///   errors it replaces go to the error hook); otherwise it goes to the hook.
 pub(crate) struct CloseState<'r, 'o> {
     given: &'r Outcome<'o>,
     /// The given outcome is a failure that no exit suppressed.
     given_active: bool,
     /// Some exit suppressed the given error.
     given_suppressed: bool,
-    /// The first exit failure since the last suppression, with the later
-    /// ones attached.
-    failure: Option<Error>,
+    /// The exit failures since the last suppression, in exit order.
+    failures: Vec<Error>,
     /// The first exit panic, when nothing was panicking before it.
     panic: Option<Panicked>,
 }
 
+/// What closing did, when no exit panic is left to resume.
+pub(crate) struct Closed {
+    /// The given outcome was an error and an exit suppressed it.
+    pub(crate) given_suppressed: bool,
+    /// Exit failures after the last suppression, in exit order.
+    pub(crate) failures: Vec<Error>,
+}
+
+impl Closed {
+    /// `close_with`'s result: the first failure with the rest attached.
+    pub(crate) fn into_result(self) -> Result<bool, Error> {
+        let mut failures = self.failures.into_iter();
+        match failures.next() {
+            None => Ok(self.given_suppressed),
+            Some(mut primary) => {
+                for later in failures {
+                    primary.push_suppressed(later);
+                }
+                Err(primary)
+            }
+        }
+    }
+}
+
 impl<'r, 'o> CloseState<'r, 'o> {
     pub(crate) fn new(given: &'r Outcome<'o>) -> Self {
-        CloseState { given, given_active: given.is_failure(), given_suppressed: false, failure: None, panic: None }
+        CloseState {
+            given,
+            given_active: given.is_failure(),
+            given_suppressed: false,
+            failures: Vec::new(),
+            panic: None,
+        }
     }
 
     /// What the next exit sees.
@@ -187,7 +217,7 @@ impl<'r, 'o> CloseState<'r, 'o> {
         if self.given_active {
             return *self.given;
         }
-        match &self.failure {
+        match self.failures.first() {
             Some(error) => Outcome::err(error),
             None => Outcome::Ok,
         }
@@ -203,19 +233,16 @@ impl<'r, 'o> CloseState<'r, 'o> {
             Ok(Ok(false)) => {}
             Ok(Ok(true)) => self.suppress(),
             Ok(Err(error)) if self.panic.is_some() => crate::report(ReportKind::FailedWhileUnwinding, &error),
-            Ok(Err(error)) => match &mut self.failure {
-                Some(primary) => primary.push_suppressed(error),
-                None => self.failure = Some(error),
-            },
+            Ok(Err(error)) => self.failures.push(error),
             Err(panic) if self.unwinding() => crate::report(ReportKind::FailedWhileUnwinding, &panic),
             Err(panic) => {
-                if let Some(replaced) = self.failure.take() {
-                    crate::report(ReportKind::ReplacedByPanic, &replaced);
-                }
                 if self.given_active {
                     if let Outcome::Err(view) = self.given {
                         crate::report(ReportKind::ReplacedByPanic, &view.as_debug());
                     }
+                }
+                for replaced in self.failures.drain(..) {
+                    crate::report(ReportKind::ReplacedByPanic, &replaced);
                 }
                 self.panic = Some(panic);
             }
@@ -223,8 +250,7 @@ impl<'r, 'o> CloseState<'r, 'o> {
     }
 
     fn suppress(&mut self) {
-        let shown = self.outcome();
-        if !shown.is_err() {
+        if !self.outcome().is_err() {
             // Nothing to suppress (`Ok`), or not an error (a panic or a
             // cancellation): `Ok(true)` has no effect.
             return;
@@ -233,20 +259,16 @@ impl<'r, 'o> CloseState<'r, 'o> {
             self.given_active = false;
             self.given_suppressed = true;
         }
-        self.failure = None;
+        self.failures.clear();
     }
 
-    /// The stack's result once every exit ran: resumes an exit's panic, else
-    /// `Err` with the exit failures, else `Ok(true)` when the given error
-    /// was suppressed.
-    pub(crate) fn finish(self) -> Result<bool, Error> {
+    /// Once every exit ran: resumes an exit's panic, else says what
+    /// happened.
+    pub(crate) fn finish(self) -> Closed {
         if let Some(panic) = self.panic {
             resume_panicked(panic);
         }
-        match self.failure {
-            Some(error) => Err(error),
-            None => Ok(self.given_suppressed),
-        }
+        Closed { given_suppressed: self.given_suppressed, failures: self.failures }
     }
 }
 
@@ -512,10 +534,10 @@ impl<'a> ExitStack<'a> {
     /// assert_eq!(exit_error.to_string(), "rollback failed"); // secondary to the block's
     /// ```
     pub fn close_with(mut self, outcome: &Outcome<'_>) -> Result<bool, Error> {
-        self.run_all(outcome)
+        self.run_all(outcome).into_result()
     }
 
-    fn run_all(&mut self, outcome: &Outcome<'_>) -> Result<bool, Error> {
+    fn run_all(&mut self, outcome: &Outcome<'_>) -> Closed {
         let mut state = CloseState::new(outcome);
         // One entry at a time, the list borrow ending before the entry runs:
         // an entry is removed before it runs (it cannot run twice), and one
@@ -533,12 +555,15 @@ impl<'a> ExitStack<'a> {
     /// Runs the body with this stack, then closes it with the body's
     /// outcome: `with ExitStack() as stack:` in one call, with suppression.
     ///
-    /// Returns `Ok(Some(value))` when the body succeeded, `Ok(None)` when the
-    /// body failed and an exit suppressed its error, `Err` otherwise: the
-    /// body's error with exit failures attached (when `E` is
+    /// Returns `Ok(Some(value))` when the body succeeded and no exit failed,
+    /// `Ok(None)` when the body failed, an exit suppressed its error and no
+    /// exit failed after that, `Err` otherwise: the body's error with every
+    /// exit failure attached one by one, in exit order (when `E` is
     /// [`managed::Error`](Error); for another `E` they go to the error hook),
-    /// or the first exit failure if the body succeeded. A panic of the body
-    /// is shown to the exits and resumes after them.
+    /// or, when the body succeeded or its error was suppressed, the first
+    /// exit failure with the later ones attached. A panic of the body is
+    /// shown to the exits and resumes after them (exit failures then go to
+    /// the error hook).
     ///
     /// # Errors
     /// See above.
@@ -559,22 +584,28 @@ impl<'a> ExitStack<'a> {
     {
         let result = catch(|| body(&self));
         match result {
-            Ok(Ok(value)) => match self.run_all(&Outcome::Ok) {
+            Ok(Ok(value)) => match self.run_all(&Outcome::Ok).into_result() {
                 Ok(_) => Ok(Some(value)),
                 Err(error) => Err(E::from(error)),
             },
-            Ok(Err(mut error)) => match self.run_all(&Outcome::err(&error)) {
-                Ok(true) => Ok(None),
-                Ok(false) => Err(error),
-                Err(later) => {
-                    crate::scope_support::attach_or_report(&mut error, E::from(later));
-                    Err(error)
+            Ok(Err(mut error)) => {
+                let closed = self.run_all(&Outcome::err(&error));
+                if closed.given_suppressed {
+                    // The body's error is gone; what failed after is all there is.
+                    return match closed.into_result() {
+                        Ok(_) => Ok(None),
+                        Err(later) => Err(E::from(later)),
+                    };
                 }
-            },
+                for later in closed.failures {
+                    crate::scope_support::attach_or_report(&mut error, E::from(later));
+                }
+                Err(error)
+            }
             Err(panic) => {
-                match self.run_all(&panicked_outcome(&panic)) {
-                    Ok(_) => {}
-                    Err(later) => crate::report(ReportKind::FailedWhileUnwinding, &later),
+                let closed = self.run_all(&panicked_outcome(&panic));
+                for later in closed.failures {
+                    crate::report(ReportKind::FailedWhileUnwinding, &later);
                 }
                 resume_panicked(panic)
             }
@@ -601,7 +632,7 @@ impl Drop for ExitStack<'_> {
         #[cfg(not(feature = "std"))]
         let unwinding = false;
         let outcome = if unwinding { Outcome::Panic(crate::outcome::PanicView::new(None)) } else { Outcome::Ok };
-        if let Err(error) = self.run_all(&outcome) {
+        for error in self.run_all(&outcome).failures {
             crate::report(ReportKind::StackDropped, &error);
         }
     }
@@ -617,8 +648,8 @@ impl fmt::Debug for ExitStack<'_> {
 }
 
 /// `with!(ExitStack::new())` in a `scope!` (Python's
-/// `with ExitStack() as stack:`): the target is the stack itself, and the
-/// scope's outcome closes it.
+/// `with ExitStack() as stack:`): the target is the stack itself, seen
+/// through [`Entered`], and the scope's outcome closes it.
 ///
 /// `Manage::exit` cannot suppress, so under `scope!` an exit returning
 /// `Ok(true)` clears the failure for the exits after it in the stack only;
@@ -630,20 +661,71 @@ impl fmt::Debug for ExitStack<'_> {
 ///
 /// let mut guard = managed::Guard::new(ExitStack::new());
 /// let stack = guard.enter()?;
+/// stack.enter(std::io::BufWriter::new(Vec::new()))?; // the stack's `enter`, not `Manage::enter`
 /// stack.callback(|| println!("closed with the guard"));
 /// guard.exit(&Outcome::Ok)?;
 /// # Ok::<(), managed::Error>(())
 /// ```
 impl<'a> Manage for ExitStack<'a> {
-    type Target = ExitStack<'a>;
+    type Target = Entered<'a>;
     type Error = Error;
 
     fn enter(&mut self) -> Result<&mut Self::Target, Self::Error> {
-        Ok(self)
+        Ok(Entered::from_mut(self))
     }
 
     fn exit(self, outcome: &Outcome<'_>) -> Result<(), Self::Error> {
         self.close_with(outcome).map(|_| ())
+    }
+}
+
+/// An [`ExitStack`] as the target of its own enter: derefs to the stack.
+///
+/// It exists for method resolution. Were the target `ExitStack` itself, a
+/// `&mut ExitStack` would call `Manage::enter(&mut self)` for
+/// `stack.enter(manager)` wherever `Manage` is imported (as the prelude
+/// does): a method taking `&mut self` is found before one taking `&self`.
+/// This type does not implement `Manage`, so `entered.enter(manager)` reaches
+/// [`ExitStack::enter`].
+///
+/// ```
+/// use managed::prelude::*;
+///
+/// let mut stack = ExitStack::new();
+/// let entered: &mut managed::exit_stack::Entered<'_> = Manage::enter(&mut stack)?;
+/// entered.callback(|| ());
+/// assert_eq!(entered.len(), 1);
+/// # Ok::<(), managed::Error>(())
+/// ```
+#[repr(transparent)]
+pub struct Entered<'a>(ExitStack<'a>);
+
+impl<'a> Entered<'a> {
+    fn from_mut<'s>(stack: &'s mut ExitStack<'a>) -> &'s mut Entered<'a> {
+        let raw: *mut ExitStack<'a> = stack;
+        // SAFETY: `Entered` is `#[repr(transparent)]` over `ExitStack<'a>`, so
+        // both have the same layout and validity, and the cast pointer is the
+        // unique borrow `stack`, reborrowed for the same lifetime `'s`.
+        unsafe { &mut *raw.cast::<Entered<'a>>() }
+    }
+}
+
+impl<'a> core::ops::Deref for Entered<'a> {
+    type Target = ExitStack<'a>;
+    fn deref(&self) -> &ExitStack<'a> {
+        &self.0
+    }
+}
+
+impl<'a> core::ops::DerefMut for Entered<'a> {
+    fn deref_mut(&mut self) -> &mut ExitStack<'a> {
+        &mut self.0
+    }
+}
+
+impl fmt::Debug for Entered<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
     }
 }
 
@@ -812,7 +894,7 @@ mod tests {
         assert!(state.outcome().is_ok());
         state.record(Ok(Err(Error::msg("a"))));
         state.record(Ok(Err(Error::msg("k"))));
-        let err = state.finish().expect_err("a fails");
+        let err = state.finish().into_result().expect_err("a fails");
         assert_eq!(alloc::format!("{err:#}"), "a\n  suppressed: k");
     }
 }
