@@ -1,4 +1,5 @@
 //! Deterministic, outcome-aware resource management (crate docs: see README; filled in below).
+#![warn(missing_docs)]
 #![no_std]
 
 extern crate self as managed;
@@ -18,11 +19,14 @@ pub use managed_core::{closing, nullcontext, suppress, Close};
 pub use managed_core::{default_error_hook, set_error_hook};
 pub use managed_core::{report, ErrorHook, Guard, Manage, Outcome, Report, ReportKind};
 
+pub use managed_macros::{defer, scope, with};
+
 /// The names most code needs: `use managed::prelude::*;`.
 pub mod prelude {
+    pub use crate::{defer, scope, with, Manage, Outcome};
+
     #[cfg(feature = "alloc")]
     pub use crate::ExitStack;
-    pub use crate::{Manage, Outcome};
 }
 
 /// Support for the code the macros generate. Not public API: no stability

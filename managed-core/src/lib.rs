@@ -1,6 +1,7 @@
 //! Runtime of the [`managed`](https://docs.rs/managed) crate. Depend on
 //! `managed` instead: it re-exports everything here, and the code its macros
 //! generate names only `::managed::__private`.
+#![warn(missing_docs)]
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 

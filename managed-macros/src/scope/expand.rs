@@ -1,0 +1,145 @@
+//! Code generation for `scope!` (sync). See ARCHITECTURE.md, "How `scope!`
+//! expands".
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::visit_mut::VisitMut;
+use syn::Stmt;
+
+use super::parse::{is_placeholder, with_slot, Scope, Segment, WithStmt};
+use crate::defer::{Body, Defer};
+use crate::paths;
+
+pub fn expand(scope: &Scope) -> TokenStream {
+    if let Some(a) = &scope.asyncness {
+        return syn::Error::new(
+            a.async_token.span,
+            "`scope!(async { .. })` is not available yet in this build of `managed`",
+        )
+        .to_compile_error();
+    }
+    let body = expand_from(&scope.segments, 0);
+    let seen = seen_macros(scope);
+    quote! {{
+        #seen
+        #[allow(clippy::redundant_closure_call)]
+        let __managed_scope = (|| { #body })();
+        __managed_scope
+    }}
+}
+
+/// One `with!(@managed_seen);` / `defer!(@managed_seen);` per macro path the
+/// scope consumed, so the user's imports of them count as used.
+fn seen_macros(scope: &Scope) -> TokenStream {
+    let marker = paths::seen_marker();
+    let mut seen: Vec<String> = Vec::new();
+    let mut out = TokenStream::new();
+    for segment in &scope.segments {
+        let path = match segment {
+            Segment::With(w) => &w.path,
+            Segment::Defer(d) => &d.path,
+            Segment::Plain(_) => continue,
+        };
+        let key = quote!(#path).to_string();
+        if !seen.contains(&key) {
+            seen.push(key);
+            out.extend(quote!(#path!(#marker);));
+        }
+    }
+    out
+}
+
+/// On a validation error: the errors, and a value of any type so that no
+/// second wave of type errors hides them.
+pub fn fallback(errors: &TokenStream) -> TokenStream {
+    quote! {{
+        #errors
+        #[allow(unreachable_code)]
+        { ::core::unreachable!() }
+    }}
+}
+
+/// The body of the closure that runs `segments[from..]`: the plain
+/// statements up to the next split point, then the split point wrapping
+/// the rest in a nested closure.
+fn expand_from(segments: &[Segment], from: usize) -> TokenStream {
+    let p = paths::private();
+    let rest = &segments[from..];
+    let split = rest.iter().position(|s| !matches!(s, Segment::Plain(_)));
+    let plain = rest[..split.unwrap_or(rest.len())].iter().map(|s| match s {
+        Segment::Plain(stmt) => stmt,
+        _ => unreachable!("only plain statements before the split"),
+    });
+    let Some(at) = split else { return quote!(#(#plain)*) };
+    let index = from + at;
+    let inner = expand_from(segments, index + 1);
+    let body = paths::local("body", index);
+    let split_code = match &segments[index] {
+        Segment::With(w) => {
+            let manager = paths::local("manager", index);
+            let entered = paths::local("entered", index);
+            let stmt = with_enter(w, &manager, &entered);
+            let expr = &w.manager;
+            quote! {
+                let mut #manager = #expr;
+                let mut #entered = false;
+                let #body = #p::catch(|| { #stmt #inner });
+                #p::exit_level_if_entered(#entered, #manager, #body)
+            }
+        }
+        Segment::Defer(d) => {
+            let deferred = deferred_closure(&d.defer);
+            let when = d.defer.filter.when();
+            quote! {
+                let #body = #p::catch(|| { #inner });
+                #p::defer_level(#body, #when, #deferred)
+            }
+        }
+        Segment::Plain(_) => unreachable!("a split point is not plain"),
+    };
+    quote!(#(#plain)* #split_code)
+}
+
+/// The `with!` statement with the call replaced by the enter of the
+/// manager stored in `manager`. The call is spanned at the user's manager
+/// expression, so "not a manager" errors point there.
+fn with_enter(w: &WithStmt, manager: &syn::Ident, entered: &syn::Ident) -> Stmt {
+    let p = paths::private();
+    let span = w.manager.span();
+    let enter = quote_spanned!(span=> #p::enter_tracked(&mut #manager, &mut #entered));
+    let mut stmt = w.stmt.clone();
+    ReplaceSlot(Some(enter)).visit_stmt_mut(&mut stmt);
+    stmt
+}
+
+struct ReplaceSlot(Option<TokenStream>);
+
+impl VisitMut for ReplaceSlot {
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        if let Some(slot) = with_slot(expr, is_placeholder) {
+            if let Some(tokens) = self.0.take() {
+                *slot = syn::Expr::Verbatim(tokens);
+            }
+            return;
+        }
+        syn::visit_mut::visit_expr_mut(self, expr);
+    }
+}
+
+/// The closure a scope's `defer!` runs, given the outcome.
+fn deferred_closure(defer: &Defer) -> TokenStream {
+    let p = paths::private();
+    match &defer.body {
+        Body::Stmts(stmts) => {
+            let span = stmts.first().map_or_else(Span::call_site, Spanned::span);
+            quote_spanned!(span=> |_: &#p::Outcome<'_>| { #(#stmts)* })
+        }
+        Body::Closure(closure) => quote!(#closure),
+        Body::Async(a) => syn::Error::new(
+            a.async_token.span,
+            "`defer!(async { .. })` must be awaited: use it in an async scope, `scope!(async { .. })`",
+        )
+        .to_compile_error(),
+    }
+}

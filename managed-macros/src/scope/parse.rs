@@ -1,0 +1,160 @@
+//! Parsing `scope!`'s input into segments: plain statements, and the split
+//! points (`with!` statements and `defer!` statements at the top level).
+
+use proc_macro2::{Span, TokenStream};
+use syn::parse::{ParseStream, Parser};
+use syn::spanned::Spanned;
+use syn::{Block, Expr, Stmt, Token};
+
+use crate::defer::Defer;
+use crate::paths;
+
+/// A parsed `scope!`.
+pub struct Scope {
+    /// `Some` for `scope!(async { .. })` / `scope!(async move { .. })`.
+    pub asyncness: Option<Asyncness>,
+    pub segments: Vec<Segment>,
+    /// Where the scope's block is, for errors about the whole block.
+    pub span: Span,
+}
+
+/// The `async` / `async move` of an async scope.
+pub struct Asyncness {
+    pub async_token: Token![async],
+    #[allow(dead_code, reason = "read by the async expansion")]
+    pub move_token: Option<Token![move]>,
+}
+
+/// One top-level statement of the scope's block.
+pub enum Segment {
+    /// Copied as written.
+    Plain(Stmt),
+    /// A statement with one `with!(manager)` in it.
+    With(Box<WithStmt>),
+    /// A `defer!(..)` statement.
+    Defer(DeferStmt),
+}
+
+pub struct WithStmt {
+    /// The statement with the `with!(..)` call replaced by a placeholder
+    /// (see [`with_slot`]).
+    pub stmt: Stmt,
+    /// The manager expression given to `with!`.
+    pub manager: Expr,
+    /// The `with!` invocation, for errors.
+    pub span: Span,
+    /// `with` as the user wrote it (`with`, `managed::with`).
+    pub path: syn::Path,
+}
+
+pub struct DeferStmt {
+    pub defer: Defer,
+    pub span: Span,
+    /// `defer` as the user wrote it.
+    pub path: syn::Path,
+}
+
+pub fn parse(input: TokenStream) -> syn::Result<Scope> {
+    Parser::parse2(parse_scope, input)
+}
+
+fn parse_scope(input: ParseStream) -> syn::Result<Scope> {
+    let span = input.span();
+    let (asyncness, stmts) = if input.peek(Token![async]) && !input.peek2(Token![fn]) {
+        let async_token: Token![async] = input.parse()?;
+        let move_token: Option<Token![move]> = input.parse()?;
+        let block: Block = input.parse()?;
+        if !input.is_empty() {
+            return Err(input.error("unexpected tokens after the async block: write `scope!(async { .. })`"));
+        }
+        (Some(Asyncness { async_token, move_token }), block.stmts)
+    } else {
+        (None, Block::parse_within(input)?)
+    };
+    let segments = stmts.into_iter().map(classify).collect::<syn::Result<Vec<_>>>()?;
+    Ok(Scope { asyncness, segments, span })
+}
+
+/// Sorts one top-level statement into plain / with / defer.
+fn classify(mut stmt: Stmt) -> syn::Result<Segment> {
+    if let Some(mac) = statement_macro(&stmt) {
+        if paths::is_our_macro(&mac.path, "defer") {
+            let defer: Defer = mac.parse_body()?;
+            return Ok(Segment::Defer(DeferStmt { defer, span: mac.span(), path: mac.path.clone() }));
+        }
+    }
+    // A `with!(m);` statement: enter and ignore the target.
+    if let Stmt::Macro(m) = &stmt {
+        if paths::is_our_macro(&m.mac.path, "with") {
+            let manager = parse_manager(&m.mac)?;
+            let span = m.mac.span();
+            let semi = m.semi_token.unwrap_or_default();
+            let stmt = Stmt::Expr(placeholder(), Some(semi));
+            return Ok(Segment::With(Box::new(WithStmt { stmt, manager, span, path: m.mac.path.clone() })));
+        }
+    }
+    let slot = match &mut stmt {
+        Stmt::Local(local) => local.init.as_mut().and_then(|init| with_slot(&mut init.expr, is_with_call)),
+        Stmt::Expr(expr, _) => with_slot(expr, is_with_call),
+        _ => None,
+    };
+    let Some(slot) = slot else { return Ok(Segment::Plain(stmt)) };
+    let Expr::Macro(mac) = std::mem::replace(slot, placeholder()) else {
+        unreachable!("with_slot returns a `with!` call")
+    };
+    let manager = parse_manager(&mac.mac)?;
+    Ok(Segment::With(Box::new(WithStmt { stmt, manager, span: mac.mac.span(), path: mac.mac.path })))
+}
+
+/// The macro of a statement that is only a macro call.
+fn statement_macro(stmt: &Stmt) -> Option<&syn::Macro> {
+    match stmt {
+        Stmt::Macro(m) => Some(&m.mac),
+        Stmt::Expr(Expr::Macro(m), _) => Some(&m.mac),
+        _ => None,
+    }
+}
+
+fn parse_manager(mac: &syn::Macro) -> syn::Result<Expr> {
+    if mac.tokens.is_empty() {
+        return Err(syn::Error::new_spanned(
+            mac,
+            "`with!` needs the manager to enter: `with!(manager)`, e.g. `with!(BufWriter::new(file))`",
+        ));
+    }
+    mac.parse_body::<Expr>()
+        .map_err(|e| syn::Error::new(e.span(), format!("{e}; `with!` takes one expression: the manager to enter")))
+}
+
+fn is_with_call(expr: &Expr) -> bool {
+    matches!(expr, Expr::Macro(m) if paths::is_our_macro(&m.mac.path, "with"))
+}
+
+/// What stands where the `with!(..)` call was, until expansion replaces it
+/// with the enter call.
+fn placeholder() -> Expr {
+    Expr::Verbatim(quote::quote!(__managed_with_slot))
+}
+
+pub fn is_placeholder(expr: &Expr) -> bool {
+    matches!(expr, Expr::Verbatim(t) if t.to_string() == "__managed_with_slot")
+}
+
+/// The `with!` call of a statement, where the statement's own value flows
+/// from it: `with!(m)`, then any chain of `?`, `.method(..)`, `.field`,
+/// `.await` and parentheses on it (`let x = with!(m).map_err(E::Db)?;`).
+/// Anywhere else (an argument, a branch, a closure) it is not at the top
+/// level of the scope, and validation reports it.
+pub fn with_slot(expr: &mut Expr, is_slot: fn(&Expr) -> bool) -> Option<&mut Expr> {
+    if is_slot(expr) {
+        return Some(expr);
+    }
+    match expr {
+        Expr::Try(e) => with_slot(&mut e.expr, is_slot),
+        Expr::MethodCall(e) => with_slot(&mut e.receiver, is_slot),
+        Expr::Paren(e) => with_slot(&mut e.expr, is_slot),
+        Expr::Field(e) => with_slot(&mut e.base, is_slot),
+        Expr::Await(e) => with_slot(&mut e.base, is_slot),
+        _ => None,
+    }
+}
