@@ -749,3 +749,42 @@ fn a_hundred_thousand_entries_close_without_recursion() {
     stack.close().expect("close");
     assert_eq!(count.get(), 100_000);
 }
+
+#[test]
+fn with_exit_stack_in_scope() {
+    use managed::prelude::*;
+
+    let log = RefCell::new(Vec::new());
+    // `with ExitStack() as stack:` — the stack's exits see the scope's outcome.
+    let r: Result<(), Error> = scope! {
+        let stack = with!(ExitStack::new())?;
+        let a = stack.enter(Probe { name: "a", log: &log, fail_exit: false })?;
+        let b = stack.enter(Probe { name: "b", log: &log, fail_exit: true })?;
+        log.borrow_mut().push(format!("body holds {a} and {b}"));
+        stack.callback(|| log.borrow_mut().push("callback".to_owned()));
+        Err(raise("body"))
+    };
+    let e = r.expect_err("the body fails");
+    assert_eq!(name(&e), "body", "the body's error stays primary");
+    assert_eq!(suppressed_names(&e), ["b"], "the stack's exit failure is attached");
+    assert_eq!(
+        *log.borrow(),
+        [
+            "enter a",
+            "enter b",
+            "body holds a and b",
+            "callback",
+            "exit b saw Some(\"body\")",
+            "exit a saw Some(\"body\")",
+        ]
+    );
+
+    // On success, the stack's exit failure is the scope's error.
+    let log = RefCell::new(Vec::new());
+    let r: Result<u8, Error> = scope! {
+        let stack = with!(ExitStack::new())?;
+        stack.enter(Probe { name: "c", log: &log, fail_exit: true })?;
+        Ok(1)
+    };
+    assert_eq!(name(&r.expect_err("exit fails")), "c");
+}
