@@ -102,7 +102,6 @@ fn test_nullcontext() {
 // ---- suppress --------------------------------------------------------------
 
 #[derive(Debug)]
-#[allow(dead_code, reason = "the fields are read through Display; Debug is derived for the error trait")]
 enum Lookup {
     Index(usize),
     Key(&'static str),
