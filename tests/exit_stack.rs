@@ -788,3 +788,27 @@ fn with_exit_stack_in_scope() {
     };
     assert_eq!(name(&r.expect_err("exit fails")), "c");
 }
+
+#[test]
+fn after_a_panic_every_remaining_exit_runs_once_and_later_panics_are_reported() {
+    let reports = Reports::start();
+    let ran = RefCell::new(Vec::new());
+    let caught = catch_unwind(AssertUnwindSafe(|| {
+        let stack = ExitStack::new();
+        for i in 0..10 {
+            let ran = &ran;
+            stack.callback(move || {
+                ran.borrow_mut().push(i);
+                if i % 3 == 0 {
+                    panic!("exit {i} panicked");
+                }
+            });
+        }
+        let _ = stack.close();
+    }));
+    let payload = caught.expect_err("the first panic resumes");
+    assert_eq!(payload.downcast_ref::<String>().map(String::as_str), Some("exit 9 panicked"));
+    assert_eq!(*ran.borrow(), [9, 8, 7, 6, 5, 4, 3, 2, 1, 0], "each exit ran exactly once");
+    let kinds: Vec<ReportKind> = reports.take().into_iter().map(|(kind, _)| kind).collect();
+    assert_eq!(kinds, [ReportKind::FailedWhileUnwinding; 3], "exits 6, 3 and 0 panicked while unwinding");
+}

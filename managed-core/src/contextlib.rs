@@ -34,6 +34,11 @@ pub fn suppress<E: 'static, P: Fn(&E) -> bool>(predicate: P) -> Suppress<E, P> {
 }
 
 /// The result of [`suppress`]: a predicate over errors of type `E`.
+///
+/// ```
+/// let ignore_parse: managed::contextlib::Suppress<std::num::ParseIntError, _> = managed::suppress(|_| true);
+/// assert_eq!(ignore_parse.run(|| "x".parse::<u8>()), Ok(None));
+/// ```
 pub struct Suppress<E, P> {
     predicate: P,
     _error: PhantomData<fn(&E)>,
@@ -150,6 +155,18 @@ pub fn closing<T: Close>(value: T) -> Closing<T> {
 }
 
 /// The manager [`closing`] returns.
+///
+/// ```
+/// struct Noop;
+/// impl managed::Close for Noop {
+///     type Error = std::convert::Infallible;
+///     fn close(self) -> Result<(), Self::Error> { Ok(()) }
+/// }
+/// let stack = managed::ExitStack::new();
+/// let _noop: &mut Noop = stack.enter(managed::closing(Noop))?;
+/// stack.close()?;
+/// # Ok::<(), managed::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct Closing<T>(T);
 
@@ -198,6 +215,13 @@ pub fn nullcontext<T>(value: T) -> NullContext<T> {
 }
 
 /// The manager [`nullcontext`] returns.
+///
+/// ```
+/// let stack = managed::ExitStack::new();
+/// assert_eq!(*stack.enter(managed::nullcontext(5))?, 5);
+/// stack.close()?;
+/// # Ok::<(), managed::Error>(())
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct NullContext<T>(T);
 
@@ -268,6 +292,14 @@ mod timing {
     }
 
     /// The manager [`timed`] returns; the target is itself.
+    ///
+    /// ```
+    /// let stack = managed::ExitStack::new();
+    /// let timer: &mut managed::contextlib::Timed = stack.enter(managed::timed("block"))?;
+    /// assert_eq!(timer.name(), "block");
+    /// stack.close()?;
+    /// # Ok::<(), managed::Error>(())
+    /// ```
     pub struct Timed {
         name: std::borrow::Cow<'static, str>,
         started: Option<Instant>,

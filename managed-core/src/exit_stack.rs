@@ -1,18 +1,26 @@
 //! `ExitStack`: Python's `contextlib.ExitStack`, with Rust borrows.
 //!
-//! Layout, and what an async twin reuses:
-//!
-//! - [`Entries`] is the storage: a LIFO list of owned, type-erased entries
-//!   (`Box<T>` for any `T: ?Sized`) that never moves an entry once pushed, so
-//!   a target lent out of an entry stays valid while more entries are added.
-//!   It is generic over the entry's trait object, so `AsyncExitStack` can
-//!   store `dyn AsyncExit` entries in the same list.
-//! - [`CloseState`] is the close loop's error logic as a state machine: the
-//!   loop pops an entry, shows it [`CloseState::outcome`], runs it, and hands
-//!   the result to [`CloseState::record`]; [`CloseState::finish`] gives the
-//!   stack's result. The sync loop below drives it directly; an async loop
-//!   drives the same machine between `.await`s, so both follow one rule for
-//!   primary, suppressed, suppressing and panicking exits.
+//! ```
+//! let stack = managed::ExitStack::new();
+//! stack.callback(|| println!("runs at close"));
+//! stack.close()?;
+//! # Ok::<(), managed::Error>(())
+//! ```
+
+// Layout, and what an async twin (`AsyncExitStack`) reuses:
+//
+// - `Entries<T: ?Sized>` is the storage: a LIFO list of owned, type-erased
+//   entries (`Box<T>`) that never moves an entry once pushed, so a target lent
+//   out of an entry stays valid while more entries are added. It is generic
+//   over the entry's trait object, so the async stack stores `dyn AsyncExit`
+//   entries (sync managers wrapped) in the same list.
+// - `CloseState` is the close loop's error logic as a state machine: the loop
+//   pops an entry, shows it `outcome()`, runs it, and hands the result to
+//   `record()`; `finish()` resumes a panic or returns `Closed` (whether the
+//   given error was suppressed, and the exit failures in order). The sync loop
+//   drives it directly; an async loop drives the same machine between
+//   `.await`s (catching panics of each exit future), so both follow one rule
+//   for primary, suppressed, suppressing and panicking exits.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
