@@ -48,15 +48,13 @@ fn close_baseline(mut exits: Vec<Box<dyn FnOnce() + '_>>) {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let counter = Cell::new(0);
-    let (variant, n, reps) = match args.as_slice() {
-        [v, n, reps] => (v.as_str(), n.parse().unwrap_or(0), reps.parse().unwrap_or(1)),
-        _ => {
-            stack(10, &counter);
-            baseline(10, &counter);
-            println!("smoke run done ({})", counter.get());
-            return;
-        }
+    let [variant, n, reps] = args.as_slice() else {
+        stack(10, &counter);
+        baseline(10, &counter);
+        println!("smoke run done ({})", counter.get());
+        return;
     };
+    let (variant, n, reps): (&str, u64, u64) = (variant, n.parse().unwrap_or(0), reps.parse().unwrap_or(1));
     for _ in 0..reps {
         match variant {
             "stack" => stack(black_box(n), &counter),

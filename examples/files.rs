@@ -44,8 +44,7 @@ fn split_into_parts(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
     // Every file is open at once: `enter` lends each target while the stack
     // keeps growing.
     for line in 0..LINES {
-        let part = &mut parts[line % FILES];
-        writeln!(part, "line {line}")?;
+        writeln!(parts[line % FILES], "line {line}")?;
     }
     println!("wrote {LINES} lines across {} open files (stack of {} exits)", parts.len(), stack.len());
     // `close` takes the stack by value: `parts` cannot be used after this

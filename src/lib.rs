@@ -7,6 +7,8 @@ extern crate self as managed;
 extern crate std;
 
 pub use managed_core::contextlib;
+#[cfg(feature = "alloc")]
+pub use managed_core::exit_stack;
 pub use managed_core::outcome;
 #[cfg(feature = "std")]
 pub use managed_core::timed;

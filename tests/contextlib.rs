@@ -1,7 +1,7 @@
-//! `suppress`, `closing`, `nullcontext`, `timed`, checked against CPython's
+//! `suppress`, `closing`, `nullcontext`, `timed`, checked against `CPython`'s
 //! `Lib/test/test_contextlib.py`.
 //!
-//! | CPython test | here |
+//! | `CPython` test | here |
 //! | --- | --- |
 //! | `ClosingTestCase.test_closing` | `test_closing` |
 //! | `ClosingTestCase.test_closing_error` | `test_closing_error` |

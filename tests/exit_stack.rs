@@ -1,10 +1,10 @@
-//! `ExitStack`, checked against CPython's `Lib/test/test_contextlib.py`.
+//! `ExitStack`, checked against `CPython`'s `Lib/test/test_contextlib.py`.
 //!
 //! Ported from `TestBaseExitStack` / `TestExitStack` (Python's
 //! `with ExitStack() as stack:` is `ExitStack::new().run(|stack| ..)` here,
 //! the one form that carries suppression back to the caller):
 //!
-//! | CPython test | here |
+//! | `CPython` test | here |
 //! | --- | --- |
 //! | `test_no_resources` | `test_no_resources` |
 //! | `test_callback` | `test_callback` (arguments are captured by the closure) |
@@ -100,6 +100,7 @@ impl Reports {
         REPORTS.lock().unwrap_or_else(PoisonError::into_inner).clear();
         Reports { _lock: lock, previous: managed::set_error_hook(record) }
     }
+    #[allow(clippy::unused_self, reason = "a method, so reports are only read while the hook is installed")]
     fn take(&self) -> Vec<(ReportKind, String)> {
         std::mem::take(&mut *REPORTS.lock().unwrap_or_else(PoisonError::into_inner))
     }
@@ -147,7 +148,8 @@ fn test_no_resources() {
 fn test_callback() {
     // Python passes positional and keyword arguments to the callback; a Rust
     // closure captures them. The order of the calls is what is checked.
-    let expected: Vec<(Vec<i32>, Vec<(&str, i32)>)> = vec![
+    type Call = (Vec<i32>, Vec<(&'static str, i32)>);
+    let expected: Vec<Call> = vec![
         (vec![], vec![]),
         (vec![1], vec![]),
         (vec![1, 2], vec![]),
@@ -170,6 +172,14 @@ fn test_callback() {
 
 #[test]
 fn test_push() {
+    /// Python's `ExitCM`: an object whose exit checks the outcome; pushed,
+    /// never entered.
+    struct ExitCm<F>(F);
+    impl<F: Fn(&Outcome<'_>) -> Result<bool, Error>> ExitCm<F> {
+        fn exit(self, o: &Outcome<'_>) -> Result<bool, Error> {
+            (self.0)(o)
+        }
+    }
     // The block fails (Python: 1/0); exits pushed after a suppressing one
     // see the error, those pushed before it see Ok.
     let checks = Cell::new(0);
@@ -183,14 +193,6 @@ fn test_push() {
         checks.set(checks.get() + 1);
         Ok(false)
     };
-    /// Python's `ExitCM`: an object whose exit checks the outcome; pushed,
-    /// never entered.
-    struct ExitCm<F>(F);
-    impl<F: Fn(&Outcome<'_>) -> Result<bool, Error>> ExitCm<F> {
-        fn exit(self, o: &Outcome<'_>) -> Result<bool, Error> {
-            (self.0)(o)
-        }
-    }
     let r = ExitStack::new().run(|stack| {
         stack.push(expect_ok);
         let cm = ExitCm(expect_ok);
@@ -208,7 +210,6 @@ fn test_push() {
 
 #[test]
 fn test_enter_context() {
-    let result = RefCell::new(Vec::new());
     struct TestCm<'r>(&'r RefCell<Vec<i32>>, ());
     impl Manage for TestCm<'_> {
         type Target = ();
@@ -222,6 +223,7 @@ fn test_enter_context() {
             Ok(())
         }
     }
+    let result = RefCell::new(Vec::new());
     let r = ExitStack::new().run(|stack| {
         stack.callback(|| result.borrow_mut().push(4)); // registered first => cleaned up last
         stack.enter(TestCm(&result, ()))?;
@@ -329,6 +331,17 @@ fn describe<T: std::fmt::Debug>(r: &Result<Option<T>, Error>) -> String {
 
 #[test]
 fn test_exit_exception_chaining_reference() {
+    fn nested(steps: &[Step], saved: &RefCell<Vec<Option<&'static str>>>) -> Result<Option<()>, Error> {
+        match steps.split_first() {
+            None => Err(raise("ZeroDivisionError")),
+            Some((step, inner)) => ExitStack::new()
+                .run(|stack| {
+                    push_step(stack, *step, saved);
+                    nested(inner, saved)
+                })
+                .map(Option::flatten),
+        }
+    }
     // ADAPTED. CPython checks that one ExitStack chains exceptions exactly as
     // nested `with` statements do. Here: nested single-entry stacks (the
     // nested `with`s) give the same result as one stack with all entries.
@@ -350,17 +363,6 @@ fn test_exit_exception_chaining_reference() {
     });
 
     let saved_nested = RefCell::new(Vec::new());
-    fn nested(steps: &[Step], saved: &RefCell<Vec<Option<&'static str>>>) -> Result<Option<()>, Error> {
-        match steps.split_first() {
-            None => Err(raise("ZeroDivisionError")),
-            Some((step, inner)) => ExitStack::new()
-                .run(|stack| {
-                    push_step(stack, *step, saved);
-                    nested(inner, saved)
-                })
-                .map(Option::flatten),
-        }
-    }
     let nested_result = nested(&steps, &saved_nested);
 
     assert_eq!(describe(&flat), describe(&nested_result));
@@ -403,7 +405,7 @@ fn test_exit_exception_non_suppressing() {
         stack.push(|_: &Outcome<'_>| Err(raise("IndexError")));
         Ok::<_, Error>(())
     });
-    assert_eq!(describe(&r), r#"IndexError []"#);
+    assert_eq!(describe(&r), r"IndexError []");
 
     let r = ExitStack::new().run(|stack| {
         stack.push(|_: &Outcome<'_>| Err(raise("KeyError")));
@@ -411,7 +413,7 @@ fn test_exit_exception_non_suppressing() {
         stack.push(|_: &Outcome<'_>| Err(raise("IndexError")));
         Ok::<_, Error>(())
     });
-    assert_eq!(describe(&r), r#"KeyError []"#);
+    assert_eq!(describe(&r), r"KeyError []");
 }
 
 #[test]
@@ -649,9 +651,7 @@ fn run_resumes_the_body_panic_after_the_exits() {
                 saw.set(o.panic_message().map(str::to_owned).map(|_| true));
                 Err(raise("cleanup failed while unwinding"))
             });
-            if saw.get().is_none() {
-                panic!("body panicked");
-            }
+            assert!(saw.get().is_some(), "body panicked");
             Ok::<(), Error>(())
         })
     }));
@@ -799,9 +799,7 @@ fn after_a_panic_every_remaining_exit_runs_once_and_later_panics_are_reported() 
             let ran = &ran;
             stack.callback(move || {
                 ran.borrow_mut().push(i);
-                if i % 3 == 0 {
-                    panic!("exit {i} panicked");
-                }
+                assert!(i % 3 != 0, "exit {i} panicked");
             });
         }
         let _ = stack.close();

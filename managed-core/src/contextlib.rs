@@ -344,6 +344,7 @@ mod timing {
             f.debug_struct("Timed")
                 .field("name", &self.name)
                 .field("elapsed", &self.elapsed())
+                .field("started", &self.started)
                 .field("callback", &self.sink.is_some())
                 .finish()
         }

@@ -420,10 +420,7 @@ impl<'a> ExitStack<'a> {
         //   pointee), and every other entry is a different allocation, so
         //   targets lent by several calls never alias (a zero-sized manager
         //   owns no bytes to alias).
-        let target: *mut M::Target = match unsafe { (*raw.as_ptr()).0.enter() } {
-            Ok(target) => target,
-            Err(error) => return Err(error),
-        };
+        let target: *mut M::Target = unsafe { (*raw.as_ptr()).0.enter() }?;
         core::mem::forget(guard);
         let erased: NonNull<dyn Exit + 'a> = raw;
         // SAFETY: `erased` comes from `Box::leak` above and its ownership
@@ -780,7 +777,7 @@ mod tests {
         let seen = Rc::new(RefCell::new(Vec::new()));
         let stack = ExitStack::new();
         let mut targets = Vec::new();
-        for i in 0..(INLINE as u32 * 3) {
+        for i in 0..u32::try_from(INLINE * 3).expect("small") {
             let t = stack.enter(Owned(Vec::new(), seen.clone())).expect("infallible");
             t.push(i);
             targets.push(t);
