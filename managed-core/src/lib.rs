@@ -20,6 +20,8 @@ pub mod manage;
 pub mod outcome;
 #[doc(hidden)]
 pub mod scope_support;
+#[cfg(feature = "alloc")]
+pub mod stream;
 
 #[cfg(feature = "std")]
 pub use contextlib::timed;
