@@ -15,6 +15,7 @@ use std::hint::black_box;
 
 use gungraun::{library_benchmark, library_benchmark_group, main};
 use managed::stream::{Accumulator, ChunksExt};
+use managed::ExitStack;
 use workloads::CALLS;
 
 /// Runs `f` [`CALLS`] times on opaque inputs; returns the sum so nothing is
@@ -157,6 +158,61 @@ fn stream_metered_copy(chunks: Vec<String>) -> (String, u64) {
     (out, s.metrics().total_bytes)
 }
 
+// ------------------------------------------------------------ ExitStack
+// Closing N entries, the stack built in `setup` (outside the count). The
+// workload of `benches/exit_stack_instructions.rs`: each callback captures a
+// reference and a number (16 bytes: a real allocation on both sides).
+
+fn counter() -> &'static Cell<u64> {
+    // Leaked once per benchmark process: the callbacks need a `'static` target.
+    Box::leak(Box::new(Cell::new(0)))
+}
+
+fn exit_stack_of(n: u64) -> ExitStack<'static> {
+    let counter = counter();
+    let stack = ExitStack::new();
+    for i in 0..n {
+        stack.callback(move || counter.set(counter.get().wrapping_add(i)));
+    }
+    stack
+}
+
+fn vec_box_of(n: u64) -> Vec<Box<dyn FnOnce()>> {
+    let counter = counter();
+    let mut exits: Vec<Box<dyn FnOnce()>> = Vec::new();
+    for i in 0..n {
+        exits.push(Box::new(move || counter.set(counter.get().wrapping_add(i))));
+    }
+    exits
+}
+
+#[library_benchmark]
+#[bench::n1(args = (1), setup = exit_stack_of)]
+#[bench::n10(args = (10), setup = exit_stack_of)]
+#[bench::n1000(args = (1000), setup = exit_stack_of)]
+#[bench::n10000(args = (10000), setup = exit_stack_of)]
+fn exit_stack_close(stack: ExitStack<'static>) -> bool {
+    black_box(stack).close().is_ok()
+}
+
+#[library_benchmark]
+#[bench::n1(args = (1), setup = vec_box_of)]
+#[bench::n10(args = (10), setup = vec_box_of)]
+#[bench::n1000(args = (1000), setup = vec_box_of)]
+#[bench::n10000(args = (10000), setup = vec_box_of)]
+fn vec_box_close(mut exits: Vec<Box<dyn FnOnce()>>) -> bool {
+    exits = black_box(exits);
+    while let Some(exit) = exits.pop() {
+        exit();
+    }
+    true
+}
+
+library_benchmark_group!(
+    name = exit_stack;
+    benchmarks = exit_stack_close, vec_box_close
+);
+
 library_benchmark_group!(
     name = stream;
     benchmarks = stream_push_str, stream_accumulator, stream_accumulate, stream_plain_copy, stream_metered_copy
@@ -192,4 +248,4 @@ library_benchmark_group!(
         scope_fallible_hand, scope_fallible_hand_unwind
 );
 
-main!(library_benchmark_groups = defer, scope, stream);
+main!(library_benchmark_groups = defer, scope, stream, exit_stack);

@@ -81,4 +81,37 @@ fn main() {
     scope("allocs.scope3_ok.hand", false, workloads::scope3_hand);
     scope("allocs.scope3_err.managed", true, workloads::scope3_managed);
     scope("allocs.scope3_err.hand", true, workloads::scope3_hand);
+
+    // ExitStack: heap allocations per entry to build and close a stack of N
+    // capturing callbacks, next to `Vec<Box<dyn FnOnce()>>`.
+    for n in [1u64, 10, 1_000, 10_000] {
+        let counter = Cell::new(0u64);
+        let per_entry = |f: &dyn Fn()| {
+            let before = ALLOCATIONS.load(Ordering::Relaxed);
+            f();
+            #[allow(clippy::cast_precision_loss)] // counts far below 2^52
+            let per = (ALLOCATIONS.load(Ordering::Relaxed) - before) as f64 / n as f64;
+            per
+        };
+        let stack = per_entry(&|| {
+            let stack = managed::ExitStack::new();
+            for i in 0..n {
+                let counter = &counter;
+                stack.callback(move || counter.set(counter.get().wrapping_add(i)));
+            }
+            black_box(stack.close()).ok();
+        });
+        let vec = per_entry(&|| {
+            let mut exits: Vec<Box<dyn FnOnce() + '_>> = Vec::new();
+            for i in 0..n {
+                let counter = &counter;
+                exits.push(Box::new(move || counter.set(counter.get().wrapping_add(i))));
+            }
+            while let Some(exit) = exits.pop() {
+                exit();
+            }
+        });
+        fact(&format!("allocs.exit_stack.n{n}.managed"), stack);
+        fact(&format!("allocs.exit_stack.n{n}.vec_box"), vec);
+    }
 }

@@ -180,7 +180,7 @@ def results_table(values, mach):
         "goal (DESIGN §10)",
         "status",
         "wall-clock managed / baseline",
-        "allocs / call",
+        "allocs (managed, per call; ExitStack: per entry)",
     ]
     lines = [
         f"Measured by `benches/run.sh` on {mach.get('date', '?')}: {mach.get('cpu', '?')}, "

@@ -10,8 +10,11 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod contextlib;
 #[cfg(feature = "alloc")]
 pub mod error;
+#[cfg(feature = "alloc")]
+pub mod exit_stack;
 pub mod hook;
 pub mod manage;
 pub mod outcome;
@@ -20,8 +23,13 @@ pub mod scope_support;
 #[cfg(feature = "alloc")]
 pub mod stream;
 
+#[cfg(feature = "std")]
+pub use contextlib::timed;
+pub use contextlib::{closing, nullcontext, suppress, Close};
 #[cfg(feature = "alloc")]
 pub use error::Error;
+#[cfg(feature = "alloc")]
+pub use exit_stack::ExitStack;
 #[cfg(feature = "std")]
 pub use hook::{default_error_hook, set_error_hook};
 pub use hook::{report, ErrorHook, Report, ReportKind};
