@@ -196,6 +196,37 @@ def time_passes(stderr):
     return passes
 
 
+SCOPE_FN = re.compile(r"pub fn s\d+\(hits.*?\n\}\n", re.S)
+DEFER_FN = re.compile(r"pub fn d\d+\(hits: &Cell<u64>\) -> u64 \{.*?\n\}\n", re.S)
+
+
+def crate_alone(d, ntarget, nightly, prefix):
+    """The crate in `d` rebuilt three times (dependencies already built in
+    `ntarget`); the figures of the run that used the least CPU."""
+    toolchain = ["+nightly"] if nightly else []
+    flags = ["--", "-Z", "time-passes"] if nightly else []
+    best = None
+    for _ in range(3):
+        (d / "src" / "lib.rs").touch()
+        r, wall, cpu = cargo(
+            [*toolchain, "rustc", "-q", "--lib", "--target-dir", str(ntarget), *flags], d, {"CARGO_INCREMENTAL": "0"}
+        )
+        if r.returncode != 0:
+            sys.stderr.write(r.stderr[-2000:])
+            return {}
+        if best is None or cpu < best[1]:
+            best = (wall, cpu, time_passes(r.stderr))
+    wall, cpu, passes = best
+    return {
+        f"{prefix}crate_s": wall,
+        f"{prefix}crate_cpu_s": cpu,
+        f"{prefix}expand_s": passes.get("expand_crate"),
+        f"{prefix}crate_rustc_s": passes.get("total"),
+        # `codegen_crate` spans the LLVM work done in parallel with it.
+        f"{prefix}codegen_s": passes.get("codegen_crate"),
+    }
+
+
 def measure(style, nightly):
     d = generate(style)
     target = d / "target"
@@ -220,28 +251,17 @@ def measure(style, nightly):
         "clean_units_s": all_s,
     }
     # The generated crate alone, dependencies built: the best of three
-    # non-incremental rebuilds (the least disturbed by the machine's load).
-    toolchain = ["+nightly"] if nightly else []
-    flags = ["--", "-Z", "time-passes"] if nightly else []
+    # non-incremental rebuilds (the least disturbed by the machine's load);
+    # then the same for its deferred cleanups only and its scopes only.
     ntarget = d / ("target-nightly" if nightly else "target")
-    best = None
-    for _ in range(3):
-        (d / "src" / "lib.rs").touch()
-        r, wall, cpu = cargo(
-            [*toolchain, "rustc", "-q", "--lib", "--target-dir", str(ntarget), *flags], d, {"CARGO_INCREMENTAL": "0"}
-        )
-        if r.returncode != 0:
-            sys.stderr.write(r.stderr[-2000:])
-            break
-        if best is None or cpu < best[1]:
-            best = (wall, cpu, time_passes(r.stderr))
-    if best:
-        fact["crate_s"], fact["crate_cpu_s"] = best[0], best[1]
-        passes = best[2]
-        fact["expand_s"] = passes.get("expand_crate")
-        fact["crate_rustc_s"] = passes.get("total")
-        # `codegen_crate` spans the LLVM work done in parallel with it.
-        fact["codegen_s"] = passes.get("codegen_crate")
+    fact.update(crate_alone(d, ntarget, nightly, ""))
+    source = (d / "src" / "lib.rs").read_text()
+    for part, drop in [("defers", SCOPE_FN), ("scopes", DEFER_FN)]:
+        pd = OUT / f"{style}_{part}"
+        (pd / "src").mkdir(parents=True, exist_ok=True)
+        (pd / "Cargo.toml").write_text((d / "Cargo.toml").read_text().replace(f"gen_{style}", f"gen_{style}_{part}"))
+        (pd / "src" / "lib.rs").write_text(drop.sub("", source))
+        fact.update(crate_alone(pd, ntarget, nightly, f"{part}_"))
     return fact
 
 

@@ -98,15 +98,16 @@ def load_sources():
                 values["fact:" + s["fact"]] = float(s["value"])
     crit = TARGET / "criterion"
     if crit.is_dir():
-        for est in crit.glob("*/*/new/estimates.json"):
+        for est in crit.rglob("new/estimates.json"):
             # Directory names are sanitised ids; benchmark.json has the real ones.
-            group, function = est.parts[-4], est.parts[-3]
             meta = est.parent / "benchmark.json"
+            key = "/".join(est.relative_to(crit).parts[:-2])
             if meta.exists():
                 m = json.loads(meta.read_text())
-                group, function = m.get("group_id", group), m.get("function_id") or function
+                parts = [m.get("group_id"), m.get("function_id"), m.get("value_str")]
+                key = "/".join(p for p in parts if p)
             mean = json.loads(est.read_text())["mean"]["point_estimate"]
-            values[f"criterion:{group}/{function}"] = float(mean)
+            values[f"criterion:{key}"] = float(mean)
     return values
 
 
@@ -250,6 +251,31 @@ def compile_table():
             s(x.get("expand_s")),
             pct(x.get("expand_s"), x.get("crate_rustc_s")),
             s(x.get("codegen_s")),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    split_head = [
+        "variant",
+        "1,000 deferred cleanups only: CPU (s)",
+        "their expansion (s)",
+        "their codegen (s)",
+        "200 scopes only: CPU (s)",
+        "their expansion (s)",
+        "their codegen (s)",
+    ]
+    lines += [
+        "",
+        "The same crates split in two, each part alone (best of three rebuilds; both parts include the "
+        "manager type and, for `managed`, loading the proc-macro library):",
+        "",
+        "| " + " | ".join(split_head) + " |",
+        "| " + " | ".join("---" for _ in split_head) + " |",
+    ]
+    for name in ["managed", "scopeguard", "hand"]:
+        x = by.get(name)
+        if not x:
+            continue
+        cells = [x.get("label", name)] + [
+            s(x.get(f"{part}_{k}")) for part in ["defers", "scopes"] for k in ["crate_cpu_s", "expand_s", "codegen_s"]
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
