@@ -15,7 +15,10 @@ use crate::{Manage, Outcome, ReportKind};
 
 /// A caught panic, carried to the point where it resumes. Uninhabited
 /// without `std` (no unwinding to catch).
-pub struct Panicked(#[cfg(feature = "std")] std::boxed::Box<dyn core::any::Any + Send>, #[cfg(not(feature = "std"))] Never);
+pub struct Panicked(
+    #[cfg(feature = "std")] std::boxed::Box<dyn core::any::Any + Send>,
+    #[cfg(not(feature = "std"))] Never,
+);
 
 #[cfg(not(feature = "std"))]
 #[doc(hidden)]
