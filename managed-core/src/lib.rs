@@ -10,6 +10,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod compose;
 #[cfg(feature = "alloc")]
 pub mod error;
 pub mod hook;
@@ -18,6 +19,7 @@ pub mod outcome;
 #[doc(hidden)]
 pub mod scope_support;
 
+pub use compose::Slot;
 #[cfg(feature = "alloc")]
 pub use error::Error;
 #[cfg(feature = "std")]

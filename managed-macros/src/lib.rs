@@ -31,3 +31,24 @@ pub fn with(input: TokenStream) -> TokenStream {
 pub fn defer(input: TokenStream) -> TokenStream {
     defer::expand_standalone(input.into()).into()
 }
+
+mod managed_attr;
+
+/// See `managed::managed`.
+#[proc_macro_attribute]
+pub fn managed(args: TokenStream, input: TokenStream) -> TokenStream {
+    managed_attr::expand(args.into(), input.into()).into()
+}
+
+/// See `managed::yield_!`. Inside a `#[managed] fn` the attribute rewrites
+/// it before it expands; anywhere else it is an error.
+#[proc_macro]
+pub fn yield_(_input: TokenStream) -> TokenStream {
+    syn::Error::new(
+        proc_macro2::Span::call_site(),
+        "`yield_!` outside a `#[managed]` fn: it lends a value to the block of the manager that a `#[managed] fn` \
+         returns; write `#[managed]` on the enclosing fn (one `yield_!` as a top-level statement of its body)",
+    )
+    .to_compile_error()
+    .into()
+}
