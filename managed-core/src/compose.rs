@@ -203,16 +203,12 @@ impl<'o, E: fmt::Debug + Sync + 'static> Exits<'o, E> {
         M: Manage,
         E: From<M::Error>,
     {
-        let entered = core::mem::replace(&mut slot.entered, false);
-        match slot.manager.take() {
-            Some(m) if entered => self.step(|outcome| m.exit(outcome).map_err(E::from)),
-            _ => {}
+        if !core::mem::replace(&mut slot.entered, false) {
+            return;
         }
-    }
-
-    /// The merged result without resuming a panic (for [`enter_all`]).
-    fn into_raw(self) -> Result<Result<(), E>, Panicked> {
-        self.so_far
+        if let Some(m) = slot.manager.take() {
+            self.step(|outcome| m.exit(outcome).map_err(E::from));
+        }
     }
 
     /// The merged result of every step; resumes a panic of a step.
@@ -241,12 +237,11 @@ pub fn enter_all<S: ?Sized, E: fmt::Debug + Sync + 'static>(
     if matches!(entered, Ok(Ok(()))) {
         return Ok(());
     }
-    let cleanup = {
-        let mut exits = Exits::new(outcome_of(&entered));
-        rollback(this, &mut exits);
-        exits.into_raw()
-    };
-    settle(entered, cleanup)
+    // The enter's failure is the primary one from the start: the rollback
+    // exits see it, and their failures are attached to it directly.
+    let mut exits = Exits { outer: Outcome::Ok, so_far: entered };
+    rollback(this, &mut exits);
+    exits.finish()
 }
 
 /// What an `#[enter]` / `#[exit]` method of a `#[managed]` impl may return:

@@ -207,6 +207,7 @@ fn generate(
         _ => quote!(let _ = &#target_local;),
     };
     let bind_outcome = outcome_pat.map(|pat| quote!(let #pat = #outcome;));
+    let exit_body = exit_body(after, &p, error);
     let lent_span = lent.span();
     let typed_lent = quote_spanned!(lent_span=> let #lent_local: #target = #lent;);
 
@@ -246,10 +247,36 @@ fn generate(
                     let (#(#captured_pats,)*) = #state;
                     #rebind_target
                     #bind_outcome
-                    <_ as #p::Returns<#error>>::into_result({ #(#after)* })
+                    #exit_body
                 },
             )
         }
+    }
+}
+
+/// The exit part as the exit closure's body. A tail expression is its value
+/// (`()` or `Result<(), E>`, converted by `Returns`); otherwise it ends with
+/// `Ok(())` (unreachable when it diverges, which must not make its type `!`).
+fn exit_body(after: &[syn::Stmt], p: &TokenStream, error: &TokenStream) -> TokenStream {
+    let ok = syn::Ident::new("ok", Span::mixed_site());
+    match after.split_last() {
+        Some((tail @ syn::Stmt::Expr(_, None), rest)) => quote! {
+            #(#rest)*
+            <_ as #p::Returns<#error>>::into_result(#tail)
+        },
+        Some((syn::Stmt::Macro(tail), rest)) if tail.semi_token.is_none() => quote! {
+            #(#rest)*
+            #tail;
+            #[allow(unreachable_code)]
+            let #ok = #p::Ok(());
+            #ok
+        },
+        _ => quote! {
+            #(#after)*
+            #[allow(unreachable_code)]
+            let #ok = #p::Ok(());
+            #ok
+        },
     }
 }
 
