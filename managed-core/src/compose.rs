@@ -333,6 +333,11 @@ pub trait ManagedField: Manage {}
 
 impl<M: Manage> ManagedField for M {}
 
+/// Checks that a `#[managed]` field's type is a manager (the error points at
+/// the field).
+#[inline]
+pub fn managed_field<M: ManagedField>() {}
+
 /// The manager a `#[managed] fn` returns: `enter` runs the code before
 /// `yield_!` and keeps what it lends and the locals the rest needs; `exit`
 /// runs the code after it.

@@ -43,7 +43,12 @@ pub fn managed(args: TokenStream, input: TokenStream) -> TokenStream {
 /// See `managed::yield_!`. Inside a `#[managed] fn` the attribute rewrites
 /// it before it expands; anywhere else it is an error.
 #[proc_macro]
-pub fn yield_(_input: TokenStream) -> TokenStream {
+pub fn yield_(input: TokenStream) -> TokenStream {
+    // `#[managed]` leaves `yield_!(@used)` behind so that the user's import
+    // of `yield_` counts as used; it expands to nothing.
+    if input.to_string() == "@ used" || input.to_string() == "@used" {
+        return TokenStream::new();
+    }
     syn::Error::new(
         proc_macro2::Span::call_site(),
         "`yield_!` outside a `#[managed]` fn: it lends a value to the block of the manager that a `#[managed] fn` \

@@ -129,7 +129,15 @@ fn parse_one(meta: &ParseNestedMeta, form: Form, options: &mut Options, errors: 
         Ok(false) => {
             errors.push(syn::Error::new(span, format!("duplicate `#[managed]` option `{name}`: give it once")))
         }
-        Err(e) => errors.push(syn::Error::new(e.span(), format!("{e}; {}", example(&name)))),
+        Err(e) => {
+            errors.push(syn::Error::new(e.span(), format!("{e}; {}", example(&name))));
+            // Skip the rest of this option so the next ones are still read.
+            while !meta.input.is_empty() && !meta.input.peek(syn::Token![,]) {
+                if meta.input.parse::<proc_macro2::TokenTree>().is_err() {
+                    break;
+                }
+            }
+        }
     }
 }
 

@@ -54,7 +54,7 @@ pub fn expand(item: syn::ItemFn, options: &Options, mut errors: Errors) -> Token
         }
     };
     let sites = find_yields(&item.block, &mut errors);
-    if sites.top.is_empty() {
+    if sites.top.is_empty() && sites.nested == 0 {
         errors.push(syn::Error::new(
             item.sig.ident.span(),
             "`#[managed] fn` without `yield_!`: write `let outcome = yield_!(value);` where the block runs; the code \
@@ -78,13 +78,16 @@ pub fn expand(item: syn::ItemFn, options: &Options, mut errors: Errors) -> Token
         }
         None => None,
     };
+    // The `yield_!` calls are rewritten away; this keeps the user's
+    // `use managed::yield_;` from being reported unused.
+    let keep_import = sites.path.map(|path| quote!(#path!(@used);));
     if let Err(all) = errors.finish() {
-        return fallback(all, &item);
+        return fallback(all, &item, keep_import);
     }
     let (Some(&at), Some(lent)) = (sites.top.first(), yield_arg) else {
         unreachable!("a missing or malformed `yield_!` is an error above")
     };
-    generate(item, options, at, &lent, &target, &error)
+    generate(item, options, at, &lent, &target, &error, keep_import)
 }
 
 fn check_signature(sig: &syn::Signature, errors: &mut Errors) {
@@ -139,7 +142,7 @@ fn returns(output: &syn::ReturnType) -> syn::Result<(TokenStream, TokenStream)> 
 
 /// On an error: the errors, and the fn with its signature and a body that
 /// compiles, so that uses of it do not add errors of their own.
-fn fallback(errors: TokenStream, item: &syn::ItemFn) -> TokenStream {
+fn fallback(errors: TokenStream, item: &syn::ItemFn, keep_import: Option<TokenStream>) -> TokenStream {
     let attrs = &item.attrs;
     let vis = &item.vis;
     let sig = &item.sig;
@@ -147,7 +150,10 @@ fn fallback(errors: TokenStream, item: &syn::ItemFn) -> TokenStream {
         #errors
         #(#attrs)*
         #[allow(unused_variables, unreachable_code, clippy::diverging_sub_expression)]
-        #vis #sig { ::core::panic!("`#[managed]` reported an error on this fn") }
+        #vis #sig {
+            #keep_import
+            ::core::panic!("`#[managed]` reported an error on this fn")
+        }
     }
 }
 
@@ -158,6 +164,7 @@ fn generate(
     lent: &syn::Expr,
     target: &TokenStream,
     error: &TokenStream,
+    keep_import: Option<TokenStream>,
 ) -> TokenStream {
     let p = options.private();
     let krate = options.krate();
@@ -236,6 +243,7 @@ fn generate(
         #(#attrs)*
         #must_use
         #vis #sig {
+            #keep_import
             #p::FnManager::new(
                 move || -> #p::Result<_, #error> {
                     #(#before)*

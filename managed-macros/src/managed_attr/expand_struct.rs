@@ -23,8 +23,10 @@
 //! The fields live in `Slot`s because a failed enter must exit, by value,
 //! the fields it already entered while the caller still owns the struct.
 
-use proc_macro2::{Span, TokenStream};
-use quote::{quote, quote_spanned};
+use std::collections::HashSet;
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 
 use super::attr::Options;
@@ -52,23 +54,46 @@ pub fn expand(item: syn::ItemStruct, options: &Options, mut errors: Errors) -> T
         Some(ty) => quote!(#ty),
         None => quote!(#p::Error),
     };
+    // A field whose type uses the struct's type parameters makes the impl
+    // conditional (`S<M>` is a manager when `M` is); a concrete field type
+    // is checked in the body, where the error can point at the field.
+    let type_params: HashSet<String> = item.generics.type_params().map(|t| t.ident.to_string()).collect();
     let mut generics = item.generics.clone();
-    {
-        let where_clause = generics.make_where_clause();
-        for field in &model.fields {
-            let ty = &field.ty;
+    let mut field_checks = Vec::new();
+    for field in &model.fields {
+        let ty = &field.ty;
+        if mentions(ty.to_token_stream(), &type_params) {
+            let where_clause = generics.make_where_clause();
             where_clause.predicates.push(syn::parse_quote_spanned!(ty.span()=> #ty: #p::ManagedField));
             where_clause.predicates.push(syn::parse_quote_spanned!(ty.span()=>
                 #error: #p::From<<#ty as #p::Manage>::Error>
             ));
+        } else {
+            field_checks.push(quote_spanned!(ty.span()=> #p::managed_field::<#ty>();));
         }
     }
     let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
     let this = syn::Ident::new("this", Span::mixed_site());
     let exits = syn::Ident::new("exits", Span::mixed_site());
     let outcome = syn::Ident::new("outcome", Span::mixed_site());
-    let members: Vec<&syn::Member> = model.fields.iter().map(|f| &f.member).collect();
-    let reversed: Vec<&syn::Member> = members.iter().rev().copied().collect();
+    let enters = model.fields.iter().map(|f| {
+        let member = &f.member;
+        quote_spanned!(f.ty.span()=> #p::enter_slot::<#error, _>(&mut #this.#member)?;)
+    });
+    // Spanned at the field type: "not a manager" is reported there.
+    let exit_slots = |base: &TokenStream| -> Vec<TokenStream> {
+        model
+            .fields
+            .iter()
+            .rev()
+            .map(|f| {
+                let member = &f.member;
+                quote_spanned!(f.ty.span()=> #exits.exit_slot(&mut #base.#member);)
+            })
+            .collect()
+    };
+    let rollback = exit_slots(&quote!(#this));
+    let exits_in_reverse = exit_slots(&quote!(self));
     let enter_hook = options
         .enter
         .as_ref()
@@ -78,22 +103,23 @@ pub fn expand(item: syn::ItemStruct, options: &Options, mut errors: Errors) -> T
             #exits.step(|#outcome: &#p::Outcome<'_>| <_ as #p::Fallible<#error>>::into_result(#hook(&mut self, #outcome)));
         )
     });
-    let mutability = if members.is_empty() && exit_hook.is_none() { quote!() } else { quote!(mut) };
+    let mutability = if model.fields.is_empty() && exit_hook.is_none() { quote!() } else { quote!(mut) };
     quote! {
         #item
         impl #impl_generics #p::Manage for #name #ty_generics #where_clause {
             type Target = Self;
             type Error = #error;
             fn enter(&mut self) -> #p::Result<&mut Self, Self::Error> {
+                #(#field_checks)*
                 #p::enter_all(
                     self,
                     |#this: &mut Self| -> #p::Result<(), #error> {
-                        #( #p::enter_slot::<#error, _>(&mut #this.#members)?; )*
+                        #(#enters)*
                         #enter_hook
                         #p::Ok(())
                     },
                     |#this: &mut Self, #exits: &mut #p::Exits<'_, #error>| {
-                        #( #exits.exit_slot(&mut #this.#reversed); )*
+                        #(#rollback)*
                     },
                 )?;
                 #p::Ok(self)
@@ -101,9 +127,17 @@ pub fn expand(item: syn::ItemStruct, options: &Options, mut errors: Errors) -> T
             fn exit(#mutability self, #outcome: &#p::Outcome<'_>) -> #p::Result<(), Self::Error> {
                 let mut #exits = #p::Exits::new(*#outcome);
                 #exit_hook
-                #( #exits.exit_slot(&mut self.#reversed); )*
+                #(#exits_in_reverse)*
                 #exits.finish()
             }
         }
     }
+}
+
+fn mentions(tokens: TokenStream, names: &HashSet<String>) -> bool {
+    tokens.into_iter().any(|tree| match tree {
+        TokenTree::Ident(i) => names.contains(&i.to_string()),
+        TokenTree::Group(g) => mentions(g.stream(), names),
+        TokenTree::Punct(_) | TokenTree::Literal(_) => false,
+    })
 }

@@ -3,7 +3,6 @@
 //! `yield_!` fn. Our helper attributes are stripped from the item here, so
 //! the item can be emitted even when a check fails.
 
-use proc_macro2::Span;
 use syn::spanned::Spanned;
 
 use crate::diag::Errors;
@@ -33,14 +32,17 @@ pub fn parse_impl(mut item: syn::ItemImpl, errors: &mut Errors) -> ImplModel {
         };
         let markers = take_markers(attrs, errors);
         let Some(sig) = sig else {
-            for (name, span) in markers {
-                errors.push(syn::Error::new(span, format!("`#[{name}]` goes on a method (`fn`) of the impl block")));
+            for (name, attr) in markers {
+                errors.push(syn::Error::new_spanned(
+                    attr,
+                    format!("`#[{name}]` goes on a method (`fn`) of the impl block"),
+                ));
             }
             continue;
         };
         if markers.len() == 2 {
-            errors.push(syn::Error::new(
-                markers[1].1,
+            errors.push(syn::Error::new_spanned(
+                &markers[1].1,
                 "one method cannot be both `#[enter]` and `#[exit]`: enter lends the manager, exit consumes it; \
                  write two methods",
             ));
@@ -49,7 +51,7 @@ pub fn parse_impl(mut item: syn::ItemImpl, errors: &mut Errors) -> ImplModel {
         for (name, marker) in markers {
             let slot = if name == "enter" { &mut enter } else { &mut exit };
             if let Some(first) = slot {
-                errors.push(syn::Error::new(
+                errors.push(syn::Error::new_spanned(
                     marker,
                     format!(
                         "a second `#[{name}]` method: a manager has one {name}, and `{}` is already marked \
@@ -67,8 +69,8 @@ pub fn parse_impl(mut item: syn::ItemImpl, errors: &mut Errors) -> ImplModel {
 
 /// Removes `#[enter]` / `#[exit]` from `attrs`, returning which were there
 /// (deduplicated: a repeated marker is an error).
-fn take_markers(attrs: &mut Vec<syn::Attribute>, errors: &mut Errors) -> Vec<(&'static str, Span)> {
-    let mut markers: Vec<(&'static str, Span)> = Vec::new();
+fn take_markers(attrs: &mut Vec<syn::Attribute>, errors: &mut Errors) -> Vec<(&'static str, syn::Attribute)> {
+    let mut markers: Vec<(&'static str, syn::Attribute)> = Vec::new();
     attrs.retain(|a| {
         let name = if a.path().is_ident("enter") {
             "enter"
@@ -86,7 +88,7 @@ fn take_markers(attrs: &mut Vec<syn::Attribute>, errors: &mut Errors) -> Vec<(&'
         if markers.iter().any(|(n, _)| *n == name) {
             errors.push(syn::Error::new_spanned(a, format!("`#[{name}]` is repeated on this method")));
         } else {
-            markers.push((name, a.span()));
+            markers.push((name, a.clone()));
         }
         false
     });

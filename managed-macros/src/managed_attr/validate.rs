@@ -132,6 +132,25 @@ fn check_common(m: &Marked, name: &str, errors: &mut Errors) {
     if let Some(v) = &sig.variadic {
         errors.push(syn::Error::new_spanned(v, format!("an `#[{name}]` method cannot be variadic")));
     }
+    if let syn::ReturnType::Type(_, ty) = &sig.output {
+        let unit = matches!(&**ty, syn::Type::Tuple(t) if t.elems.is_empty());
+        if !unit && !is_result(ty) {
+            errors.push(syn::Error::new_spanned(
+                ty,
+                format!(
+                    "an `#[{name}]` method returns `()` or `Result<(), E>` (`E` is the manager's error type), not \
+                     `{}`",
+                    quote::quote!(#ty).to_string().replace(' ', "")
+                ),
+            ));
+        }
+    }
+}
+
+/// A type named `Result` (`Result<(), E>`, `io::Result<()>`, `fmt::Result`).
+fn is_result(ty: &syn::Type) -> bool {
+    matches!(ty, syn::Type::Path(p) if p.qself.is_none()
+        && p.path.segments.last().is_some_and(|s| s.ident == "Result"))
 }
 
 fn receiver(sig: &syn::Signature) -> Option<&syn::Receiver> {
@@ -200,33 +219,39 @@ fn is_ref_mut_self(ty: &syn::Type) -> bool {
 pub struct YieldSites {
     /// Indices of the top-level statements that are `yield_!` statements.
     pub top: Vec<usize>,
+    /// How many `yield_!` are misplaced (each reported).
+    pub nested: usize,
+    /// The path of the first `yield_!` (to keep the user's import used).
+    pub path: Option<syn::Path>,
 }
 
 /// Finds the `yield_!` statements of `body` and reports every `yield_!` that
 /// is not one (nested in a loop, a closure, a block or an expression).
 pub fn find_yields(body: &syn::Block, errors: &mut Errors) -> YieldSites {
     let mut top = Vec::new();
+    let mut nested = NestedYields::new(errors);
     for (index, stmt) in body.stmts.iter().enumerate() {
         if yield_statement(stmt).is_some() {
             top.push(index);
             if let Some(mac) = yield_macro_of(stmt) {
                 // The argument itself must not contain another `yield_!`.
                 if let Ok(expr) = mac.parse_body::<syn::Expr>() {
-                    NestedYields::new(errors).visit_expr(&expr);
+                    nested.visit_expr(&expr);
                 }
             }
             if let syn::Stmt::Local(syn::Local { init: Some(syn::LocalInit { diverge: Some((e, _)), .. }), .. }) = stmt
             {
-                errors.push(syn::Error::new_spanned(
+                nested.errors.push(syn::Error::new_spanned(
                     e,
                     "`let .. = yield_!(..) else { .. }`: `yield_!` evaluates to `&Outcome`, which always matches; \
                      write `let outcome = yield_!(value);`",
                 ));
             }
         } else {
-            NestedYields::new(errors).visit_stmt(stmt);
+            nested.visit_stmt(stmt);
         }
     }
+    let (count, nested_path) = (nested.count, nested.path.take());
     top.iter().skip(1).filter_map(|&i| yield_macro_of(&body.stmts[i])).for_each(|mac| {
         errors.push(syn::Error::new_spanned(
             mac,
@@ -235,7 +260,8 @@ pub fn find_yields(body: &syn::Block, errors: &mut Errors) -> YieldSites {
                  or after it (exit)",
         ));
     });
-    YieldSites { top }
+    let path = top.first().and_then(|&i| yield_macro_of(&body.stmts[i])).map(|m| m.path.clone()).or(nested_path);
+    YieldSites { top, nested: count, path }
 }
 
 /// The `yield_!` statement forms: `let PAT = yield_!(e);`, `yield_!(e);`.
@@ -273,11 +299,13 @@ struct NestedYields<'e> {
     errors: &'e mut Errors,
     loops: usize,
     closures: usize,
+    count: usize,
+    path: Option<syn::Path>,
 }
 
 impl<'e> NestedYields<'e> {
     fn new(errors: &'e mut Errors) -> Self {
-        NestedYields { errors, loops: 0, closures: 0 }
+        NestedYields { errors, loops: 0, closures: 0, count: 0, path: None }
     }
 }
 
@@ -314,6 +342,10 @@ impl<'ast> Visit<'ast> for NestedYields<'_> {
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
         if !is_yield(mac) {
             return;
+        }
+        self.count += 1;
+        if self.path.is_none() {
+            self.path = Some(mac.path.clone());
         }
         let message = if self.closures > 0 {
             "`yield_!` inside a closure or async block: the value is lent by the `#[managed] fn` itself, so \
