@@ -321,3 +321,23 @@ fn composed_structs_nest() {
     r.unwrap();
     assert_eq!(*log.borrow(), ["enter x", "enter y", "enter z", "exit z ok", "exit y ok", "exit x ok"]);
 }
+
+/// A field whose type is a type parameter: the struct is a manager when the
+/// parameter is one.
+#[managed]
+struct Around<M> {
+    #[managed]
+    inner: M,
+    #[managed]
+    out: io::BufWriter<Vec<u8>>,
+}
+
+#[test]
+fn type_parameter_fields_make_a_conditional_impl() {
+    let log = Log::default();
+    let mut guard =
+        Guard::new(Around { inner: part("inner", &log).into(), out: io::BufWriter::new(Vec::new()).into() });
+    guard.enter().unwrap();
+    guard.exit(&Outcome::Ok).unwrap();
+    assert_eq!(*log.borrow(), ["enter inner", "exit inner ok"]);
+}

@@ -138,11 +138,10 @@ impl<M: fmt::Debug> fmt::Debug for Slot<M> {
 #[inline]
 pub fn enter_slot<E, M>(slot: &mut Slot<M>) -> Result<(), E>
 where
-    M: Manage,
-    E: From<M::Error>,
+    M: ManagedField<E>,
 {
     let Some(m) = &mut slot.manager else { return Ok(()) };
-    m.enter().map_err(E::from)?;
+    m.enter().map_err(M::convert)?;
     slot.entered = true;
     Ok(())
 }
@@ -200,14 +199,13 @@ impl<'o, E: fmt::Debug + Sync + 'static> Exits<'o, E> {
     #[inline]
     pub fn exit_slot<M>(&mut self, slot: &mut Slot<M>)
     where
-        M: Manage,
-        E: From<M::Error>,
+        M: ManagedField<E>,
     {
         if !core::mem::replace(&mut slot.entered, false) {
             return;
         }
         if let Some(m) = slot.manager.take() {
-            self.step(|outcome| m.exit(outcome).map_err(E::from));
+            self.step(|outcome| m.exit(outcome).map_err(M::convert));
         }
     }
 
@@ -321,22 +319,35 @@ where
     }
 }
 
-/// Checks, with a message, that a `#[managed]` field's type is a manager.
+/// A `#[managed]` field of a struct whose error type is `E`: a manager
+/// whose error converts into `E`. (A bound on the field type itself, not on
+/// its `Error` projection: a where clause on the projection would hide the
+/// impls of other fields' error conversions.)
 #[diagnostic::on_unimplemented(
-    message = "`#[managed]` field of type `{Self}` is not a manager: it does not implement `managed::Manage`",
+    message = "`{Self}` cannot be a `#[managed]` field of a struct whose error type is `{E}`",
     label = "a `#[managed]` field is entered and exited with its struct",
-    note = "a manager implements `managed::Manage` (`enter(&mut self)` and `exit(self, &Outcome)`); write \
-            `#[managed]` on its `impl` block with `#[enter]`/`#[exit]` methods, or implement the trait",
-    note = "a field that is plain data needs no `#[managed]`"
+    note = "a `#[managed]` field must be a manager: implement `managed::Manage` (`enter(&mut self)` and \
+            `exit(self, &Outcome)`), e.g. with `#[managed]` on its `impl` block and `#[enter]`/`#[exit]` methods; \
+            a field that is plain data needs no `#[managed]`",
+    note = "and its error type must convert into `{E}` (`From`); choose the struct's error type with \
+            `#[managed(error = Type)]`"
 )]
-pub trait ManagedField: Manage {}
+pub trait ManagedField<E>: Manage {
+    /// The field's error as the struct's.
+    fn convert(error: Self::Error) -> E;
+}
 
-impl<M: Manage> ManagedField for M {}
+impl<M: Manage, E: From<M::Error>> ManagedField<E> for M {
+    #[inline]
+    fn convert(error: M::Error) -> E {
+        E::from(error)
+    }
+}
 
-/// Checks that a `#[managed]` field's type is a manager (the error points at
-/// the field).
+/// Checks that a `#[managed]` field's type fits (the error points at the
+/// field).
 #[inline]
-pub fn managed_field<M: ManagedField>() {}
+pub fn managed_field<E, M: ManagedField<E>>() {}
 
 /// The manager a `#[managed] fn` returns: `enter` runs the code before
 /// `yield_!` and keeps what it lends and the locals the rest needs; `exit`

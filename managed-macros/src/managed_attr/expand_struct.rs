@@ -4,7 +4,7 @@
 //! ```text
 //! #[managed(enter = hello, exit = bye)] struct S { #[managed] a: A, #[managed] b: B, n: u32 }
 //! // expands to the struct with `a: Slot<A>, b: Slot<B>`, and
-//! impl Manage for S where A: ManagedField, Error: From<A::Error>, .. {
+//! impl Manage for S {                            // `where M: ManagedField<Error>` for a field of type `M`
 //!     type Target = Self;
 //!     type Error = managed::Error;                  // or `error = Type`
 //!     fn enter(&mut self) -> Result<&mut Self, Error> {
@@ -25,8 +25,8 @@
 
 use std::collections::HashSet;
 
-use proc_macro2::{Span, TokenStream, TokenTree};
-use quote::{quote, quote_spanned, ToTokens};
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::attr::Options;
@@ -54,22 +54,21 @@ pub fn expand(item: syn::ItemStruct, options: &Options, mut errors: Errors) -> T
         Some(ty) => quote!(#ty),
         None => quote!(#p::Error),
     };
-    // A field whose type uses the struct's type parameters makes the impl
-    // conditional (`S<M>` is a manager when `M` is); a concrete field type
-    // is checked in the body, where the error can point at the field.
+    // A field whose type is a type parameter makes the impl conditional
+    // (`S<M>` is a manager when `M` is). Any other field type is checked in
+    // the body, where the error points at the field: as a where clause,
+    // `BufWriter<W>: Manage` would hide the impl's `Error = io::Error` from
+    // the body (where clauses shadow impls when projecting).
     let type_params: HashSet<String> = item.generics.type_params().map(|t| t.ident.to_string()).collect();
     let mut generics = item.generics.clone();
     let mut field_checks = Vec::new();
     for field in &model.fields {
         let ty = &field.ty;
-        if mentions(ty.to_token_stream(), &type_params) {
+        if is_type_param(ty, &type_params) {
             let where_clause = generics.make_where_clause();
-            where_clause.predicates.push(syn::parse_quote_spanned!(ty.span()=> #ty: #p::ManagedField));
-            where_clause.predicates.push(syn::parse_quote_spanned!(ty.span()=>
-                #error: #p::From<<#ty as #p::Manage>::Error>
-            ));
+            where_clause.predicates.push(syn::parse_quote_spanned!(ty.span()=> #ty: #p::ManagedField<#error>));
         } else {
-            field_checks.push(quote_spanned!(ty.span()=> #p::managed_field::<#ty>();));
+            field_checks.push(quote_spanned!(ty.span()=> #p::managed_field::<#error, #ty>();));
         }
     }
     let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
@@ -134,10 +133,7 @@ pub fn expand(item: syn::ItemStruct, options: &Options, mut errors: Errors) -> T
     }
 }
 
-fn mentions(tokens: TokenStream, names: &HashSet<String>) -> bool {
-    tokens.into_iter().any(|tree| match tree {
-        TokenTree::Ident(i) => names.contains(&i.to_string()),
-        TokenTree::Group(g) => mentions(g.stream(), names),
-        TokenTree::Punct(_) | TokenTree::Literal(_) => false,
-    })
+fn is_type_param(ty: &syn::Type, params: &HashSet<String>) -> bool {
+    matches!(ty, syn::Type::Path(p) if p.qself.is_none()
+        && p.path.get_ident().is_some_and(|i| params.contains(&i.to_string())))
 }
