@@ -1,4 +1,98 @@
-//! Deterministic, outcome-aware resource management (crate docs: see README; filled in below).
+//! Deterministic, outcome-aware resource management: what Python's `with`,
+//! `contextlib` and `async with` give Python programmers, done the Rust way,
+//! with the cleanup errors and the outcome that `Drop` cannot carry.
+//!
+//! ```
+//! use managed::{scope, with, defer, Error};
+//! use std::io::{BufWriter, Write};
+//!
+//! let mut report = Vec::new();
+//! let total = scope! {
+//!     let out = with!(BufWriter::new(&mut report))?;  // entered now, flushed at the end
+//!     defer!(err => eprintln!("report failed"));        // only when the scope fails
+//!     let n: u32 = "42".parse()?;                       // `?` leaves the scope: exits see the error
+//!     writeln!(out, "total: {n}")?;
+//!     Ok::<_, Error>(n)
+//! }?;                                                   // every exit ran; a flush error is in here
+//! assert_eq!(total, 42);
+//! assert_eq!(report, b"total: 42\n");
+//! # Ok::<(), Error>(())
+//! ```
+//!
+//! # What `Drop` cannot do, and `managed` does
+//!
+//! - **Return cleanup errors.** An exit returns `Result`: `BufWriter`'s flush
+//!   error comes back from the scope instead of being swallowed
+//!   (rust-lang/rust#32677).
+//! - **See why the scope ends.** Every exit receives an [`Outcome`]: `Ok`,
+//!   `Err` (from the tail, `return`, or `?`), `Panic`, or `Cancelled`. So
+//!   `defer!(err => ..)` is a real `errdefer`: scopeguard's
+//!   `defer_on_success!` counts an `Err` returned through `?` as success.
+//! - **Consume the resource.** `exit(self, ..)` takes the manager by value.
+//! - **Lose nothing.** The first failure is returned; every later exit error
+//!   is attached to it as *suppressed* ([`Error::suppressed`]), or, when the
+//!   error type cannot hold it, sent to the [error hook](set_error_hook).
+//!
+//! # Managers
+//!
+//! A manager implements [`Manage`]: `enter(&mut self)` acquires and lends a
+//! target; `exit(self, &Outcome)` releases. If enter fails, exit is not
+//! called. `BufWriter`, `LineWriter` and `File` are managers out of the box
+//! (their exits flush / `sync_all` and return the error).
+//!
+//! # `scope!`, `with!`, `defer!`
+//!
+//! [`scope!`] runs a block that evaluates to a `Result`. Inside it,
+//! [`with!`] enters a manager whose exit runs when the scope ends, and
+//! [`defer!`] registers cleanup code; exits and defers run in one
+//! last-in-first-out order, on every path, each seeing the exact outcome.
+//! `?` and `return` leave the scope (as in an async block), not the
+//! function; the scope evaluates to the result *after* every exit ran.
+//!
+//! Outside a scope, `defer! { .. }` is a plain drop guard (scopeguard's
+//! `defer!`), and `defer!(panic => ..)` runs only while unwinding.
+//!
+//! # `#[managed]`
+//!
+//! [`#[managed]`](managed) writes the [`Manage`] impl for you: on an `impl`
+//! block with `#[enter]`/`#[exit]` methods, on a struct whose `#[managed]`
+//! fields are managers (entered in order, exited in reverse, with rollback),
+//! or on a function with one [`yield_!`] (Python's `@contextmanager`).
+//!
+//! # Manual management
+//!
+//! [`Guard`] enters and exits a manager by hand, for when the lifetime of a
+//! resource does not follow a block.
+//!
+//! # Errors that have nowhere to go
+//!
+//! An exit that fails while a panic unwinds, exit errors a scope's error
+//! type cannot hold, a dropped [`Guard`] whose exit fails: these go to the
+//! error hook ([`set_error_hook`]; by default a line on standard error, or
+//! `tracing::warn!` with the `tracing` feature). Never dropped silently.
+//!
+//! # Panics
+//!
+//! A panic in the block is caught, every exit runs seeing
+//! [`Outcome::Panic`] (with the message), and the panic resumes with its
+//! original payload. A panic in an exit is caught too: while unwinding it is
+//! reported and the original panic resumes; otherwise it becomes the outcome
+//! the remaining exits see and resumes after them. The process never aborts
+//! (unless built with `panic = "abort"`, where exits do not run on panic).
+//! Inside exits and defers, read the [`Outcome`]: `std::thread::panicking()`
+//! is false there, because the panic was caught.
+//!
+//! # Crate features
+//!
+//! - `std` (default): panic capture, the error hook, the std managers.
+//!   Without it the crate is `no_std`; `alloc` adds [`Error`].
+//! - `async` (default): async managers and scopes.
+//! - `tracing`: the default error hook logs with `tracing::warn!`.
+//! - `anyhow`: conversions between [`Error`] and `anyhow::Error`.
+//!
+//! # Rust version
+//!
+//! 1.85 or newer.
 #![warn(missing_docs)]
 #![no_std]
 
@@ -7,15 +101,367 @@ extern crate self as managed;
 extern crate std;
 
 pub use managed_core::outcome;
+#[cfg(feature = "testing")]
+pub use managed_core::testing;
 #[cfg(feature = "alloc")]
 pub use managed_core::Error;
 #[cfg(feature = "std")]
 pub use managed_core::{default_error_hook, set_error_hook};
 pub use managed_core::{report, ErrorHook, Guard, Manage, Outcome, Report, ReportKind};
 
+/// An outcome-aware block: runs its body, then every exit and defer
+/// registered in it, last in first out, each seeing exactly how the body
+/// ended; evaluates to the body's `Result` with exit errors merged in.
+///
+/// ```
+/// use managed::{scope, with, defer, Error};
+/// use std::io::{BufWriter, Write};
+///
+/// let mut sink = Vec::new();
+/// let n = scope! {
+///     let out = with!(BufWriter::new(&mut sink))?;
+///     defer!(ok => println!("written"));
+///     out.write_all(b"hello")?;
+///     Ok::<_, Error>(5)
+/// }?;
+/// assert_eq!((n, sink.as_slice()), (5, &b"hello"[..]));
+/// # Ok::<(), Error>(())
+/// ```
+///
+/// # The body
+///
+/// The body is a block whose value is a `Result<T, E>`. `?` and `return`
+/// inside it leave the scope, as in an async block (not the enclosing
+/// function); the scope then evaluates to that result after the exits ran.
+/// When nothing else fixes `E`, write it in the tail: `Ok::<_, E>(value)`.
+/// `E` must be `Debug + Sync + 'static` (exits see it through
+/// [`Outcome::error`]) and `From<M::Error>` for every manager `M`.
+///
+/// # Exits and the outcome they see
+///
+/// Each exit and defer sees the primary failure so far: the body's error
+/// (from its tail, `?`, `return`, or a `return` hidden in another macro
+/// such as `anyhow::bail!`), or its panic, or, if the body succeeded, the
+/// first exit error. The scope returns that primary failure; later exit
+/// errors are attached to it as suppressed when `E` is [`managed::Error`],
+/// and otherwise sent to the [error hook](crate::set_error_hook).
+///
+/// ```
+/// # use managed::{scope, with, Error, Manage, Outcome};
+/// struct Tx(&'static str);
+/// impl Manage for Tx {
+///     type Target = Self;
+///     type Error = Error;
+///     fn enter(&mut self) -> Result<&mut Self, Error> { Ok(self) }
+///     fn exit(self, outcome: &Outcome<'_>) -> Result<(), Error> {
+///         Err(Error::msg(format!("{} could not close after {outcome:?}", self.0)))
+///     }
+/// }
+/// let result: Result<(), Error> = scope! {
+///     with!(Tx("a"))?;
+///     with!(Tx("b"))?;
+///     Err(Error::msg("body failed"))
+/// };
+/// let e = result.unwrap_err();
+/// assert_eq!(e.to_string(), "body failed");
+/// assert_eq!(e.suppressed().len(), 2); // b's exit error, then a's
+/// ```
+///
+/// # Rules
+///
+/// - `with!` and the outcome-aware `defer!` forms are statements at the top
+///   level of the scope's block, written literally (not produced by another
+///   macro), one `with!` per statement. Inside an `if`, a loop or a closure,
+///   open a nested `scope!` there.
+/// - `break` and `continue` cannot cross the scope's boundary, and a sync
+///   scope cannot `.await`: the macro says so and what to write instead.
+/// - The scope ends with its value, not with a `with!` or `defer!`.
+/// - The manager expression of `with!(expr)` is evaluated first, then the
+///   rest of its statement.
+/// - A `with!` without `?` may fail to enter while the rest still runs;
+///   only entered managers are exited.
+/// - Very long scopes (over ~128 `with!`/`defer!` statements) need a higher
+///   `#![recursion_limit]`.
+///
+/// # What it expands to
+///
+/// Each top-level `with!`/`defer!` statement splits the block; the rest of
+/// the block becomes a nested closure whose result the split point's exit
+/// sees. Roughly, `scope! { A; let x = with!(m)?; B }` is:
+///
+/// ```text
+/// (|| {
+///     A;
+///     let mut m0 = m;
+///     let mut entered = false;
+///     let body = catch_unwind(|| { let x = enter(&mut m0, &mut entered)?; B });
+///     exit_if_entered(entered, m0, body)   // exit sees the exact outcome; merges errors;
+/// })()                                     // resumes a panic after the exit ran
+/// ```
+///
+/// No allocation, no `dyn`, no `unsafe`.
+pub use managed_macros::scope;
+
+/// Enters a manager inside [`scope!`]: `let target = with!(manager)?;`.
+///
+/// Evaluates to `Result<&mut M::Target, M::Error>`; the manager's exit is
+/// registered at that point and runs when the scope ends, seeing how it
+/// ended. If enter fails, exit is not called.
+///
+/// ```
+/// use managed::{scope, with, Error};
+/// use std::io::{BufWriter, Write};
+///
+/// let mut sink = Vec::new();
+/// scope! {
+///     let out = with!(BufWriter::new(&mut sink))?;
+///     out.write_all(b"x")?;
+///     Ok::<_, Error>(())
+/// }?;
+/// # Ok::<(), Error>(())
+/// ```
+///
+/// Only valid as a top-level statement of a `scope!` block; anywhere else it
+/// is a compile error that says what to write instead.
+pub use managed_macros::with;
+
+/// Runs code when the enclosing block ends: a drop guard, or, inside
+/// [`scope!`], an outcome-aware cleanup.
+///
+/// | form | runs | where |
+/// | --- | --- | --- |
+/// | `defer! { .. }`, `defer!(expr)` | always | anywhere |
+/// | `defer!(panic => ..)` | only on a panic | anywhere |
+/// | `defer!(ok => ..)` | when the scope succeeds | top level of `scope!` |
+/// | `defer!(err => ..)` | on an error or a panic | top level of `scope!` |
+/// | `defer!(\|outcome\| ..)` | always, seeing the [`Outcome`] | top level of `scope!` |
+/// | `defer!(async { .. })`, `defer!(err => async { .. })` | awaited | top level of `scope!(async ..)` |
+///
+/// Deferred code runs last in first out, interleaved with the exits of the
+/// scope's managers. Its value must be `()`.
+///
+/// Outside a scope it is scopeguard's `defer!`: it runs once, at the end of
+/// the enclosing block, also while unwinding.
+///
+/// ```
+/// use managed::defer;
+/// use std::cell::RefCell;
+///
+/// let log = RefCell::new(Vec::new());
+/// {
+///     defer!(log.borrow_mut().push("second"));
+///     log.borrow_mut().push("first");
+/// }
+/// assert_eq!(*log.borrow(), ["first", "second"]);
+/// ```
+///
+/// Inside a scope, a defer runs after the rest of the scope has finished,
+/// so it may mutably borrow what the body borrows:
+///
+/// ```
+/// use managed::{scope, defer, Error};
+///
+/// let mut log = Vec::new();
+/// let r: Result<(), Error> = scope! {
+///     defer!(err => log.push("rolled back"));
+///     log.push("step 1");
+///     Err(Error::msg("step 2 failed"))
+/// };
+/// assert!(r.is_err());
+/// assert_eq!(log, ["step 1", "rolled back"]);
+/// ```
+///
+/// A panic in a `defer! { .. }` *outside* a scope while the block is
+/// already unwinding aborts the process, as with scopeguard and any `Drop`;
+/// inside a scope it is caught and reported.
+pub use managed_macros::defer;
+
+/// Annotate and get the boilerplate: writes the [`Manage`] impl of an
+/// `impl` block, of a struct of managers, or of a function written like
+/// Python's `@contextmanager`.
+///
+/// # On an `impl` block
+///
+/// The method marked `#[exit]` becomes [`Manage::exit`], the one marked
+/// `#[enter]` (optional) [`Manage::enter`]; the target is `Self`.
+///
+/// - `#[enter]` takes `&mut self` and returns `()` or `Result<(), E>`.
+/// - `#[exit]` takes `self` (by value: the exit consumes the manager), and
+///   optionally `&Outcome`; it returns `()` or `Result<(), E>`.
+/// - The error type comes from the signatures: both fallible ones must name
+///   the same `E` (a compile error says so otherwise); it is
+///   [`Infallible`](core::convert::Infallible) when neither can fail.
+/// - The methods stay ordinary inherent methods.
+///
+/// ```
+/// use managed::{managed, scope, with, Outcome};
+///
+/// struct Transaction { log: Vec<&'static str> }
+///
+/// #[managed]
+/// impl Transaction {
+///     #[enter]
+///     fn begin(&mut self) -> Result<(), std::io::Error> {
+///         self.log.push("BEGIN");
+///         Ok(())
+///     }
+///
+///     #[exit]
+///     fn finish(self, outcome: &Outcome) -> Result<(), std::io::Error> {
+///         let verb = if outcome.is_ok() { "COMMIT" } else { "ROLLBACK" };
+///         println!("{:?} then {verb}", self.log);
+///         Ok(())
+///     }
+/// }
+///
+/// let rows = scope! {
+///     let tx = with!(Transaction { log: vec![] })?;   // tx: &mut Transaction
+///     tx.log.push("INSERT");
+///     Ok::<_, std::io::Error>(tx.log.len())
+/// }?;
+/// assert_eq!(rows, 2);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// What it expands to (besides the impl block, without the markers):
+///
+/// ```text
+/// impl Manage for Transaction {
+///     type Target = Self;
+///     type Error = std::io::Error;
+///     fn enter(&mut self) -> Result<&mut Self, Self::Error> { Self::begin(self)?; Ok(self) }
+///     fn exit(self, outcome: &Outcome<'_>) -> Result<(), Self::Error> { Self::finish(self, outcome) }
+/// }
+/// ```
+///
+/// # On a struct
+///
+/// Fields marked `#[managed]` are managers entered in declaration order and
+/// exited in reverse; the target is the struct. Unmarked fields are plain
+/// data. Generic structs and lifetimes work.
+///
+/// - If a field fails to enter (or panics), the fields already entered are
+///   exited, seeing that failure, and the failure is returned (their exit
+///   errors attached as suppressed).
+/// - Every field exits, even when some fail: the first failure is returned,
+///   later ones are attached to it as suppressed (with [`Error`]) or sent
+///   to the error hook; each exit sees the primary failure so far.
+/// - The error type is [`Error`], or `#[managed(error = Type)]`; each
+///   field's error converts into it with `From`.
+/// - `#[managed(enter = path, exit = path)]` name hooks: `enter` runs after
+///   every field entered (`fn(&mut Self) -> ()` or `Result<(), E>`), `exit`
+///   before any field exits (`fn(&mut Self, &Outcome) -> ()` or
+///   `Result<(), E>`).
+/// - A marked field's type becomes [`Slot<T>`](Slot): a failed enter must
+///   exit the fields it entered *by value* while the caller still owns the
+///   struct. Build it with `.into()`; it derefs to the manager.
+///
+/// ```
+/// use managed::{managed, scope, with, Outcome};
+/// use std::io::{BufWriter, Write};
+///
+/// #[managed(exit = Report::footer)]
+/// struct Report<W: Write> {
+///     #[managed]
+///     out: BufWriter<W>,   // flushed by its exit, after the footer
+///     lines: usize,        // plain data
+/// }
+///
+/// impl<W: Write> Report<W> {
+///     fn footer(&mut self, outcome: &Outcome) -> std::io::Result<()> {
+///         if outcome.is_ok() {
+///             writeln!(self.out, "-- {} lines", self.lines)?;
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// let mut sink = Vec::new();
+/// scope! {
+///     let report = with!(Report { out: BufWriter::new(&mut sink).into(), lines: 0 })?;
+///     writeln!(report.out, "hello")?;
+///     report.lines += 1;
+///     Ok::<_, managed::Error>(())
+/// }?;
+/// assert_eq!(String::from_utf8_lossy(&sink), "hello\n-- 1 lines\n");
+/// # Ok::<(), managed::Error>(())
+/// ```
+///
+/// # On a function with one `yield_!`
+///
+/// Python's `@contextmanager`: the code before [`yield_!`] is the enter, the
+/// code after it the exit. `yield_!(value)` lends `&mut value` to the block
+/// and evaluates to the block's [`&Outcome`](Outcome). Each call returns a
+/// fresh manager, `impl Manage<Target = T, Error = E>`, which captures the
+/// arguments.
+///
+/// - Return type `Result<T, E>` declares the target `T` and the error `E`;
+///   a bare `T` cannot fail (`Infallible`). Write `Result<T, E>` in full
+///   (an alias like `io::Result<T>` hides `E`).
+/// - `?` or `return Err(..)` before `yield_!` is an enter failure: the exit
+///   part does not run. `?` after it is an exit failure. The exit part ends
+///   with `()` (or an explicit `Ok(())`).
+/// - `yield_!` appears exactly once, as a top-level statement:
+///   `let outcome = yield_!(value);` or `yield_!(value);`.
+/// - The value and the locals the exit part mentions are kept (moved) from
+///   enter to exit, as are locals never used after their `let` (a lock
+///   guard stays held); a local used before `yield_!` and not mentioned
+///   after it is dropped at enter. A kept local must not borrow another
+///   local. Write elided lifetimes in paths (`Ref<'_, T>`), and no
+///   `self` or `impl Trait` arguments.
+/// - No allocation, no `unsafe`: the enter and exit parts are two closures.
+///
+/// ```
+/// use managed::{managed, scope, with, yield_};
+/// use std::time::Instant;
+///
+/// #[managed]
+/// fn timed(label: &str) -> Result<Vec<u64>, std::fmt::Error> {
+///     let start = Instant::now();
+///     let outcome = yield_!(Vec::new());          // the block gets `&mut Vec<u64>`
+///     println!("{label}: {:?}, ok: {}", start.elapsed(), outcome.is_ok());
+/// }
+///
+/// let sum = scope! {
+///     let samples = with!(timed("sampling"))?;
+///     samples.extend([1, 2, 3]);
+///     Ok::<_, std::fmt::Error>(samples.iter().sum::<u64>())
+/// }?;
+/// assert_eq!(sum, 6);
+/// # Ok::<(), std::fmt::Error>(())
+/// ```
+///
+/// # Options
+///
+/// - `crate = "path"`: the path of this crate, when it is renamed or
+///   re-exported (as serde's and tokio's `crate` option).
+/// - On a struct: `enter = path`, `exit = path`, `error = Type` (above).
+///
+/// Unknown, misplaced and repeated options are compile errors that name the
+/// option. Async forms (`AsyncManage`) are not available in this build yet.
+pub use managed_macros::managed;
+
+/// Lends a value from a [`#[managed]`](managed) function to the block and
+/// evaluates to the block's [`&Outcome`](Outcome). Valid only as a
+/// top-level statement of a `#[managed]` fn: `let outcome = yield_!(value);`
+/// or `yield_!(value);` (anywhere else it is a compile error).
+///
+/// ```
+/// use managed::{managed, yield_, Guard, Outcome};
+///
+/// #[managed]
+/// fn counter(start: u32) -> u32 {
+///     let outcome = yield_!(start);
+///     println!("counter ended, ok: {}", outcome.is_ok());
+/// }
+///
+/// let mut guard = Guard::new(counter(40));
+/// *guard.enter().unwrap() += 2;
+/// let Ok(()) = guard.exit(&Outcome::Ok);
+/// ```
+pub use managed_macros::yield_;
+
 pub use managed_core::Slot;
-pub use managed_macros::{defer, scope, with};
-pub use managed_macros::{managed, yield_};
 
 /// The names most code needs: `use managed::prelude::*;`.
 pub mod prelude {

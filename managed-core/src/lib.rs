@@ -37,3 +37,5 @@ mod error {
 
 #[cfg(feature = "std")]
 mod std_impls;
+#[cfg(feature = "testing")]
+pub mod testing;

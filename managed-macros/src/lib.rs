@@ -8,6 +8,8 @@
 #![warn(missing_docs)]
 mod defer;
 mod diag;
+#[cfg(test)]
+mod fuzz;
 mod paths;
 mod scope;
 mod with;
@@ -23,13 +25,21 @@ pub fn scope(input: TokenStream) -> TokenStream {
 /// See `managed::with!`.
 #[proc_macro]
 pub fn with(input: TokenStream) -> TokenStream {
-    with::expand_standalone(input.into()).into()
+    let input = input.into();
+    if paths::is_seen_marker(&input) {
+        return TokenStream::new();
+    }
+    with::expand_standalone(input).into()
 }
 
 /// See `managed::defer!`.
 #[proc_macro]
 pub fn defer(input: TokenStream) -> TokenStream {
-    defer::expand_standalone(input.into()).into()
+    let input = input.into();
+    if paths::is_seen_marker(&input) {
+        return TokenStream::new();
+    }
+    defer::expand_standalone(input).into()
 }
 
 mod managed_attr;
