@@ -219,6 +219,14 @@ fn generate(
     let typed_lent = quote_spanned!(lent_span=> let #lent_local: #target = #lent;);
 
     let lifetimes = name_elided_lifetimes(&mut sig);
+    // Elided lifetimes of the output follow the (now named) single input
+    // lifetime: name them the same, as rustc's `mismatched_lifetime_syntaxes`
+    // asks.
+    let (target, error) = match single_input_lifetime(&sig) {
+        Some(lifetime) => (name_output(target, &lifetime), name_output(error, &lifetime)),
+        None => (target.clone(), error.clone()),
+    };
+    let (target, error) = (&target, &error);
     let mut captures: Vec<TokenStream> = lifetimes.iter().map(ToTokens::to_token_stream).collect();
     for param in &sig.generics.params {
         captures.push(match param {
@@ -419,6 +427,57 @@ fn name_elided_lifetimes(sig: &mut syn::Signature) -> Vec<syn::Lifetime> {
         }
     }
     namer.made
+}
+
+/// The only lifetime the arguments mention, if there is exactly one.
+fn single_input_lifetime(sig: &syn::Signature) -> Option<syn::Lifetime> {
+    struct Lifetimes(Vec<syn::Lifetime>);
+    impl<'ast> syn::visit::Visit<'ast> for Lifetimes {
+        fn visit_lifetime(&mut self, l: &'ast syn::Lifetime) {
+            if !self.0.contains(l) {
+                self.0.push(l.clone());
+            }
+        }
+        fn visit_type_bare_fn(&mut self, _: &'ast syn::TypeBareFn) {}
+        fn visit_parenthesized_generic_arguments(&mut self, _: &'ast syn::ParenthesizedGenericArguments) {}
+    }
+    let mut found = Lifetimes(Vec::new());
+    for input in &sig.inputs {
+        if let syn::FnArg::Typed(t) = input {
+            syn::visit::Visit::visit_type(&mut found, &t.ty);
+        }
+    }
+    match found.0.as_slice() {
+        [only] if only.ident != "static" => Some(only.clone()),
+        _ => None,
+    }
+}
+
+/// `ty` with its elided lifetimes written as `lifetime`.
+fn name_output(ty: &TokenStream, lifetime: &syn::Lifetime) -> TokenStream {
+    struct Fill<'l>(&'l syn::Lifetime);
+    impl VisitMut for Fill<'_> {
+        fn visit_type_reference_mut(&mut self, r: &mut syn::TypeReference) {
+            if r.lifetime.is_none() {
+                r.lifetime = Some(self.0.clone());
+            }
+            syn::visit_mut::visit_type_reference_mut(self, r);
+        }
+        fn visit_lifetime_mut(&mut self, l: &mut syn::Lifetime) {
+            if l.ident == "_" {
+                *l = self.0.clone();
+            }
+        }
+        fn visit_type_bare_fn_mut(&mut self, _: &mut syn::TypeBareFn) {}
+        fn visit_parenthesized_generic_arguments_mut(&mut self, _: &mut syn::ParenthesizedGenericArguments) {}
+    }
+    match syn::parse2::<syn::Type>(ty.clone()) {
+        Ok(mut parsed) => {
+            Fill(lifetime).visit_type_mut(&mut parsed);
+            parsed.to_token_stream()
+        }
+        Err(_) => ty.clone(),
+    }
 }
 
 struct Namer {
