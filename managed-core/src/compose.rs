@@ -166,11 +166,8 @@ impl<'o, E: fmt::Debug + Sync + 'static> Exits<'o, E> {
     /// step, else the block's failure, else an earlier step's error, else Ok.
     pub fn step(&mut self, exit: impl FnOnce(&Outcome<'_>) -> Result<(), E>) {
         let ran = {
-            let outcome = match &self.so_far {
-                Err(_) => outcome_of(&self.so_far),
-                Ok(_) if self.outer.is_failure() => self.outer,
-                Ok(_) => outcome_of(&self.so_far),
-            };
+            let outcome =
+                if self.so_far.is_ok() && self.outer.is_failure() { self.outer } else { outcome_of(&self.so_far) };
             catch(|| exit(&outcome))
         };
         self.so_far = match (core::mem::replace(&mut self.so_far, Ok(Ok(()))), ran) {

@@ -47,7 +47,7 @@ mod managed_attr;
 /// See `managed::managed`.
 #[proc_macro_attribute]
 pub fn managed(args: TokenStream, input: TokenStream) -> TokenStream {
-    managed_attr::expand(args.into(), input.into()).into()
+    managed_attr::expand(args.into(), &input.into()).into()
 }
 
 /// See `managed::yield_!`. Inside a `#[managed] fn` the attribute rewrites

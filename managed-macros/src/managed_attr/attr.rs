@@ -61,10 +61,7 @@ pub struct Options {
 impl Options {
     /// The facade's path: `::managed` unless `crate = ".."` says otherwise.
     pub fn krate(&self) -> TokenStream {
-        match &self.krate {
-            Some(path) => quote!(#path),
-            None => quote!(::managed),
-        }
+        self.krate.as_ref().map_or_else(|| quote!(::managed), |path| quote!(#path))
     }
 
     /// The path generated code reaches the runtime through.
@@ -127,7 +124,7 @@ fn parse_one(meta: &ParseNestedMeta, form: Form, options: &mut Options, errors: 
     match parsed {
         Ok(true) => {}
         Ok(false) => {
-            errors.push(syn::Error::new(span, format!("duplicate `#[managed]` option `{name}`: give it once")))
+            errors.push(syn::Error::new(span, format!("duplicate `#[managed]` option `{name}`: give it once")));
         }
         Err(e) => {
             errors.push(syn::Error::new(e.span(), format!("{e}; {}", example(&name))));
@@ -170,7 +167,7 @@ fn set<T>(slot: &mut Option<T>, value: T) -> bool {
 /// are still checked.
 fn skip_value(meta: &ParseNestedMeta) {
     if meta.input.peek(syn::Token![=]) {
-        let _ = meta.value().and_then(|v| v.parse::<syn::Expr>());
+        let _ = meta.value().and_then(syn::parse::ParseBuffer::parse::<syn::Expr>);
     } else if meta.input.peek(syn::token::Paren) {
         let _ = meta.parse_nested_meta(|inner| {
             skip_value(&inner);

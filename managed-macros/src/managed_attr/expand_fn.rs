@@ -82,12 +82,12 @@ pub fn expand(item: syn::ItemFn, options: &Options, mut errors: Errors) -> Token
     // `use managed::yield_;` from being reported unused.
     let keep_import = sites.path.map(|path| quote!(#path!(@used);));
     if let Err(all) = errors.finish() {
-        return fallback(all, &item, keep_import);
+        return fallback(&all, &item, keep_import.as_ref());
     }
     let (Some(&at), Some(lent)) = (sites.top.first(), yield_arg) else {
         unreachable!("a missing or malformed `yield_!` is an error above")
     };
-    generate(item, options, at, &lent, &target, &error, keep_import)
+    generate(item, options, at, &lent, &target, &error, keep_import.as_ref())
 }
 
 fn check_signature(sig: &syn::Signature, errors: &mut Errors) {
@@ -142,7 +142,7 @@ fn returns(output: &syn::ReturnType) -> syn::Result<(TokenStream, TokenStream)> 
 
 /// On an error: the errors, and the fn with its signature and a body that
 /// compiles, so that uses of it do not add errors of their own.
-fn fallback(errors: TokenStream, item: &syn::ItemFn, keep_import: Option<TokenStream>) -> TokenStream {
+fn fallback(errors: &TokenStream, item: &syn::ItemFn, keep_import: Option<&TokenStream>) -> TokenStream {
     let attrs = &item.attrs;
     let vis = &item.vis;
     let sig = &item.sig;
@@ -164,7 +164,7 @@ fn generate(
     lent: &syn::Expr,
     target: &TokenStream,
     error: &TokenStream,
-    keep_import: Option<TokenStream>,
+    keep_import: Option<&TokenStream>,
 ) -> TokenStream {
     let p = options.private();
     let krate = options.krate();
@@ -190,7 +190,9 @@ fn generate(
         }
     }
     let mut exit_mentions = HashSet::new();
-    after.iter().for_each(|s| idents(s.to_token_stream(), &mut exit_mentions));
+    for stmt in after {
+        idents(stmt.to_token_stream(), &mut exit_mentions);
+    }
     let lent_ident = match lent {
         syn::Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(ToString::to_string),
         _ => None,
@@ -227,9 +229,9 @@ fn generate(
         None => (target.clone(), error.clone()),
     };
     let (target, error) = (&target, &error);
-    let mut captures: Vec<TokenStream> = lifetimes.iter().map(ToTokens::to_token_stream).collect();
+    let mut use_list: Vec<TokenStream> = lifetimes.iter().map(ToTokens::to_token_stream).collect();
     for param in &sig.generics.params {
-        captures.push(match param {
+        use_list.push(match param {
             syn::GenericParam::Lifetime(l) => l.lifetime.to_token_stream(),
             syn::GenericParam::Type(t) => t.ident.to_token_stream(),
             syn::GenericParam::Const(c) => c.ident.to_token_stream(),
@@ -239,7 +241,7 @@ fn generate(
         sig.generics.params.insert(0, syn::GenericParam::Lifetime(syn::LifetimeParam::new(lifetime)));
     }
     let output: syn::ReturnType = syn::parse_quote! {
-        -> impl #krate::Manage<Target = #target, Error = #error> + use<#(#captures),*>
+        -> impl #krate::Manage<Target = #target, Error = #error> + use<#(#use_list),*>
     };
     sig.output = output;
     let must_use = if attrs.iter().any(|a| a.path().is_ident("must_use")) {

@@ -46,7 +46,7 @@ pub fn expand(item: syn::ItemImpl, options: &Options, mut errors: Errors) -> Tok
     let enter_call = match &model.enter {
         Some(m) => {
             let ident = &m.sig.ident;
-            let call = returns(m, &p, quote!(Self::#ident(self)));
+            let call = returns(m, &p, &quote!(Self::#ident(self)));
             quote!(#call?;)
         }
         None => quote!(),
@@ -55,7 +55,7 @@ pub fn expand(item: syn::ItemImpl, options: &Options, mut errors: Errors) -> Tok
         let ident = &exit.sig.ident;
         let args = if exit.sig.inputs.len() > 1 { quote!(self, outcome) } else { quote!(self) };
         let unused = if exit.sig.inputs.len() > 1 { quote!() } else { quote!(let _ = outcome;) };
-        let call = returns(exit, &p, quote!(Self::#ident(#args)));
+        let call = returns(exit, &p, &quote!(Self::#ident(#args)));
         quote!(#unused #call)
     };
     quote! {
@@ -78,7 +78,7 @@ pub fn expand(item: syn::ItemImpl, options: &Options, mut errors: Errors) -> Tok
 
 /// `Returns::<Self::Error>::into_result(call)`, spanned at the method's
 /// return type so that a disagreeing error type is reported there.
-fn returns(m: &Marked, p: &TokenStream, call: TokenStream) -> TokenStream {
+fn returns(m: &Marked, p: &TokenStream, call: &TokenStream) -> TokenStream {
     let span = match &m.sig.output {
         syn::ReturnType::Type(_, ty) => ty.span(),
         syn::ReturnType::Default => m.sig.ident.span(),

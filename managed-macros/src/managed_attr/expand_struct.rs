@@ -50,10 +50,7 @@ pub fn expand(item: syn::ItemStruct, options: &Options, mut errors: Errors) -> T
     let p = options.private();
     let item = &model.item;
     let name = &item.ident;
-    let error = match &options.error {
-        Some(ty) => quote!(#ty),
-        None => quote!(#p::Error),
-    };
+    let error = options.error.as_ref().map_or_else(|| quote!(#p::Error), |ty| quote!(#ty));
     // A field whose type is a type parameter makes the impl conditional
     // (`S<M>` is a manager when `M` is). Any other field type is checked in
     // the body, where the error points at the field: as a where clause,

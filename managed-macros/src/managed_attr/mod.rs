@@ -20,7 +20,7 @@ use syn::spanned::Spanned;
 use crate::diag::Errors;
 use attr::Form;
 
-pub fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
+pub fn expand(args: TokenStream, input: &TokenStream) -> TokenStream {
     let item: syn::Item = match syn::parse2(input.clone()) {
         Ok(item) => item,
         Err(e) => {
