@@ -1,5 +1,5 @@
 //! A class-based database connection with `#[managed]`:
-//! `cargo run --example database`. SQLite in a temporary file (bundled with
+//! `cargo run --example database`. `SQLite` in a temporary file (bundled with
 //! rusqlite), no setup.
 //!
 //! What it proves, each read back from the database:

@@ -72,7 +72,8 @@ fn main() -> Result<(), Error> {
     println!("\n3. a block that panics (the panic resumes after the exit ran)");
     // The panic is intended: print one line instead of the default report.
     std::panic::set_hook(Box::new(|info| {
-        println!("  (panic: {})", info.payload().downcast_ref::<&str>().unwrap_or(&"?"))
+        let message = info.payload().downcast_ref::<&str>().unwrap_or(&"?");
+        println!("  (panic: {message})");
     }));
     let panicked = catch_unwind(AssertUnwindSafe(|| {
         scope! {

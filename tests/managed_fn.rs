@@ -1,6 +1,11 @@
 //! `#[managed]` on a fn with one `yield_!` (Python's `@contextmanager`):
 //! enter and exit parts, their failures, panics, captured arguments and
 //! locals, through `scope!` and `Guard`.
+#![allow(
+    clippy::unnecessary_wraps,
+    clippy::elidable_lifetime_names,
+    reason = "the test managers spell out each signature form #[managed] accepts"
+)]
 
 use std::cell::RefCell;
 use std::convert::Infallible;

@@ -1,5 +1,11 @@
 //! `#[managed]` on impl blocks: every enter/exit/error/panic path, through
 //! `scope!` + `with!` and through `managed::Guard`.
+#![allow(
+    clippy::unnecessary_wraps,
+    clippy::elidable_lifetime_names,
+    clippy::unused_self,
+    reason = "the test managers spell out each signature form #[managed] accepts"
+)]
 
 use std::cell::RefCell;
 use std::convert::Infallible;

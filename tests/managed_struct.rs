@@ -1,6 +1,11 @@
 //! `#[managed]` on structs: fields entered in order with rollback, exited in
 //! reverse with every failure kept; hooks; generics; through `scope!` and
 //! `Guard`.
+#![allow(
+    clippy::unnecessary_wraps,
+    clippy::elidable_lifetime_names,
+    reason = "the test managers spell out each signature form #[managed] accepts"
+)]
 
 use std::cell::RefCell;
 use std::fmt;
@@ -164,6 +169,7 @@ fn a_panicking_exit_is_seen_by_the_rest_and_resumes() {
 fn a_panicking_enter_rolls_back_and_resumes() {
     struct Bomb;
     #[managed]
+    #[allow(clippy::unused_self, clippy::unnecessary_wraps, reason = "a manager that only panics")]
     impl Bomb {
         #[enter]
         fn arm(&mut self) -> Result<(), io::Error> {

@@ -258,7 +258,10 @@ fn generate(
                 move || -> #p::Result<_, #error> {
                     #(#before)*
                     #typed_lent
-                    #p::Ok((#lent_local, (#(#captured,)*)))
+                    // `let _guard = ..;` kept alive until the exit is moved here.
+                    #[allow(clippy::used_underscore_binding)]
+                    let #state = (#(#captured,)*);
+                    #p::Ok((#lent_local, #state))
                 },
                 move |#target_local, #state, #outcome: &#p::Outcome<'_>| -> #p::Result<(), #error> {
                     #[allow(unused_variables, unused_mut)]
