@@ -87,6 +87,12 @@ impl<M> Slot<M> {
     }
 }
 
+impl<M: Default> Default for Slot<M> {
+    fn default() -> Self {
+        Slot::new(M::default())
+    }
+}
+
 impl<M> From<M> for Slot<M> {
     fn from(manager: M) -> Self {
         Slot::new(manager)

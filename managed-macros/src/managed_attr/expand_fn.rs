@@ -92,7 +92,7 @@ pub fn expand(item: syn::ItemFn, options: &Options, mut errors: Errors) -> Token
 
 fn check_signature(sig: &syn::Signature, errors: &mut Errors) {
     if let Some(a) = &sig.asyncness {
-        errors.push(not_yet_async(a.span));
+        errors.push(not_yet_async(a.span, "write a sync fn, or implement `AsyncManage` by hand"));
     }
     if let Some(c) = &sig.constness {
         errors.push(syn::Error::new(

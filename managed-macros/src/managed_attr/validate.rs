@@ -96,16 +96,20 @@ pub fn check_impl(model: &ImplModel, errors: &mut Errors) {
             "the `#[enter]` method is `async` but the `#[exit]` method is not: an async manager (`AsyncManage`) \
              has both `async`; make the exit `async fn` too, or the enter sync",
         )),
-        (Some(a), Some(_), _) | (None, Some(a), None) => errors.push(not_yet_async(a.span)),
+        (Some(a), Some(_), _) | (None, Some(a), None) => {
+            errors.push(not_yet_async(a.span, "write sync methods, or implement `AsyncManage` by hand"));
+        }
         _ => {}
     }
 }
 
-pub fn not_yet_async(span: Span) -> syn::Error {
+pub fn not_yet_async(span: Span, instead: &str) -> syn::Error {
     syn::Error::new(
         span,
-        "async forms of `#[managed]` (an `AsyncManage` impl) are not available in this build of `managed` yet; \
-         write sync methods or implement `AsyncManage` by hand",
+        format!(
+            "async forms of `#[managed]` (an `AsyncManage` impl) are not available in this build of `managed` yet; \
+             {instead}"
+        ),
     )
 }
 
@@ -243,8 +247,8 @@ pub fn find_yields(body: &syn::Block, errors: &mut Errors) -> YieldSites {
             {
                 nested.errors.push(syn::Error::new_spanned(
                     e,
-                    "`let .. = yield_!(..) else { .. }`: `yield_!` evaluates to `&Outcome`, which always matches; \
-                     write `let outcome = yield_!(value);`",
+                    "`yield_!` cannot be used with `let .. else`: the exit part runs however the block ended; bind \
+                     the outcome, `let outcome = yield_!(value);`, and test it after: `if outcome.is_ok() { .. }`",
                 ));
             }
         } else {
