@@ -197,7 +197,8 @@ fn generate(
         syn::Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(ToString::to_string),
         _ => None,
     };
-    let kept = kept_bindings(&bindings, before, lent, lent_ident.as_deref(), &exit_mentions);
+    let (kept, shadowed) = kept_bindings(&bindings, before, lent, lent_ident.as_deref(), &exit_mentions);
+    let warnings: Vec<TokenStream> = shadowed.into_iter().map(shadow_warning).collect();
 
     let captured: Vec<&syn::Ident> = kept.iter().map(|b| &b.ident).collect();
     let captured_pats = kept.iter().map(|b| {
@@ -254,6 +255,7 @@ fn generate(
         #must_use
         #vis #sig {
             #keep_import
+            #(#warnings)*
             #p::FnManager::new(
                 move || -> #p::Result<_, #error> {
                     #(#before)*
@@ -329,31 +331,73 @@ fn has_mut_binding(pat: &syn::Pat) -> bool {
 }
 
 /// The bindings the exit part gets back (the last binding of each name).
+/// Which bindings the exit part gets back, and which are shadowed before
+/// the `yield_!` while only held for their drop (a warning: they are
+/// dropped at enter, not at exit).
 fn kept_bindings<'b>(
     bindings: &'b [Binding],
     before: &[syn::Stmt],
     lent: &syn::Expr,
     lent_ident: Option<&str>,
     exit_mentions: &HashSet<String>,
-) -> Vec<&'b Binding> {
+) -> (Vec<&'b Binding>, Vec<&'b Binding>) {
     let mut kept: Vec<&Binding> = Vec::new();
+    let mut shadowed_holders = Vec::new();
     for (index, binding) in bindings.iter().enumerate() {
         let name = binding.ident.to_string();
-        if bindings[index + 1..].iter().any(|later| later.ident == binding.ident) {
+        let mut later = HashSet::new();
+        let from = binding.at.map_or(0, |i| i + 1);
+        before[from..].iter().for_each(|s| used_idents(s, &mut later));
+        idents(lent.to_token_stream(), &mut later);
+        if bindings[index + 1..].iter().any(|l| l.ident == binding.ident) {
+            if !later.contains(&name) && !name.starts_with('_') {
+                shadowed_holders.push(binding);
+            }
             continue; // shadowed before the yield: dropped at enter
         }
         if lent_ident == Some(name.as_str()) {
             continue; // moved into the lent value
         }
-        let mut later = HashSet::new();
-        let from = binding.at.map_or(0, |i| i + 1);
-        before[from..].iter().for_each(|s| idents(s.to_token_stream(), &mut later));
-        idents(lent.to_token_stream(), &mut later);
         if exit_mentions.contains(&name) || !later.contains(&name) {
             kept.push(binding);
         }
     }
-    kept
+    (kept, shadowed_holders)
+}
+
+/// The identifiers a statement uses (a `let` pattern binds, it does not use).
+fn used_idents(stmt: &syn::Stmt, out: &mut HashSet<String>) {
+    match stmt {
+        syn::Stmt::Local(local) => {
+            if let Some(init) = &local.init {
+                idents(init.expr.to_token_stream(), out);
+                if let Some((_, diverge)) = &init.diverge {
+                    idents(diverge.to_token_stream(), out);
+                }
+            }
+        }
+        other => idents(other.to_token_stream(), out),
+    }
+}
+
+/// A warning (through `#[deprecated]`, the only warning a proc macro can
+/// raise on stable) at a local that is shadowed before `yield_!`.
+fn shadow_warning(binding: &Binding) -> TokenStream {
+    let name = &binding.ident;
+    let note = format!(
+        "`{name}` is shadowed before `yield_!`, so `#[managed]` drops the first `{name}` at enter, not at exit; \
+         give it another name to keep it until the exit"
+    );
+    let constant = syn::Ident::new("managed_local_shadowed_before_yield", name.span());
+    quote! {
+        #[allow(clippy::let_unit_value)]
+        let () = {
+            #[deprecated(note = #note)]
+            #[allow(non_upper_case_globals)]
+            const #constant: () = ();
+            #constant
+        };
+    }
 }
 
 fn collect_bindings(pat: &syn::Pat, at: Option<usize>, out: &mut Vec<Binding>) {
