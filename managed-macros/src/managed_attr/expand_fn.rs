@@ -221,30 +221,7 @@ fn generate(
     let lent_span = lent.span();
     let typed_lent = quote_spanned!(lent_span=> let #lent_local: #target = #lent;);
 
-    let lifetimes = name_elided_lifetimes(&mut sig);
-    // Elided lifetimes of the output follow the (now named) single input
-    // lifetime: name them the same, as rustc's `mismatched_lifetime_syntaxes`
-    // asks.
-    let (target, error) = match single_input_lifetime(&sig) {
-        Some(lifetime) => (name_output(target, &lifetime), name_output(error, &lifetime)),
-        None => (target.clone(), error.clone()),
-    };
-    let (target, error) = (&target, &error);
-    let mut use_list: Vec<TokenStream> = lifetimes.iter().map(ToTokens::to_token_stream).collect();
-    for param in &sig.generics.params {
-        use_list.push(match param {
-            syn::GenericParam::Lifetime(l) => l.lifetime.to_token_stream(),
-            syn::GenericParam::Type(t) => t.ident.to_token_stream(),
-            syn::GenericParam::Const(c) => c.ident.to_token_stream(),
-        });
-    }
-    for lifetime in lifetimes.into_iter().rev() {
-        sig.generics.params.insert(0, syn::GenericParam::Lifetime(syn::LifetimeParam::new(lifetime)));
-    }
-    let output: syn::ReturnType = syn::parse_quote! {
-        -> impl #krate::Manage<Target = #target, Error = #error> + use<#(#use_list),*>
-    };
-    sig.output = output;
+    let error = &manager_signature(&mut sig, &krate, target, error);
     let must_use = if attrs.iter().any(|a| a.path().is_ident("must_use")) {
         quote!()
     } else {
@@ -275,6 +252,40 @@ fn generate(
             )
         }
     }
+}
+
+/// Rewrites the signature to return `impl Manage<Target = T, Error = E> +
+/// use<..>`, naming elided argument lifetimes so the `use<..>` can list
+/// them. Returns the error type as the signature now spells it.
+fn manager_signature(
+    sig: &mut syn::Signature,
+    krate: &TokenStream,
+    target: &TokenStream,
+    error: &TokenStream,
+) -> TokenStream {
+    let lifetimes = name_elided_lifetimes(sig);
+    // Elided lifetimes of the output follow the (now named) single input
+    // lifetime: name them the same, as rustc's `mismatched_lifetime_syntaxes`
+    // asks.
+    let (target, error) = match single_input_lifetime(sig) {
+        Some(lifetime) => (name_output(target, &lifetime), name_output(error, &lifetime)),
+        None => (target.clone(), error.clone()),
+    };
+    let mut use_list: Vec<TokenStream> = lifetimes.iter().map(ToTokens::to_token_stream).collect();
+    for param in &sig.generics.params {
+        use_list.push(match param {
+            syn::GenericParam::Lifetime(l) => l.lifetime.to_token_stream(),
+            syn::GenericParam::Type(t) => t.ident.to_token_stream(),
+            syn::GenericParam::Const(c) => c.ident.to_token_stream(),
+        });
+    }
+    for lifetime in lifetimes.into_iter().rev() {
+        sig.generics.params.insert(0, syn::GenericParam::Lifetime(syn::LifetimeParam::new(lifetime)));
+    }
+    sig.output = syn::parse_quote! {
+        -> impl #krate::Manage<Target = #target, Error = #error> + use<#(#use_list),*>
+    };
+    error
 }
 
 /// The exit part as the exit closure's body. A tail expression is its value
