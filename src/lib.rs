@@ -475,7 +475,6 @@ pub mod prelude {
 pub mod __private {
     pub use core::convert::From;
     pub use core::convert::Infallible;
-    pub use core::ops::FnOnce;
     pub use core::result::Result::{self, Err, Ok};
     pub use managed_core::compose::*;
     pub use managed_core::scope_support::*;

@@ -243,3 +243,26 @@ fn a_panic_in_the_exit_part_resumes() {
     });
     assert_eq!(caught.unwrap_err().downcast_ref::<&str>(), Some(&"exit part panicked"));
 }
+
+/// Const generics, where clauses and patterns in arguments.
+#[managed]
+fn windowed<T, const N: usize>((first, last): (T, T), log: &RefCell<Vec<String>>) -> Result<[Option<T>; N], io::Error>
+where
+    T: Copy + std::fmt::Debug,
+{
+    log.borrow_mut().push(format!("open {first:?}"));
+    yield_!([None; N]);
+    log.borrow_mut().push(format!("close {last:?}"));
+}
+
+#[test]
+fn const_generics_where_clauses_and_argument_patterns() {
+    let log = RefCell::new(Vec::new());
+    let filled = scope! {
+        let window = with!(windowed::<u8, 3>((1, 9), &log))?;
+        window[1] = Some(5);
+        Ok::<_, io::Error>(window.iter().flatten().count())
+    };
+    assert_eq!(filled.unwrap(), 1);
+    assert_eq!(*log.borrow(), ["open 1", "close 9"]);
+}

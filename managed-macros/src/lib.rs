@@ -1,6 +1,7 @@
 //! Procedural macros of [`managed`](https://docs.rs/managed): `scope!`,
 //! `with!`, `defer!`. An implementation detail of `managed`, which
 //! re-exports them with their documentation; depend on `managed`.
+//! Also `#[managed]` and `yield_!` (in `managed_attr/`).
 //!
 //! Every macro is split parse -> validate -> expand; errors are collected
 //! and point at the user's tokens.
