@@ -77,19 +77,29 @@ pub fn expand(item: syn::ItemStruct, options: &Options, mut errors: Errors) -> T
         quote_spanned!(f.ty.span()=> #p::enter_slot::<#error, _>(&mut #this.#member)?;)
     });
     // Spanned at the field type: "not a manager" is reported there.
-    let exit_slots = |base: &TokenStream| -> Vec<TokenStream> {
+    // The generated locals are respanned there too (same hygiene, the
+    // field's location), so no part of the call points at the attribute.
+    let exit_slots = |in_rollback: bool| -> Vec<TokenStream> {
         model
             .fields
             .iter()
             .rev()
             .map(|f| {
                 let member = &f.member;
-                quote_spanned!(f.ty.span()=> #exits.exit_slot(&mut #base.#member);)
+                let span = f.ty.span();
+                let exits = syn::Ident::new("exits", span.resolved_at(Span::mixed_site()));
+                let (exits, base) = if in_rollback {
+                    let this = syn::Ident::new("this", span.resolved_at(Span::mixed_site()));
+                    (quote_spanned!(span=> &mut *#exits), quote!(#this))
+                } else {
+                    (quote_spanned!(span=> &mut #exits), quote_spanned!(span=> self))
+                };
+                quote_spanned!(span=> #p::Exits::<#error>::exit_slot(#exits, &mut #base.#member);)
             })
             .collect()
     };
-    let rollback = exit_slots(&quote!(#this));
-    let exits_in_reverse = exit_slots(&quote!(self));
+    let rollback = exit_slots(true);
+    let exits_in_reverse = exit_slots(false);
     let enter_hook = options
         .enter
         .as_ref()

@@ -35,8 +35,12 @@ where
                 this: &mut Self,
                 exits: &mut ::managed::__private::Exits<'_, ::managed::__private::Error>|
             {
-                exits.exit_slot(&mut this.extra);
-                exits.exit_slot(&mut this.out);
+                ::managed::__private::Exits::<
+                    ::managed::__private::Error,
+                >::exit_slot(&mut *exits, &mut this.extra);
+                ::managed::__private::Exits::<
+                    ::managed::__private::Error,
+                >::exit_slot(&mut *exits, &mut this.out);
             },
         )?;
         ::managed::__private::Ok(self)
@@ -50,8 +54,12 @@ where
             .step(|outcome: &::managed::__private::Outcome<'_>| <_ as ::managed::__private::Fallible<
                 ::managed::__private::Error,
             >>::into_result(Report::footer(&mut self, outcome)));
-        exits.exit_slot(&mut self.extra);
-        exits.exit_slot(&mut self.out);
+        ::managed::__private::Exits::<
+            ::managed::__private::Error,
+        >::exit_slot(&mut exits, &mut self.extra);
+        ::managed::__private::Exits::<
+            ::managed::__private::Error,
+        >::exit_slot(&mut exits, &mut self.out);
         exits.finish()
     }
 }
