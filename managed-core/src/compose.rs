@@ -87,6 +87,20 @@ impl<M> Slot<M> {
     }
 }
 
+/// A clone holds a clone of the manager, not entered (so
+/// `#[derive(Clone)]` works on a `#[managed]` struct: the clone is a fresh
+/// manager).
+///
+/// ```
+/// let slot = managed::Slot::new(String::from("config"));
+/// assert_eq!(slot.clone().get().map(String::as_str), Some("config"));
+/// ```
+impl<M: Clone> Clone for Slot<M> {
+    fn clone(&self) -> Self {
+        Slot { manager: self.manager.clone(), entered: false }
+    }
+}
+
 impl<M: Default> Default for Slot<M> {
     fn default() -> Self {
         Slot::new(M::default())
