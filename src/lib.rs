@@ -54,7 +54,7 @@
 //!
 //! # `#[managed]`
 //!
-//! [`#[managed]`](managed) writes the [`Manage`] impl for you: on an `impl`
+//! [`#[managed]`](macro@managed) writes the [`Manage`] impl for you: on an `impl`
 //! block with `#[enter]`/`#[exit]` methods, on a struct whose `#[managed]`
 //! fields are managers (entered in order, exited in reverse, with rollback),
 //! or on a function with one [`yield_!`] (Python's `@contextmanager`).
@@ -441,7 +441,7 @@ pub use managed_macros::defer;
 /// option. Async forms (`AsyncManage`) are not available in this build yet.
 pub use managed_macros::managed;
 
-/// Lends a value from a [`#[managed]`](managed) function to the block and
+/// Lends a value from a [`#[managed]`](macro@managed) function to the block and
 /// evaluates to the block's [`&Outcome`](Outcome). Valid only as a
 /// top-level statement of a `#[managed]` fn: `let outcome = yield_!(value);`
 /// or `yield_!(value);` (anywhere else it is a compile error).
