@@ -64,6 +64,15 @@
 //! [`Guard`] enters and exits a manager by hand, for when the lifetime of a
 //! resource does not follow a block.
 //!
+//! # Streams
+//!
+//! [`stream`] keeps what a streamed response received: `.accumulate()` (the
+//! content so far, O(n) in total), `.metered()` (time to first chunk, total
+//! time, chunk and byte counts), on iterators and `futures::Stream`s; with
+//! `.accumulate_into(&mut acc)` / `.metered_into(&mut meter)` the partial
+//! content and final metrics survive a failed, panicking or cancelled
+//! consumer.
+//!
 //! # Errors that have nowhere to go
 //!
 //! An exit that fails while a panic unwinds, exit errors a scope's error
@@ -89,6 +98,8 @@
 //! - `async` (default): async managers and scopes.
 //! - `tracing`: the default error hook logs with `tracing::warn!`.
 //! - `anyhow`: conversions between [`Error`] and `anyhow::Error`.
+//! - [`stream`] needs `alloc`; its metrics need `std`, its `futures::Stream`
+//!   adapters `async`; with `tracing`, a metered stream's end is one event.
 //!
 //! # Rust version
 //!
@@ -101,6 +112,8 @@ extern crate self as managed;
 extern crate std;
 
 pub use managed_core::outcome;
+#[cfg(feature = "alloc")]
+pub use managed_core::stream;
 #[cfg(feature = "testing")]
 pub use managed_core::testing;
 #[cfg(feature = "alloc")]

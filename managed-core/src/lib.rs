@@ -19,6 +19,8 @@ pub mod manage;
 pub mod outcome;
 #[doc(hidden)]
 pub mod scope_support;
+#[cfg(feature = "alloc")]
+pub mod stream;
 
 pub use compose::Slot;
 #[cfg(feature = "alloc")]
