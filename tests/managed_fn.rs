@@ -266,3 +266,25 @@ fn const_generics_where_clauses_and_argument_patterns() {
     assert_eq!(filled.unwrap(), 1);
     assert_eq!(*log.borrow(), ["open 1", "close 9"]);
 }
+
+/// The exit part may end with an explicit `Ok(())` (or any
+/// `Result<(), E>`), as a fn body would.
+#[managed]
+fn explicit_ok(fail: bool) -> Result<u8, io::Error> {
+    yield_!(0);
+    if fail {
+        Err(io::Error::other("exit tail failed"))
+    } else {
+        Ok(())
+    }
+}
+
+#[test]
+fn exit_part_tail_is_its_result() {
+    let mut guard = Guard::new(explicit_ok(false));
+    guard.enter().unwrap();
+    assert!(guard.exit(&Outcome::Ok).is_ok());
+    let mut guard = Guard::new(explicit_ok(true));
+    guard.enter().unwrap();
+    assert_eq!(guard.exit(&Outcome::Ok).unwrap_err().to_string(), "exit tail failed");
+}
