@@ -111,13 +111,21 @@ extern crate self as managed;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub use managed_core::contextlib;
+#[cfg(feature = "alloc")]
+pub use managed_core::exit_stack;
 pub use managed_core::outcome;
 #[cfg(feature = "alloc")]
 pub use managed_core::stream;
 #[cfg(feature = "testing")]
 pub use managed_core::testing;
+#[cfg(feature = "std")]
+pub use managed_core::timed;
 #[cfg(feature = "alloc")]
 pub use managed_core::Error;
+#[cfg(feature = "alloc")]
+pub use managed_core::ExitStack;
+pub use managed_core::{closing, nullcontext, suppress, Close};
 #[cfg(feature = "std")]
 pub use managed_core::{default_error_hook, set_error_hook};
 pub use managed_core::{report, ErrorHook, Guard, Manage, Outcome, Report, ReportKind};
@@ -480,6 +488,9 @@ pub use managed_core::Slot;
 pub mod prelude {
     pub use crate::{defer, scope, with, Manage, Outcome};
     pub use crate::{managed, yield_};
+
+    #[cfg(feature = "alloc")]
+    pub use crate::ExitStack;
 }
 
 /// Support for the code the macros generate. Not public API: no stability

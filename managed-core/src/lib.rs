@@ -12,8 +12,11 @@ extern crate std;
 
 #[doc(hidden)]
 pub mod compose;
+pub mod contextlib;
 #[cfg(feature = "alloc")]
 pub mod error;
+#[cfg(feature = "alloc")]
+pub mod exit_stack;
 pub mod hook;
 pub mod manage;
 pub mod outcome;
@@ -23,8 +26,13 @@ pub mod scope_support;
 pub mod stream;
 
 pub use compose::Slot;
+#[cfg(feature = "std")]
+pub use contextlib::timed;
+pub use contextlib::{closing, nullcontext, suppress, Close};
 #[cfg(feature = "alloc")]
 pub use error::Error;
+#[cfg(feature = "alloc")]
+pub use exit_stack::ExitStack;
 #[cfg(feature = "std")]
 pub use hook::{default_error_hook, set_error_hook};
 pub use hook::{report, ErrorHook, Report, ReportKind};

@@ -271,3 +271,16 @@ impl<F: FnOnce()> Drop for DeferOnPanic<F> {
         }
     }
 }
+
+/// The outcome a caught panic shows to the exits that run after it (for
+/// `ExitStack`, whose close loop lives outside this module).
+#[cfg(feature = "alloc")]
+pub(crate) fn panicked_outcome(panic: &Panicked) -> Outcome<'_> {
+    panic.outcome()
+}
+
+/// Resumes a caught panic with its original payload (for `ExitStack`).
+#[cfg(feature = "alloc")]
+pub(crate) fn resume_panicked(panic: Panicked) -> ! {
+    panic.resume()
+}
