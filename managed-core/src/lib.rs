@@ -10,6 +10,8 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+#[doc(hidden)]
+pub mod compose;
 pub mod contextlib;
 #[cfg(feature = "alloc")]
 pub mod error;
@@ -23,6 +25,7 @@ pub mod scope_support;
 #[cfg(feature = "alloc")]
 pub mod stream;
 
+pub use compose::Slot;
 #[cfg(feature = "std")]
 pub use contextlib::timed;
 pub use contextlib::{closing, nullcontext, suppress, Close};
