@@ -243,10 +243,16 @@ fn scope_fallible_hand_unwind(fail: bool) -> u64 {
     repeat(|h, i| fold(workloads::scope_fallible_hand_unwind(h, i, black_box(fail))))
 }
 
+#[library_benchmark]
+#[bench::ok(false)]
+fn scope1_attr(fail: bool) -> u64 {
+    repeat(|h, i| fold(workloads::scope1_attr(h, i, black_box(fail))))
+}
+
 library_benchmark_group!(
     name = scope;
     benchmarks = scope1_managed, scope1_hand, scope3_managed, scope3_hand, scope_fallible_managed,
-        scope_fallible_hand, scope_fallible_hand_unwind
+        scope_fallible_hand, scope_fallible_hand_unwind, scope1_attr
 );
 
 main!(library_benchmark_groups = defer, scope, stream, exit_stack);

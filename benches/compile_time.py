@@ -2,23 +2,23 @@
 """Compile time of the macros (DESIGN section 10), run by benches/run.sh.
 
 Generates three crates under target/bench-compile/ with the same items,
-1,000 deferred cleanups (200 functions x 5) and 200 scopes with two managers
-and an error-only cleanup each:
+1,000 deferred cleanups (200 functions x 5), 200 scopes with two managers
+and an error-only cleanup each, and 100 managers (50 impl blocks, 50
+`yield_!` functions):
 
-  managed     `defer!` and `scope!` / `with!` / `defer!(err => ..)`
-  scopeguard  `scopeguard::defer!`, and the scopes written by hand
-              (scopeguard has no equivalent of `scope!`)
-  hand        a hand-written drop guard, and the scopes written by hand
+  managed     `defer!`, `scope!` / `with!` / `defer!(err => ..)`, `#[managed]`
+  scopeguard  `scopeguard::defer!`; the scopes and managers written by hand
+              (scopeguard has no equivalent of `scope!` or `#[managed]`)
+  hand        a hand-written drop guard; the scopes and managers by hand
 
 and, for each, measures a clean build (`cargo build --timings`, fresh target
 directory): wall and CPU time, and the time of the proc-macro units
 (managed-macros, syn, quote, proc-macro2, unicode-ident) next to the sum of
 all units; then the generated crate alone, dependencies built: the best of
-three non-incremental rebuilds, with `cargo +nightly rustc -- -Z time-passes`
-when a nightly toolchain is installed for the macro expansion
+three non-incremental rebuilds, with `-Z time-passes` (on the stable
+compiler through `RUSTC_BOOTSTRAP=1`) for the macro expansion
 (`expand_crate`) and code generation (`codegen_crate`, LLVM included).
 
-`#[managed]` items are not generated: `#[managed]` is not on main yet.
 Prints one JSON object per line (read by report.py).
 """
 
@@ -34,7 +34,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "target" / "bench-compile"
-DEFER_FNS, DEFERS_PER_FN, SCOPES = 200, 5, 200
+DEFER_FNS, DEFERS_PER_FN, SCOPES, MANAGED_IMPLS, MANAGED_FNS = 200, 5, 200, 50, 50
 PROC_MACRO_UNITS = {"managed-macros", "syn", "quote", "proc-macro2", "unicode-ident"}
 
 COMMON = """#![allow(dead_code, clippy::all)]
@@ -139,6 +139,66 @@ def scope_fn(i, style):
 }}"""
 
 
+def managed_item(i, style):
+    """Half the `#[managed]` items are impl blocks (`#[enter]`/`#[exit]`),
+    half `yield_!` functions; the other variants write the same managers by
+    hand: a struct with its enter and exit (what code without `managed`
+    has in their place)."""
+    if i < MANAGED_IMPLS:
+        if style == "managed":
+            return f"""pub struct Res{i}<'a> {{ hits: &'a Cell<u64>, value: u64 }}
+
+#[managed::managed]
+impl Res{i}<'_> {{
+    #[enter]
+    fn open(&mut self) -> Result<(), Failed> {{
+        self.hits.set(self.hits.get() + {i});
+        if self.value == u64::MAX {{ return Err(Failed(self.value)); }}
+        Ok(())
+    }}
+
+    #[exit]
+    fn close(self, outcome: &managed::Outcome<'_>) -> Result<(), Failed> {{
+        self.hits.set(self.hits.get() + u64::from(outcome.is_ok()));
+        Ok(())
+    }}
+}}"""
+        return f"""pub struct Res{i}<'a> {{ hits: &'a Cell<u64>, value: u64 }}
+
+impl Res{i}<'_> {{
+    pub fn open(&mut self) -> Result<&mut Self, Failed> {{
+        self.hits.set(self.hits.get() + {i});
+        if self.value == u64::MAX {{ return Err(Failed(self.value)); }}
+        Ok(self)
+    }}
+
+    pub fn close(self, ok: bool) -> Result<(), Failed> {{
+        self.hits.set(self.hits.get() + u64::from(ok));
+        Ok(())
+    }}
+}}"""
+    if style == "managed":
+        return f"""#[managed::managed]
+pub fn session{i}(hits: &Cell<u64>, value: u64) -> Result<u64, Failed> {{
+    hits.set(hits.get() + {i});
+    if value == u64::MAX {{ return Err(Failed(value)); }}
+    let outcome = yield_!(value);
+    hits.set(hits.get() + u64::from(outcome.is_ok()));
+}}"""
+    return f"""pub struct Session{i}<'a> {{ hits: &'a Cell<u64>, value: u64 }}
+
+pub fn session{i}(hits: &Cell<u64>, value: u64) -> Result<Session{i}<'_>, Failed> {{
+    hits.set(hits.get() + {i});
+    if value == u64::MAX {{ return Err(Failed(value)); }}
+    Ok(Session{i} {{ hits, value }})
+}}
+
+impl Session{i}<'_> {{
+    pub fn value(&mut self) -> &mut u64 {{ &mut self.value }}
+    pub fn close(self, ok: bool) {{ self.hits.set(self.hits.get() + u64::from(ok)); }}
+}}"""
+
+
 def generate(style):
     d = OUT / style
     (d / "src").mkdir(parents=True, exist_ok=True)
@@ -154,10 +214,14 @@ def generate(style):
         f"[dependencies]\n{deps}\n\n[workspace]\n"
     )
     parts = [COMMON, MANAGED_IMPL if style == "managed" else HAND_IMPL]
+    if style == "managed":
+        parts.append("use managed::yield_;")
     if style == "hand":
         parts.append(HAND_GUARD)
     parts += [defer_fn(i, style) for i in range(DEFER_FNS)]
     parts += [scope_fn(i, style) for i in range(SCOPES)]
+    parts.append(ITEMS_MARK)
+    parts += [managed_item(i, style) for i in range(MANAGED_IMPLS + MANAGED_FNS)]
     (d / "src" / "lib.rs").write_text("\n\n".join(parts) + "\n")
     return d
 
@@ -165,11 +229,6 @@ def generate(style):
 def unit_data(html):
     m = re.search(r"const UNIT_DATA = (\[.*?\]);\s*\n", html, re.S)
     return json.loads(m.group(1)) if m else []
-
-
-def has_nightly():
-    r = subprocess.run(["rustup", "toolchain", "list"], capture_output=True, text=True, check=False)
-    return r.returncode == 0 and "nightly" in r.stdout
 
 
 def cpu_seconds():
@@ -196,21 +255,21 @@ def time_passes(stderr):
     return passes
 
 
+ITEMS_MARK = "// ---- the #[managed] items (or their hand-written equivalents)"
 SCOPE_FN = re.compile(r"pub fn s\d+\(hits.*?\n\}\n", re.S)
 DEFER_FN = re.compile(r"pub fn d\d+\(hits: &Cell<u64>\) -> u64 \{.*?\n\}\n", re.S)
 
 
-def crate_alone(d, ntarget, nightly, prefix):
+def crate_alone(d, ntarget, prefix):
     """The crate in `d` rebuilt three times (dependencies already built in
-    `ntarget`); the figures of the run that used the least CPU."""
-    toolchain = ["+nightly"] if nightly else []
-    flags = ["--", "-Z", "time-passes"] if nightly else []
+    `ntarget`); the figures of the run that used the least CPU. `-Z
+    time-passes` on the stable compiler (`RUSTC_BOOTSTRAP=1`), so that every
+    figure here comes from one compiler."""
+    env = {"CARGO_INCREMENTAL": "0", "RUSTC_BOOTSTRAP": "1"}
     best = None
     for _ in range(3):
         (d / "src" / "lib.rs").touch()
-        r, wall, cpu = cargo(
-            [*toolchain, "rustc", "-q", "--lib", "--target-dir", str(ntarget), *flags], d, {"CARGO_INCREMENTAL": "0"}
-        )
+        r, wall, cpu = cargo(["rustc", "-q", "--lib", "--target-dir", str(ntarget), "--", "-Z", "time-passes"], d, env)
         if r.returncode != 0:
             sys.stderr.write(r.stderr[-2000:])
             return {}
@@ -227,7 +286,7 @@ def crate_alone(d, ntarget, nightly, prefix):
     }
 
 
-def measure(style, nightly):
+def measure(style):
     d = generate(style)
     target = d / "target"
     shutil.rmtree(target, ignore_errors=True)
@@ -241,9 +300,9 @@ def measure(style, nightly):
     fact = {
         "variant": style,
         "label": {
-            "managed": "`managed` (`defer!`, `scope!`)",
-            "scopeguard": "scopeguard `defer!` + hand-written scopes",
-            "hand": "hand-written guards and scopes",
+            "managed": "`managed` (`defer!`, `scope!`, `#[managed]`)",
+            "scopeguard": "scopeguard `defer!` + hand-written scopes and managers",
+            "hand": "hand-written guards, scopes and managers",
         }[style],
         "clean_s": clean_s,
         "clean_cpu_s": clean_cpu,
@@ -253,34 +312,38 @@ def measure(style, nightly):
     # The generated crate alone, dependencies built: the best of three
     # non-incremental rebuilds (the least disturbed by the machine's load);
     # then the same for its deferred cleanups only and its scopes only.
-    ntarget = d / ("target-nightly" if nightly else "target")
-    fact.update(crate_alone(d, ntarget, nightly, ""))
+    ntarget = d / "target-passes"
+    fact.update(crate_alone(d, ntarget, ""))
     source = (d / "src" / "lib.rs").read_text()
-    for part, drop in [("defers", SCOPE_FN), ("scopes", DEFER_FN)]:
+    items = source.index(ITEMS_MARK)
+    for part, text in [
+        ("defers", SCOPE_FN.sub("", source[:items])),
+        ("scopes", DEFER_FN.sub("", source[:items])),
+        ("items", DEFER_FN.sub("", SCOPE_FN.sub("", source))),
+    ]:
         pd = OUT / f"{style}_{part}"
         (pd / "src").mkdir(parents=True, exist_ok=True)
         (pd / "Cargo.toml").write_text((d / "Cargo.toml").read_text().replace(f"gen_{style}", f"gen_{style}_{part}"))
-        (pd / "src" / "lib.rs").write_text(drop.sub("", source))
-        fact.update(crate_alone(pd, ntarget, nightly, f"{part}_"))
+        (pd / "src" / "lib.rs").write_text(text)
+        fact.update(crate_alone(pd, ntarget, f"{part}_"))
     return fact
 
 
 def main():
-    nightly = has_nightly()
     print(
         json.dumps(
             {
                 "what": f"Generated crates: {DEFER_FNS * DEFERS_PER_FN:,} deferred cleanups ({DEFER_FNS} functions x "
-                f"{DEFERS_PER_FN}) and {SCOPES} scopes (two managers and an error-only cleanup each), "
+                f"{DEFERS_PER_FN}), {SCOPES} scopes (two managers and an error-only cleanup each) and "
+                f"{MANAGED_IMPLS + MANAGED_FNS} managers ({MANAGED_IMPLS} `#[managed]` impl blocks, {MANAGED_FNS} "
+                "`#[managed]` functions with `yield_!`; written by hand in the other variants), "
                 "dev profile. CPU seconds are the steadier figures on a shared machine; "
                 "the crate-alone columns are the best of three rebuilds. "
-                "`#[managed]` items are not included: `#[managed]` is not on main yet."
-                + ("" if nightly else " No nightly toolchain: the expansion time is not measured.")
             }
         )
     )
     for style in ["managed", "scopeguard", "hand"]:
-        print(json.dumps(measure(style, nightly)), flush=True)
+        print(json.dumps(measure(style)), flush=True)
 
 
 if __name__ == "__main__":

@@ -81,6 +81,7 @@ fn main() {
     scope("allocs.scope3_ok.hand", false, workloads::scope3_hand);
     scope("allocs.scope3_err.managed", true, workloads::scope3_managed);
     scope("allocs.scope3_err.hand", true, workloads::scope3_hand);
+    scope("allocs.scope1_attr.managed", false, workloads::scope1_attr);
 
     // ExitStack: heap allocations per entry to build and close a stack of N
     // capturing callbacks, next to `Vec<Box<dyn FnOnce()>>`.

@@ -7,8 +7,8 @@
 #   benches/run.sh --no-compile-time   skip the compile-time crates
 #   benches/run.sh --report-only       only rewrite BENCHMARKS.md from the last results
 #
-# Needs: valgrind, python3 (3.11+, for tomllib), and for the macros' share of
-# the compile time a nightly toolchain (`-Z time-passes`; skipped without one).
+# Needs: valgrind and python3 (3.11+, for tomllib). The compile-time part
+# uses `-Z time-passes` on the stable compiler (RUSTC_BOOTSTRAP=1).
 # It installs the gungraun runner itself, at the version Cargo.lock pins for
 # the `gungraun` library (they must match), into target/bench-tools when the
 # one on PATH is missing or another version.

@@ -87,6 +87,7 @@ fn scope_pairs_merge_a_failing_exit_alike() {
     for fail in [false, true] {
         let m = run_scope(workloads::scope1_managed, x, fail);
         assert_eq!(run_scope(workloads::scope1_hand, x, fail), m, "fail {fail}");
+        assert_eq!(run_scope(workloads::scope1_attr, x, fail), m, "fail {fail}");
     }
 }
 

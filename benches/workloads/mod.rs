@@ -338,3 +338,32 @@ pub fn scope_fallible_hand_unwind(hits: &Cell<u64>, x: u64, fail: bool) -> Resul
     let exit = m.exit(&outcome_of(&body));
     merge(body, exit)
 }
+
+// ------------------------------------------------ #[managed] fn (sync)
+
+/// [`Counter`] written as a `#[managed]` function: the enter before
+/// `yield_!`, the exit after it.
+#[managed::managed]
+pub fn counted(hits: &Cell<u64>, target: u64) -> Result<u64, Failed> {
+    hits.set(hits.get() + 1);
+    let fail_exit = target == EXIT_FAILS_FOR;
+    let outcome = managed::yield_!(target);
+    hits.set(hits.get() + if outcome.is_ok() { 1 } else { 2 });
+    if fail_exit {
+        Err(Failed(target))?;
+    }
+}
+
+/// `scope!` with one manager made by `#[managed]` (compare with
+/// [`scope1_managed`], the same manager implemented by hand).
+#[inline(never)]
+pub fn scope1_attr(hits: &Cell<u64>, x: u64, fail: bool) -> Result<u64, Failed> {
+    managed::scope! {
+        let a = managed::with!(counted(hits, x))?;
+        *a = a.wrapping_add(work(x));
+        if fail {
+            return Err(Failed(*a));
+        }
+        Ok(*a)
+    }
+}
