@@ -270,7 +270,7 @@ def compile_table():
     ]
     lines += [
         "",
-        "The same crates split in three, each part alone (best of three rebuilds; both parts include the "
+        "The same crates split in three, each part alone (best of three rebuilds; every part includes the "
         "manager type and, for `managed`, loading the proc-macro library):",
         "",
         "| " + " | ".join(split_head) + " |",
