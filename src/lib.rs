@@ -487,7 +487,9 @@ pub use managed_core::Slot;
 /// The names most code needs: `use managed::prelude::*;`.
 pub mod prelude {
     pub use crate::{defer, scope, with, Manage, Outcome};
-    pub use crate::{managed, yield_};
+    // From the macro crate, not `crate::managed`: that path also names the
+    // `extern crate self as managed` (rust-lang/rust#127909).
+    pub use managed_macros::{managed, yield_};
 
     #[cfg(feature = "alloc")]
     pub use crate::ExitStack;
