@@ -9,7 +9,7 @@
 //! compares which exits ran and in which order.
 
 use managed::testing::{Act, Event, Journal, Seen};
-use managed::{scope, with, Error};
+use managed::{managed, scope, with, Error, ExitStack, Slot};
 use proptest::prelude::*;
 use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -201,6 +201,63 @@ fn run_nested(plan: &Plan, j: &Journal, i: usize) -> Result<u32, Error> {
     }
 }
 
+/// The probes entered one by one into an `ExitStack`, the body run inside
+/// `ExitStack::run` (Python's `with ExitStack() as stack:`).
+fn run_exit_stack(plan: &Plan, j: &Journal) -> Result<u32, Error> {
+    let out = ExitStack::new().run(|stack| {
+        for i in 0..plan.probes.len() {
+            stack.enter(probe(plan, j, i))?;
+        }
+        body!(plan, j)
+    })?;
+    // Nothing in these plans suppresses.
+    Ok(out.unwrap_or_else(|| unreachable!("no exit suppresses")))
+}
+
+/// `#[managed]` structs with `N` manager fields, entered with one `with!`.
+macro_rules! struct_scopes {
+    ($($ty:ident $fn_name:ident => [$($field:ident $i:literal)*];)*) => {
+        $(
+            #[managed]
+            struct $ty {
+                $( #[managed] $field: managed::testing::Probe, )*
+            }
+            fn $fn_name(plan: &Plan, j: &Journal) -> Result<u32, Error> {
+                scope! {
+                    let _all = with!($ty { $( $field: Slot::new(probe(plan, j, $i)), )* })?;
+                    body!(plan, j)
+                }
+            }
+        )*
+        fn run_struct(plan: &Plan, j: &Journal) -> Result<u32, Error> {
+            match plan.probes.len() {
+                $( n if n == [$($i),*].len() => $fn_name(plan, j), )*
+                n => unreachable!("plans have 1..=8 probes, not {n}"),
+            }
+        }
+    };
+}
+
+struct_scopes! {
+    S1 struct1 => [a 0];
+    S2 struct2 => [a 0 b 1];
+    S3 struct3 => [a 0 b 1 c 2];
+    S4 struct4 => [a 0 b 1 c 2 d 3];
+    S5 struct5 => [a 0 b 1 c 2 d 3 e 4];
+    S6 struct6 => [a 0 b 1 c 2 d 3 e 4 f 5];
+    S7 struct7 => [a 0 b 1 c 2 d 3 e 4 f 5 g 6];
+    S8 struct8 => [a 0 b 1 c 2 d 3 e 4 f 5 g 6 h 7];
+}
+
+/// Suppressed errors in exit order, flattened: a struct's own exit error
+/// carries the failures of its later fields nested inside it.
+fn flatten(e: &Error, out: &mut Vec<String>) {
+    for s in e.suppressed() {
+        out.push(s.to_string());
+        flatten(s, out);
+    }
+}
+
 thread_local! {
     static REPORTS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
 }
@@ -217,7 +274,9 @@ fn observe(plan: &Plan, run: impl FnOnce(&Plan, &Journal) -> Result<u32, Error>)
     let end = match catch_unwind(AssertUnwindSafe(|| run(plan, &j))) {
         Ok(Ok(v)) => End::Ok(v),
         Ok(Err(e)) => {
-            End::Err { primary: e.to_string(), suppressed: e.suppressed().iter().map(ToString::to_string).collect() }
+            let mut suppressed = Vec::new();
+            flatten(&e, &mut suppressed);
+            End::Err { primary: e.to_string(), suppressed }
         }
         Err(payload) => End::Panic(
             payload
@@ -239,7 +298,9 @@ fn quiet_panics() {
         std::panic::set_hook(Box::new(move |info| {
             let p = info.payload();
             let msg = p.downcast_ref::<&str>().copied().or_else(|| p.downcast_ref::<String>().map(String::as_str));
-            if !msg.is_some_and(|m| m.contains("panicked")) {
+            // Only the panics the plans script; a failing assertion still prints.
+            let scripted = msg.is_some_and(|m| m == "body panicked" || (m.starts_with("probe p") && m.len() < 32));
+            if !scripted {
                 default(info);
             }
         }));
@@ -263,6 +324,14 @@ fn plan() -> impl Strategy<Value = Plan> {
     (prop::collection::vec((act(), act()), 1..=8), body).prop_map(|(probes, body)| Plan { probes, body })
 }
 
+/// The distinct kinds of report, sorted: for constructs that group several
+/// failures into one report (each report still carries all of them).
+fn report_kinds(mut reports: Vec<String>) -> Vec<String> {
+    reports.sort();
+    reports.dedup();
+    reports
+}
+
 fn config() -> ProptestConfig {
     let cases = std::env::var("MANAGED_MATRIX_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(2_000);
     ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
@@ -279,6 +348,33 @@ proptest! {
     #[test]
     fn nested_scopes_match_the_oracle(plan in plan()) {
         prop_assert_eq!(observe(&plan, |p, j| run_nested(p, j, 0)), oracle(&plan), "plan: {:?}", plan);
+    }
+
+    #[test]
+    fn exit_stack_matches_the_oracle(plan in plan()) {
+        // A stack reports each error an exit panic replaces on its own (the
+        // block's, then each earlier exit failure); a scope reports the
+        // block's error once, with those failures attached to it. Either way
+        // nothing is lost: compare the kinds of report, not their count.
+        let mut observed = observe(&plan, run_exit_stack);
+        let mut expected = oracle(&plan);
+        observed.reports = report_kinds(observed.reports);
+        expected.reports = report_kinds(expected.reports);
+        prop_assert_eq!(observed, expected, "plan: {:?}", plan);
+    }
+
+    #[test]
+    fn managed_struct_matches_the_oracle(plan in plan()) {
+        // The struct's exit reports what fails among its fields before the
+        // scope reports what the struct's result replaced: the same reports,
+        // in another order.
+        // It also reports its fields' failures as one error, with the later
+        // ones attached, where a scope reports each: compare kinds of report.
+        let mut observed = observe(&plan, run_struct);
+        let mut expected = oracle(&plan);
+        observed.reports = report_kinds(observed.reports);
+        expected.reports = report_kinds(expected.reports);
+        prop_assert_eq!(observed, expected, "plan: {:?}", plan);
     }
 }
 

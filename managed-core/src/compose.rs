@@ -185,10 +185,24 @@ impl<'o, E: fmt::Debug + Sync + 'static> Exits<'o, E> {
     /// Runs one exit step with the outcome it must see: a panic of an earlier
     /// step, else the block's failure, else an earlier step's error, else Ok.
     pub fn step(&mut self, exit: impl FnOnce(&Outcome<'_>) -> Result<(), E>) {
+        // While the block unwinds, its panic stays the outcome every step
+        // sees, and a step's panic is reported, not carried: the block's
+        // panic is what resumes (DESIGN section 3; found by the fault matrix).
+        let unwinding = self.outer.is_panic();
         let ran = {
-            let outcome =
-                if self.so_far.is_ok() && self.outer.is_failure() { self.outer } else { outcome_of(&self.so_far) };
+            let outcome = if unwinding || (self.so_far.is_ok() && self.outer.is_failure()) {
+                self.outer
+            } else {
+                outcome_of(&self.so_far)
+            };
             catch(|| exit(&outcome))
+        };
+        let ran = match ran {
+            Err(panic) if unwinding => {
+                crate::report(ReportKind::FailedWhileUnwinding, &panic);
+                return;
+            }
+            ran => ran,
         };
         self.so_far = match (core::mem::replace(&mut self.so_far, Ok(Ok(()))), ran) {
             (Ok(Ok(())), ran) => ran,
