@@ -12,6 +12,11 @@ extern crate std;
 
 #[cfg(feature = "alloc")]
 pub mod error;
+#[cfg(feature = "async")]
+pub mod async_manage;
+#[cfg(feature = "async")]
+#[doc(hidden)]
+pub mod async_support;
 pub mod hook;
 pub mod manage;
 pub mod outcome;
@@ -25,6 +30,10 @@ pub use hook::{default_error_hook, set_error_hook};
 pub use hook::{report, ErrorHook, Report, ReportKind};
 pub use manage::{Guard, Manage};
 pub use outcome::Outcome;
+#[cfg(feature = "async")]
+pub use async_manage::{AsyncManage, SendAsyncManage};
+#[cfg(feature = "tokio")]
+pub mod tokio;
 
 #[cfg(not(feature = "alloc"))]
 mod error {

@@ -13,11 +13,7 @@ use crate::paths;
 
 pub fn expand(scope: &Scope) -> TokenStream {
     if let Some(a) = &scope.asyncness {
-        return syn::Error::new(
-            a.async_token.span,
-            "`scope!(async { .. })` is not available yet in this build of `managed`",
-        )
-        .to_compile_error();
+        return super::expand_async::expand(scope, a);
     }
     let body = expand_from(&scope.segments, 0);
     quote! {{

@@ -1,0 +1,295 @@
+//! Runtime support for the code `scope!(async { .. })` generates: a panic
+//! catcher for futures, the slot that gives an entered manager its
+//! `exit_cancelled` when the scope's future is dropped, awaited exits and
+//! defers, and the call-site choice between sync and async managers.
+//!
+//! Like `scope_support`, everything the generated code calls is a free
+//! generic function or a type here, never a method on the scope's result
+//! (its error type may not be inferred yet).
+//!
+//! One level of an async scope expands, roughly, to
+//!
+//! ```text
+//! {
+//!     let mut slot = AsyncSlot::new(pick(manager));
+//!     let body = catch_async(async { let x = enter_async(&mut slot).await?; ..rest.. }).await;
+//!     exit_level_async(slot, body)
+//! }.await
+//! ```
+//!
+//! The slot lives in the scope's future while the rest runs; when that
+//! future is dropped, the slot's drop calls `exit_cancelled`, and since the
+//! rest (with the newer levels' slots) is dropped before the slot, the
+//! newest manager goes first. `exit_level_async` takes the manager out of
+//! the slot before it awaits the exit, so no manager is exited twice.
+
+use core::fmt;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+use crate::scope_support::{catch, outcome_of, settle, Panicked, When};
+use crate::{AsyncManage, Manage, Outcome, ReportKind};
+
+/// A future that catches a panic of the future it wraps: the output is
+/// `Err(Panicked)` instead of an unwinding `poll` (with `std`; without it,
+/// panics are not caught). Hand-written so that a scope does not allocate
+/// and does not depend on `futures`.
+#[must_use = "futures do nothing unless awaited"]
+pub struct CatchUnwind<F> {
+    inner: F,
+}
+
+/// Wraps `future` so that a panic in its `poll` becomes `Err(Panicked)`.
+#[inline]
+pub fn catch_async<F: Future>(future: F) -> CatchUnwind<F> {
+    CatchUnwind { inner: future }
+}
+
+impl<F: Future> Future for CatchUnwind<F> {
+    type Output = Result<F::Output, Panicked>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: `inner` is structurally pinned. `CatchUnwind` never moves
+        // `inner` out and never hands out `&mut F` except through this
+        // projection; it has no `Drop` impl (which could move it), and it is
+        // `Unpin` only when `F` is (the auto impl), so a pinned
+        // `CatchUnwind` keeps `inner` at a fixed address until it is
+        // dropped. Exercised by every test that awaits a scope whose body
+        // holds a borrow across an `.await` (a `!Unpin` future), e.g.
+        // `tests/async_runtime.rs`.
+        let inner = unsafe { self.map_unchecked_mut(|s| &mut s.inner) };
+        match catch(|| inner.poll(cx)) {
+            Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(panic) => Poll::Ready(Err(panic)),
+        }
+    }
+}
+
+/// Owns one level's async manager. Dropped while the manager is entered
+/// (the scope's future was dropped mid-block), it calls
+/// [`AsyncManage::exit_cancelled`].
+pub struct AsyncSlot<M: AsyncManage> {
+    /// `None` once [`exit_level_async`] took it.
+    manager: Option<M>,
+    entered: bool,
+}
+
+impl<M: AsyncManage> AsyncSlot<M> {
+    /// Holds `manager`, not yet entered.
+    #[inline]
+    pub fn new(manager: M) -> Self {
+        AsyncSlot { manager: Some(manager), entered: false }
+    }
+
+    /// The manager, if it was entered and not yet exited; marks the slot
+    /// done either way (a manager whose enter failed is only dropped).
+    #[inline]
+    fn take_entered(&mut self) -> Option<M> {
+        let manager = self.manager.take();
+        if core::mem::take(&mut self.entered) {
+            manager
+        } else {
+            None
+        }
+    }
+}
+
+impl<M: AsyncManage> Drop for AsyncSlot<M> {
+    fn drop(&mut self) {
+        if let Some(manager) = self.take_entered() {
+            manager.exit_cancelled();
+        }
+    }
+}
+
+impl<M: AsyncManage + fmt::Debug> fmt::Debug for AsyncSlot<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsyncSlot").field("manager", &self.manager).field("entered", &self.entered).finish()
+    }
+}
+
+/// Enters the slot's manager; the slot counts as entered once the enter
+/// finished with `Ok` (a cancelled or failed enter is not exited).
+#[inline]
+pub fn enter_async<M: AsyncManage>(
+    slot: &mut AsyncSlot<M>,
+) -> impl Future<Output = Result<&mut M::Target, M::Error>> + '_ {
+    let AsyncSlot { manager, entered } = slot;
+    async move {
+        match manager {
+            Some(m) => {
+                let target = m.enter().await;
+                *entered = target.is_ok();
+                target
+            }
+            // `exit_level_async` consumes the slot: a slot without its
+            // manager cannot be borrowed any more.
+            None => unreachable!("AsyncSlot entered after its exit"),
+        }
+    }
+}
+
+/// Reported when the scope's future is dropped while an exit is being
+/// awaited: the exit already started, so `exit_cancelled` cannot run; the
+/// exit's future (and with it the manager) is dropped.
+struct ExitInterrupted(&'static str);
+
+impl fmt::Debug for ExitInterrupted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the scope was cancelled while the exit of `{}` was running; the exit was dropped unfinished",
+            self.0
+        )
+    }
+}
+
+/// Reports [`ExitInterrupted`] unless disarmed.
+struct InFlight(Option<&'static str>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Some(name) = self.0 {
+            crate::report(ReportKind::Cancelled, &ExitInterrupted(name));
+        }
+    }
+}
+
+/// Exits the slot's manager (if it was entered) after its level's body
+/// ended, awaiting the exit inside [`catch_async`], and merges the result by
+/// the primary/suppressed rule (see `scope_support::settle`).
+///
+/// If the scope is cancelled while this exit is awaited, the exit's future
+/// is dropped unfinished (the manager with it) and the interruption is
+/// reported with [`ReportKind::Cancelled`]; the older managers still get
+/// their `exit_cancelled`.
+#[inline]
+pub fn exit_level_async<M, T, E>(
+    mut slot: AsyncSlot<M>,
+    body: Result<Result<T, E>, Panicked>,
+) -> impl Future<Output = Result<T, E>>
+where
+    M: AsyncManage,
+    E: From<M::Error> + fmt::Debug + Sync + 'static,
+{
+    let manager = slot.take_entered();
+    drop(slot);
+    async move {
+        let exited = match manager {
+            None => Ok(Ok(())),
+            Some(manager) => {
+                let outcome = outcome_of(&body);
+                let mut in_flight = InFlight(Some(core::any::type_name::<M>()));
+                let exited = catch_async(manager.exit(&outcome)).await;
+                in_flight.0 = None;
+                exited.map(|r| r.map_err(E::from))
+            }
+        };
+        settle(body, exited)
+    }
+}
+
+/// Runs an awaited `defer!(async { .. })` of an async scope after its
+/// level's body ended, if `when` matches the outcome, and merges a panic of
+/// the defer. The deferred future is built by the caller but not polled
+/// unless it runs (futures are lazy), so it may borrow what the body
+/// borrowed.
+#[inline]
+pub async fn defer_level_async<T, E, F>(body: Result<Result<T, E>, Panicked>, when: When, deferred: F) -> Result<T, E>
+where
+    E: fmt::Debug + Sync + 'static,
+    F: Future<Output = ()>,
+{
+    let ran = if when.matches(&outcome_of(&body)) {
+        catch_async(deferred).await.map(Ok)
+    } else {
+        drop(deferred);
+        Ok(Ok(()))
+    };
+    settle(body, ran)
+}
+
+/// A sync [`Manage`] used in an async scope: enter and exit run in place,
+/// as ready futures; on cancellation the exit runs with
+/// [`Outcome::Cancelled`] (it needs no awaiting, so nothing is lost).
+///
+/// The macro wraps sync managers at the call site (see [`SyncKind`]); it is
+/// not a blanket impl, which would overlap `impl<T: SendAsyncManage>
+/// AsyncManage for T`.
+#[derive(Debug)]
+pub struct SyncInAsync<M>(pub M);
+
+impl<M: Manage> AsyncManage for SyncInAsync<M> {
+    type Target = M::Target;
+    type Error = M::Error;
+
+    #[inline]
+    fn enter(&mut self) -> impl Future<Output = Result<&mut M::Target, M::Error>> {
+        // Lazy (runs when polled, inside the scope's panic catcher).
+        async move { self.0.enter() }
+    }
+
+    #[inline]
+    fn exit(self, outcome: &Outcome<'_>) -> impl Future<Output = Result<(), M::Error>> {
+        async move { self.0.exit(outcome) }
+    }
+
+    fn exit_cancelled(self) {
+        crate::scope_support::run_exit_reporting(self.0, &Outcome::Cancelled, ReportKind::Cancelled);
+    }
+}
+
+/// Tag of an async manager: [`AsyncTag::wrap`] passes it through.
+#[derive(Clone, Copy, Debug)]
+pub struct AsyncTag;
+
+/// Tag of a sync manager: [`SyncTag::wrap`] adapts it with [`SyncInAsync`].
+#[derive(Clone, Copy, Debug)]
+pub struct SyncTag;
+
+impl AsyncTag {
+    /// The manager itself.
+    #[inline]
+    pub fn wrap<M: AsyncManage>(self, manager: M) -> M {
+        manager
+    }
+}
+
+impl SyncTag {
+    /// The sync manager, adapted. The bound gives the `Manage` "not a
+    /// manager" message for a value that is neither kind.
+    #[inline]
+    pub fn wrap<M: Manage>(self, manager: M) -> SyncInAsync<M> {
+        SyncInAsync(manager)
+    }
+}
+
+/// Autoref specialization (as anyhow's `anyhow_kind`): for
+/// `(&m).__managed_async_kind()`, method lookup tries the receiver `&M`
+/// first, where this impl on `M: AsyncManage` applies; only if it does not,
+/// it autorefs to `&&M` and finds [`SyncKind`]. Works on the concrete types
+/// the macro sees at the call site.
+pub trait AsyncKind {
+    /// The tag choosing the async path.
+    #[inline]
+    fn __managed_async_kind(&self) -> AsyncTag {
+        AsyncTag
+    }
+}
+
+impl<M: AsyncManage> AsyncKind for M {}
+
+/// The fallback of [`AsyncKind`]: any other type takes the sync path, whose
+/// `wrap` requires `Manage` (and says so when it is missing).
+pub trait SyncKind {
+    /// The tag choosing the sync path.
+    #[inline]
+    fn __managed_async_kind(&self) -> SyncTag {
+        SyncTag
+    }
+}
+
+impl<M> SyncKind for &M {}
