@@ -1,4 +1,91 @@
-//! Deterministic, outcome-aware resource management (crate docs: see README; filled in below).
+//! Deterministic, outcome-aware resource management: what Python's `with`,
+//! `contextlib` and `async with` give Python programmers, done the Rust way,
+//! with the cleanup errors and the outcome that `Drop` cannot carry.
+//!
+//! ```
+//! use managed::{scope, with, defer, Error};
+//! use std::io::{BufWriter, Write};
+//!
+//! let mut report = Vec::new();
+//! let total = scope! {
+//!     let out = with!(BufWriter::new(&mut report))?;  // entered now, flushed at the end
+//!     defer!(err => eprintln!("report failed"));        // only when the scope fails
+//!     let n: u32 = "42".parse()?;                       // `?` leaves the scope: exits see the error
+//!     writeln!(out, "total: {n}")?;
+//!     Ok::<_, Error>(n)
+//! }?;                                                   // every exit ran; a flush error is in here
+//! assert_eq!(total, 42);
+//! assert_eq!(report, b"total: 42\n");
+//! # Ok::<(), Error>(())
+//! ```
+//!
+//! # What `Drop` cannot do, and `managed` does
+//!
+//! - **Return cleanup errors.** An exit returns `Result`: `BufWriter`'s flush
+//!   error comes back from the scope instead of being swallowed
+//!   (rust-lang/rust#32677).
+//! - **See why the scope ends.** Every exit receives an [`Outcome`]: `Ok`,
+//!   `Err` (from the tail, `return`, or `?`), `Panic`, or `Cancelled`. So
+//!   `defer!(err => ..)` is a real `errdefer`: scopeguard's
+//!   `defer_on_success!` counts an `Err` returned through `?` as success.
+//! - **Consume the resource.** `exit(self, ..)` takes the manager by value.
+//! - **Lose nothing.** The first failure is returned; every later exit error
+//!   is attached to it as *suppressed* ([`Error::suppressed`]), or, when the
+//!   error type cannot hold it, sent to the [error hook](set_error_hook).
+//!
+//! # Managers
+//!
+//! A manager implements [`Manage`]: `enter(&mut self)` acquires and lends a
+//! target; `exit(self, &Outcome)` releases. If enter fails, exit is not
+//! called. `BufWriter`, `LineWriter` and `File` are managers out of the box
+//! (their exits flush / `sync_all` and return the error).
+//!
+//! # `scope!`, `with!`, `defer!`
+//!
+//! [`scope!`] runs a block that evaluates to a `Result`. Inside it,
+//! [`with!`] enters a manager whose exit runs when the scope ends, and
+//! [`defer!`] registers cleanup code; exits and defers run in one
+//! last-in-first-out order, on every path, each seeing the exact outcome.
+//! `?` and `return` leave the scope (as in an async block), not the
+//! function; the scope evaluates to the result *after* every exit ran.
+//!
+//! Outside a scope, `defer! { .. }` is a plain drop guard (scopeguard's
+//! `defer!`), and `defer!(panic => ..)` runs only while unwinding.
+//!
+//! # Manual management
+//!
+//! [`Guard`] enters and exits a manager by hand, for when the lifetime of a
+//! resource does not follow a block.
+//!
+//! # Errors that have nowhere to go
+//!
+//! An exit that fails while a panic unwinds, exit errors a scope's error
+//! type cannot hold, a dropped [`Guard`] whose exit fails: these go to the
+//! error hook ([`set_error_hook`]; by default a line on standard error, or
+//! `tracing::warn!` with the `tracing` feature). Never dropped silently.
+//!
+//! # Panics
+//!
+//! A panic in the block is caught, every exit runs seeing
+//! [`Outcome::Panic`] (with the message), and the panic resumes with its
+//! original payload. A panic in an exit is caught too: while unwinding it is
+//! reported and the original panic resumes; otherwise it becomes the outcome
+//! the remaining exits see and resumes after them. The process never aborts
+//! (unless built with `panic = "abort"`, where exits do not run on panic).
+//! Inside exits and defers, read the [`Outcome`]: `std::thread::panicking()`
+//! is false there, because the panic was caught.
+//!
+//! # Crate features
+//!
+//! - `std` (default): panic capture, the error hook, the std managers.
+//!   Without it the crate is `no_std`; `alloc` adds [`Error`].
+//! - `async` (default): async managers and scopes.
+//! - `tracing`: the default error hook logs with `tracing::warn!`.
+//! - `anyhow`: conversions between [`Error`] and `anyhow::Error`.
+//!
+//! # Rust version
+//!
+//! 1.85 or newer.
 #![warn(missing_docs)]
 #![no_std]
 
@@ -13,7 +100,172 @@ pub use managed_core::Error;
 pub use managed_core::{default_error_hook, set_error_hook};
 pub use managed_core::{report, ErrorHook, Guard, Manage, Outcome, Report, ReportKind};
 
-pub use managed_macros::{defer, scope, with};
+/// An outcome-aware block: runs its body, then every exit and defer
+/// registered in it, last in first out, each seeing exactly how the body
+/// ended; evaluates to the body's `Result` with exit errors merged in.
+///
+/// ```
+/// use managed::{scope, with, defer, Error};
+/// use std::io::{BufWriter, Write};
+///
+/// let mut sink = Vec::new();
+/// let n = scope! {
+///     let out = with!(BufWriter::new(&mut sink))?;
+///     defer!(ok => println!("written"));
+///     out.write_all(b"hello")?;
+///     Ok::<_, Error>(5)
+/// }?;
+/// assert_eq!((n, sink.as_slice()), (5, &b"hello"[..]));
+/// # Ok::<(), Error>(())
+/// ```
+///
+/// # The body
+///
+/// The body is a block whose value is a `Result<T, E>`. `?` and `return`
+/// inside it leave the scope, as in an async block (not the enclosing
+/// function); the scope then evaluates to that result after the exits ran.
+/// When nothing else fixes `E`, write it in the tail: `Ok::<_, E>(value)`.
+/// `E` must be `Debug + Sync + 'static` (exits see it through
+/// [`Outcome::error`]) and `From<M::Error>` for every manager `M`.
+///
+/// # Exits and the outcome they see
+///
+/// Each exit and defer sees the primary failure so far: the body's error
+/// (from its tail, `?`, `return`, or a `return` hidden in another macro
+/// such as `anyhow::bail!`), or its panic, or, if the body succeeded, the
+/// first exit error. The scope returns that primary failure; later exit
+/// errors are attached to it as suppressed when `E` is [`managed::Error`],
+/// and otherwise sent to the [error hook](crate::set_error_hook).
+///
+/// ```
+/// # use managed::{scope, with, Error, Manage, Outcome};
+/// struct Tx(&'static str);
+/// impl Manage for Tx {
+///     type Target = Self;
+///     type Error = Error;
+///     fn enter(&mut self) -> Result<&mut Self, Error> { Ok(self) }
+///     fn exit(self, outcome: &Outcome<'_>) -> Result<(), Error> {
+///         Err(Error::msg(format!("{} could not close after {outcome:?}", self.0)))
+///     }
+/// }
+/// let result: Result<(), Error> = scope! {
+///     with!(Tx("a"))?;
+///     with!(Tx("b"))?;
+///     Err(Error::msg("body failed"))
+/// };
+/// let e = result.unwrap_err();
+/// assert_eq!(e.to_string(), "body failed");
+/// assert_eq!(e.suppressed().len(), 2); // b's exit error, then a's
+/// ```
+///
+/// # Rules
+///
+/// - `with!` and the outcome-aware `defer!` forms are statements at the top
+///   level of the scope's block, written literally (not produced by another
+///   macro), one `with!` per statement. Inside an `if`, a loop or a closure,
+///   open a nested `scope!` there.
+/// - `break` and `continue` cannot cross the scope's boundary, and a sync
+///   scope cannot `.await`: the macro says so and what to write instead.
+/// - The scope ends with its value, not with a `with!` or `defer!`.
+/// - The manager expression of `with!(expr)` is evaluated first, then the
+///   rest of its statement.
+/// - A `with!` without `?` may fail to enter while the rest still runs;
+///   only entered managers are exited.
+/// - Very long scopes (over ~128 `with!`/`defer!` statements) need a higher
+///   `#![recursion_limit]`.
+///
+/// # What it expands to
+///
+/// Each top-level `with!`/`defer!` statement splits the block; the rest of
+/// the block becomes a nested closure whose result the split point's exit
+/// sees. Roughly, `scope! { A; let x = with!(m)?; B }` is:
+///
+/// ```text
+/// (|| {
+///     A;
+///     let mut m0 = m;
+///     let mut entered = false;
+///     let body = catch_unwind(|| { let x = enter(&mut m0, &mut entered)?; B });
+///     exit_if_entered(entered, m0, body)   // exit sees the exact outcome; merges errors;
+/// })()                                     // resumes a panic after the exit ran
+/// ```
+///
+/// No allocation, no `dyn`, no `unsafe`.
+pub use managed_macros::scope;
+
+/// Enters a manager inside [`scope!`]: `let target = with!(manager)?;`.
+///
+/// Evaluates to `Result<&mut M::Target, M::Error>`; the manager's exit is
+/// registered at that point and runs when the scope ends, seeing how it
+/// ended. If enter fails, exit is not called.
+///
+/// ```
+/// use managed::{scope, with, Error};
+/// use std::io::{BufWriter, Write};
+///
+/// let mut sink = Vec::new();
+/// scope! {
+///     let out = with!(BufWriter::new(&mut sink))?;
+///     out.write_all(b"x")?;
+///     Ok::<_, Error>(())
+/// }?;
+/// # Ok::<(), Error>(())
+/// ```
+///
+/// Only valid as a top-level statement of a `scope!` block; anywhere else it
+/// is a compile error that says what to write instead.
+pub use managed_macros::with;
+
+/// Runs code when the enclosing block ends: a drop guard, or, inside
+/// [`scope!`], an outcome-aware cleanup.
+///
+/// | form | runs | where |
+/// | --- | --- | --- |
+/// | `defer! { .. }`, `defer!(expr)` | always | anywhere |
+/// | `defer!(panic => ..)` | only on a panic | anywhere |
+/// | `defer!(ok => ..)` | when the scope succeeds | top level of `scope!` |
+/// | `defer!(err => ..)` | on an error or a panic | top level of `scope!` |
+/// | `defer!(\|outcome\| ..)` | always, seeing the [`Outcome`] | top level of `scope!` |
+/// | `defer!(async { .. })`, `defer!(err => async { .. })` | awaited | top level of `scope!(async ..)` |
+///
+/// Deferred code runs last in first out, interleaved with the exits of the
+/// scope's managers. Its value must be `()`.
+///
+/// Outside a scope it is scopeguard's `defer!`: it runs once, at the end of
+/// the enclosing block, also while unwinding.
+///
+/// ```
+/// use managed::defer;
+/// use std::cell::RefCell;
+///
+/// let log = RefCell::new(Vec::new());
+/// {
+///     defer!(log.borrow_mut().push("second"));
+///     log.borrow_mut().push("first");
+/// }
+/// assert_eq!(*log.borrow(), ["first", "second"]);
+/// ```
+///
+/// Inside a scope, a defer runs after the rest of the scope has finished,
+/// so it may mutably borrow what the body borrows:
+///
+/// ```
+/// use managed::{scope, defer, Error};
+///
+/// let mut log = Vec::new();
+/// let r: Result<(), Error> = scope! {
+///     defer!(err => log.push("rolled back"));
+///     log.push("step 1");
+///     Err(Error::msg("step 2 failed"))
+/// };
+/// assert!(r.is_err());
+/// assert_eq!(log, ["step 1", "rolled back"]);
+/// ```
+///
+/// A panic in a `defer! { .. }` *outside* a scope while the block is
+/// already unwinding aborts the process, as with scopeguard and any `Drop`;
+/// inside a scope it is caught and reported.
+pub use managed_macros::defer;
 #[cfg(feature = "async")]
 pub use managed_core::{AsyncManage, SendAsyncManage};
 #[cfg(feature = "tokio")]

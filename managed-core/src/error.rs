@@ -388,14 +388,7 @@ impl Error {
 /// Looks through the error types that wrap another error, for
 /// [`Outcome::error`](crate::Outcome::error).
 pub(crate) fn look_inside<T: 'static>(any: &dyn Any) -> Option<&T> {
-    if let Some(e) = any.downcast_ref::<Error>() {
-        return e.downcast_ref::<T>();
-    }
-    #[cfg(feature = "anyhow")]
-    if let Some(e) = any.downcast_ref::<anyhow::Error>() {
-        return e.downcast_ref::<T>();
-    }
-    None
+    any.downcast_ref::<Error>()?.downcast_ref::<T>()
 }
 
 #[cfg(test)]

@@ -117,8 +117,7 @@ impl<'a> Outcome<'a> {
 
     /// The block's error downcast to `T`, if the block failed with an error.
     ///
-    /// Looks through `managed::Error` (and `anyhow::Error` with the `anyhow`
-    /// feature): a scope returning
+    /// Looks through `managed::Error`: a scope returning
     /// `managed::Error` that failed with an `std::io::Error` answers
     /// `error::<std::io::Error>()`.
     ///
@@ -176,8 +175,9 @@ pub struct ErrorView<'a> {
 }
 
 impl<'a> ErrorView<'a> {
-    /// The error downcast to `T`; looks through `managed::Error` (and
-    /// `anyhow::Error` with the feature) to the error it wraps.
+    /// The error downcast to `T`; looks through `managed::Error` to the error
+    /// it wraps. (For `anyhow::Error`, downcast to it, then use its own
+    /// `downcast_ref`, which needs `T: Display + Debug + Send + Sync`.)
     ///
     /// ```
     /// let e = managed::Error::msg("no space");

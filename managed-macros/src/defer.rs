@@ -130,7 +130,7 @@ impl Parse for Defer {
 /// guard forms expand to a guard bound for the rest of the block; the other
 /// forms are errors that say where to put them.
 pub fn expand_standalone(input: TokenStream) -> TokenStream {
-    let defer: Defer = match syn::parse2(input.clone()) {
+    let defer: Defer = match syn::parse2(input) {
         Ok(d) => d,
         Err(e) => return e.to_compile_error(),
     };
@@ -148,10 +148,7 @@ pub fn expand_standalone(input: TokenStream) -> TokenStream {
     let guard = paths::local("defer", 0);
     let Body::Stmts(stmts) = &defer.body else { unreachable!("needs_scope() covers the other forms") };
     let span = stmts.first().map_or_else(Span::call_site, Spanned::span);
-    let ty = match defer.filter {
-        Filter::Panic => quote!(DeferOnPanic),
-        _ => quote!(Defer),
-    };
+    let ty = if defer.filter == Filter::Panic { quote!(DeferOnPanic) } else { quote!(Defer) };
     let body = quote_spanned!(span=> || { #(#stmts)* });
     quote! {
         let #guard = #p::#ty::new(#body);

@@ -23,11 +23,19 @@ pub fn scope(input: TokenStream) -> TokenStream {
 /// See `managed::with!`.
 #[proc_macro]
 pub fn with(input: TokenStream) -> TokenStream {
-    with::expand_standalone(input.into()).into()
+    let input = input.into();
+    if paths::is_seen_marker(&input) {
+        return TokenStream::new();
+    }
+    with::expand_standalone(input).into()
 }
 
 /// See `managed::defer!`.
 #[proc_macro]
 pub fn defer(input: TokenStream) -> TokenStream {
-    defer::expand_standalone(input.into()).into()
+    let input = input.into();
+    if paths::is_seen_marker(&input) {
+        return TokenStream::new();
+    }
+    defer::expand_standalone(input).into()
 }

@@ -26,3 +26,15 @@ pub fn is_our_macro(path: &syn::Path, name: &str) -> bool {
         _ => false,
     }
 }
+
+/// The argument of the call `scope!` makes to each `with!` / `defer!` path it
+/// consumed, `with!(@managed_seen)`, which expands to nothing: it makes the
+/// user's `use managed::with;` count as used (rustc never sees the consumed
+/// calls), and it resolves the path as the user wrote it.
+pub fn seen_marker() -> TokenStream {
+    quote!(@managed_seen)
+}
+
+pub fn is_seen_marker(input: &TokenStream) -> bool {
+    input.to_string() == seen_marker().to_string()
+}

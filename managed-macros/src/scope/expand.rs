@@ -16,16 +16,39 @@ pub fn expand(scope: &Scope) -> TokenStream {
         return super::expand_async::expand(scope, a);
     }
     let body = expand_from(&scope.segments, 0);
+    let seen = seen_macros(scope);
     quote! {{
+        #seen
         #[allow(clippy::redundant_closure_call)]
         let __managed_scope = (|| { #body })();
         __managed_scope
     }}
 }
 
+/// One `with!(@managed_seen);` / `defer!(@managed_seen);` per macro path the
+/// scope consumed, so the user's imports of them count as used.
+fn seen_macros(scope: &Scope) -> TokenStream {
+    let marker = paths::seen_marker();
+    let mut seen: Vec<String> = Vec::new();
+    let mut out = TokenStream::new();
+    for segment in &scope.segments {
+        let path = match segment {
+            Segment::With(w) => &w.path,
+            Segment::Defer(d) => &d.path,
+            Segment::Plain(_) => continue,
+        };
+        let key = quote!(#path).to_string();
+        if !seen.contains(&key) {
+            seen.push(key);
+            out.extend(quote!(#path!(#marker);));
+        }
+    }
+    out
+}
+
 /// On a validation error: the errors, and a value of any type so that no
 /// second wave of type errors hides them.
-pub fn fallback(errors: TokenStream) -> TokenStream {
+pub fn fallback(errors: &TokenStream) -> TokenStream {
     quote! {{
         #errors
         #[allow(unreachable_code)]

@@ -29,7 +29,7 @@ pub enum Segment {
     /// Copied as written.
     Plain(Stmt),
     /// A statement with one `with!(manager)` in it.
-    With(WithStmt),
+    With(Box<WithStmt>),
     /// A `defer!(..)` statement.
     Defer(DeferStmt),
 }
@@ -42,11 +42,15 @@ pub struct WithStmt {
     pub manager: Expr,
     /// The `with!` invocation, for errors.
     pub span: Span,
+    /// `with` as the user wrote it (`with`, `managed::with`).
+    pub path: syn::Path,
 }
 
 pub struct DeferStmt {
     pub defer: Defer,
     pub span: Span,
+    /// `defer` as the user wrote it.
+    pub path: syn::Path,
 }
 
 pub fn parse(input: TokenStream) -> syn::Result<Scope> {
@@ -75,7 +79,7 @@ fn classify(mut stmt: Stmt) -> syn::Result<Segment> {
     if let Some(mac) = statement_macro(&stmt) {
         if paths::is_our_macro(&mac.path, "defer") {
             let defer: Defer = mac.parse_body()?;
-            return Ok(Segment::Defer(DeferStmt { defer, span: mac.span() }));
+            return Ok(Segment::Defer(DeferStmt { defer, span: mac.span(), path: mac.path.clone() }));
         }
     }
     // A `with!(m);` statement: enter and ignore the target.
@@ -85,7 +89,7 @@ fn classify(mut stmt: Stmt) -> syn::Result<Segment> {
             let span = m.mac.span();
             let semi = m.semi_token.unwrap_or_default();
             let stmt = Stmt::Expr(placeholder(), Some(semi));
-            return Ok(Segment::With(WithStmt { stmt, manager, span }));
+            return Ok(Segment::With(Box::new(WithStmt { stmt, manager, span, path: m.mac.path.clone() })));
         }
     }
     let slot = match &mut stmt {
@@ -98,7 +102,7 @@ fn classify(mut stmt: Stmt) -> syn::Result<Segment> {
         unreachable!("with_slot returns a `with!` call")
     };
     let manager = parse_manager(&mac.mac)?;
-    Ok(Segment::With(WithStmt { stmt, manager, span: mac.mac.span() }))
+    Ok(Segment::With(Box::new(WithStmt { stmt, manager, span: mac.mac.span(), path: mac.mac.path })))
 }
 
 /// The macro of a statement that is only a macro call.
