@@ -216,6 +216,10 @@ pub use managed_macros::scope;
 /// is a compile error that says what to write instead.
 pub use managed_macros::with;
 
+#[cfg(feature = "tokio")]
+pub use managed_core::tokio;
+#[cfg(feature = "async")]
+pub use managed_core::{AsyncManage, SendAsyncManage};
 /// Runs code when the enclosing block ends: a drop guard, or, inside
 /// [`scope!`], an outcome-aware cleanup.
 ///
@@ -266,16 +270,12 @@ pub use managed_macros::with;
 /// already unwinding aborts the process, as with scopeguard and any `Drop`;
 /// inside a scope it is caught and reported.
 pub use managed_macros::defer;
-#[cfg(feature = "async")]
-pub use managed_core::{AsyncManage, SendAsyncManage};
-#[cfg(feature = "tokio")]
-pub use managed_core::tokio;
 
 /// The names most code needs: `use managed::prelude::*;`.
 pub mod prelude {
-    pub use crate::{defer, scope, with, Manage, Outcome};
     #[cfg(feature = "async")]
     pub use crate::AsyncManage;
+    pub use crate::{defer, scope, with, Manage, Outcome};
 }
 
 /// Support for the code the macros generate. Not public API: no stability
@@ -284,8 +284,8 @@ pub mod prelude {
 pub mod __private {
     pub use core::convert::From;
     pub use core::result::Result::{self, Err, Ok};
-    pub use managed_core::scope_support::*;
     #[cfg(feature = "async")]
     pub use managed_core::async_support::*;
+    pub use managed_core::scope_support::*;
     pub use managed_core::{Manage, Outcome};
 }

@@ -139,21 +139,18 @@ struct ExitInterrupted(&'static str);
 
 impl fmt::Debug for ExitInterrupted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "the scope was cancelled while the exit of `{}` was running; the exit was dropped unfinished",
-            self.0
-        )
+        write!(f, "the scope was cancelled while the exit of `{}` was running; the exit was dropped unfinished", self.0)
     }
 }
 
-/// Reports [`ExitInterrupted`] unless disarmed.
-struct InFlight(Option<&'static str>);
+/// Reports [`ExitInterrupted`] unless disarmed. One byte: the manager's
+/// name comes from its type.
+struct InFlight<M>(bool, core::marker::PhantomData<fn(M)>);
 
-impl Drop for InFlight {
+impl<M> Drop for InFlight<M> {
     fn drop(&mut self) {
-        if let Some(name) = self.0 {
-            crate::report(ReportKind::Cancelled, &ExitInterrupted(name));
+        if self.0 {
+            crate::report(ReportKind::Cancelled, &ExitInterrupted(core::any::type_name::<M>()));
         }
     }
 }
@@ -182,9 +179,9 @@ where
             None => Ok(Ok(())),
             Some(manager) => {
                 let outcome = outcome_of(&body);
-                let mut in_flight = InFlight(Some(core::any::type_name::<M>()));
+                let mut in_flight = InFlight::<M>(true, core::marker::PhantomData);
                 let exited = catch_async(manager.exit(&outcome)).await;
-                in_flight.0 = None;
+                in_flight.0 = false;
                 exited.map(|r| r.map_err(E::from))
             }
         };

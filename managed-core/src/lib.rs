@@ -10,19 +10,21 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
-#[cfg(feature = "alloc")]
-pub mod error;
 #[cfg(feature = "async")]
 pub mod async_manage;
 #[cfg(feature = "async")]
 #[doc(hidden)]
 pub mod async_support;
+#[cfg(feature = "alloc")]
+pub mod error;
 pub mod hook;
 pub mod manage;
 pub mod outcome;
 #[doc(hidden)]
 pub mod scope_support;
 
+#[cfg(feature = "async")]
+pub use async_manage::{AsyncManage, SendAsyncManage};
 #[cfg(feature = "alloc")]
 pub use error::Error;
 #[cfg(feature = "std")]
@@ -30,8 +32,6 @@ pub use hook::{default_error_hook, set_error_hook};
 pub use hook::{report, ErrorHook, Report, ReportKind};
 pub use manage::{Guard, Manage};
 pub use outcome::Outcome;
-#[cfg(feature = "async")]
-pub use async_manage::{AsyncManage, SendAsyncManage};
 #[cfg(feature = "tokio")]
 pub mod tokio;
 

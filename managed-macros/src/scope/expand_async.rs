@@ -103,7 +103,7 @@ fn pick_kind(manager: &syn::Expr) -> TokenStream {
 /// the manager in `slot`.
 fn with_enter(w: &WithStmt, slot: &syn::Ident) -> syn::Stmt {
     let p = paths::private();
-    let enter = quote_spanned!(w.manager.span()=> (#p::enter_async(&mut #slot).await));
+    let enter = quote_spanned!(w.manager.span()=> #p::enter_async(&mut #slot).await);
     let mut stmt = w.stmt.clone();
     ReplaceSlot(Some(enter)).visit_stmt_mut(&mut stmt);
     stmt
