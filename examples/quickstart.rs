@@ -1,4 +1,4 @@
-//! The tour: `cargo run --example quickstart`. Runs on an in-memory SQLite
+//! The tour: `cargo run --example quickstart`. Runs on an in-memory `SQLite`
 //! database (bundled with rusqlite), no setup.
 //!
 //! Every step prints what it proves, read back from the database.

@@ -94,6 +94,8 @@ extern crate self as managed;
 extern crate std;
 
 pub use managed_core::outcome;
+#[cfg(feature = "testing")]
+pub use managed_core::testing;
 #[cfg(feature = "alloc")]
 pub use managed_core::Error;
 #[cfg(feature = "std")]

@@ -44,3 +44,5 @@ mod error {
 
 #[cfg(feature = "std")]
 mod std_impls;
+#[cfg(feature = "testing")]
+pub mod testing;

@@ -8,6 +8,8 @@
 #![warn(missing_docs)]
 mod defer;
 mod diag;
+#[cfg(test)]
+mod fuzz;
 mod paths;
 mod scope;
 mod with;

@@ -1,0 +1,409 @@
+//! Test helpers for cleanup paths (feature `testing`): a scriptable
+//! [`Probe`] manager that journals every enter and exit and the outcome each
+//! exit saw, and assertions over the journal.
+//!
+//! ```
+//! use managed::testing::{Journal, Seen};
+//! use managed::{scope, with, Error};
+//!
+//! let journal = Journal::new();
+//! let result: Result<(), Error> = scope! {
+//!     let _db = with!(journal.probe("db"))?;
+//!     let _tx = with!(journal.probe("tx").fail_exit())?;
+//!     Ok(())
+//! };
+//! assert_eq!(result.unwrap_err().to_string(), "probe tx failed at exit");
+//! journal.assert_all_exited();
+//! assert_eq!(journal.exit_order(), ["tx", "db"]);
+//! assert_eq!(journal.seen_by("db"), Some(Seen::Err("probe tx failed at exit".into())));
+//! ```
+
+use std::fmt;
+use std::string::{String, ToString};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::vec::Vec;
+
+use crate::{Manage, Outcome};
+
+/// What a probe does at enter or at exit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Act {
+    /// Succeed.
+    #[default]
+    Succeed,
+    /// Return a [`ProbeError`].
+    Fail,
+    /// Panic with the message `probe NAME panicked at STAGE`.
+    Panic,
+}
+
+/// Enter or exit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// `Manage::enter`.
+    Enter,
+    /// `Manage::exit` (or `exit_cancelled`).
+    Exit,
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Stage::Enter => "enter",
+            Stage::Exit => "exit",
+        })
+    }
+}
+
+/// The error a failing probe returns: `probe NAME failed at STAGE`.
+///
+/// ```
+/// let e = managed::testing::ProbeError { probe: "db".into(), stage: managed::testing::Stage::Exit };
+/// assert_eq!(e.to_string(), "probe db failed at exit");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProbeError {
+    /// The probe's name.
+    pub probe: String,
+    /// Where it failed.
+    pub stage: Stage,
+}
+
+impl fmt::Display for ProbeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "probe {} failed at {}", self.probe, self.stage)
+    }
+}
+
+impl std::error::Error for ProbeError {}
+
+/// The outcome an exit saw, as text that tests can compare.
+///
+/// ```
+/// use managed::testing::Seen;
+/// assert_eq!(Seen::of(&managed::Outcome::Ok), Seen::Ok);
+/// assert_eq!(Seen::of(&managed::Outcome::err(&"e")), Seen::Err("\"e\"".into()));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Seen {
+    /// [`Outcome::Ok`].
+    Ok,
+    /// [`Outcome::Err`]: the error's `Display` when it is a `managed::Error`,
+    /// a [`ProbeError`] or a `String`, else its `Debug`.
+    Err(String),
+    /// [`Outcome::Panic`]: the panic message, if it was a string.
+    Panic(Option<String>),
+    /// [`Outcome::Cancelled`].
+    Cancelled,
+}
+
+impl Seen {
+    /// Describes `outcome`.
+    ///
+    /// ```
+    /// # use managed::testing::Seen;
+    /// assert_eq!(Seen::of(&managed::Outcome::Cancelled), Seen::Cancelled);
+    /// ```
+    pub fn of(outcome: &Outcome<'_>) -> Seen {
+        match outcome {
+            Outcome::Ok => Seen::Ok,
+            Outcome::Err(view) => {
+                let text = if let Some(e) = outcome.error::<crate::Error>() {
+                    e.to_string()
+                } else if let Some(e) = outcome.error::<ProbeError>() {
+                    e.to_string()
+                } else if let Some(s) = outcome.error::<String>() {
+                    s.clone()
+                } else {
+                    std::format!("{view:?}")
+                };
+                Seen::Err(text)
+            }
+            Outcome::Panic(view) => Seen::Panic(view.message().map(ToString::to_string)),
+            Outcome::Cancelled => Seen::Cancelled,
+        }
+    }
+}
+
+/// One line of a [`Journal`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// The probe's enter was called (whatever it then did).
+    Enter(String),
+    /// The probe's exit was called, seeing this outcome.
+    Exit(String, Seen),
+    /// A note written by the test with [`Journal::note`].
+    Note(String),
+}
+
+/// A shared, thread-safe record of what a test's probes went through.
+/// Cloning shares it.
+///
+/// ```
+/// let journal = managed::testing::Journal::new();
+/// journal.note("start");
+/// assert_eq!(journal.events().len(), 1);
+/// ```
+#[derive(Clone, Default)]
+pub struct Journal {
+    events: Arc<Mutex<Vec<Event>>>,
+}
+
+impl fmt::Debug for Journal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.events()).finish()
+    }
+}
+
+impl Journal {
+    /// An empty journal.
+    ///
+    /// ```
+    /// assert!(managed::testing::Journal::new().events().is_empty());
+    /// ```
+    pub fn new() -> Self {
+        Journal::default()
+    }
+
+    /// A probe that writes here and succeeds at enter and exit; script it
+    /// with [`Probe::fail_enter`], [`Probe::panic_exit`] and friends.
+    ///
+    /// ```
+    /// let journal = managed::testing::Journal::new();
+    /// let probe = journal.probe("db").fail_exit();
+    /// assert_eq!(probe.name(), "db");
+    /// ```
+    pub fn probe(&self, name: impl Into<String>) -> Probe {
+        Probe { name: name.into(), journal: self.clone(), enter: Act::Succeed, exit: Act::Succeed }
+    }
+
+    /// Writes a note (to check where the body ran relative to exits).
+    ///
+    /// ```
+    /// # let journal = managed::testing::Journal::new();
+    /// journal.note("body");
+    /// assert_eq!(journal.events(), [managed::testing::Event::Note("body".into())]);
+    /// ```
+    pub fn note(&self, text: impl Into<String>) {
+        self.push(Event::Note(text.into()));
+    }
+
+    fn push(&self, event: Event) {
+        self.events.lock().unwrap_or_else(PoisonError::into_inner).push(event);
+    }
+
+    /// Everything recorded so far, in order.
+    ///
+    /// ```
+    /// # let journal = managed::testing::Journal::new();
+    /// assert!(journal.events().is_empty());
+    /// ```
+    pub fn events(&self) -> Vec<Event> {
+        self.events.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Names of the probes whose enter was called, in order.
+    ///
+    /// ```
+    /// # let journal = managed::testing::Journal::new();
+    /// assert!(journal.enter_order().is_empty());
+    /// ```
+    pub fn enter_order(&self) -> Vec<String> {
+        self.events().into_iter().filter_map(|e| if let Event::Enter(n) = e { Some(n) } else { None }).collect()
+    }
+
+    /// Names of the probes whose exit was called, in order.
+    ///
+    /// ```
+    /// # let journal = managed::testing::Journal::new();
+    /// assert!(journal.exit_order().is_empty());
+    /// ```
+    pub fn exit_order(&self) -> Vec<String> {
+        self.events().into_iter().filter_map(|e| if let Event::Exit(n, _) = e { Some(n) } else { None }).collect()
+    }
+
+    /// The outcome the exit of `probe` saw (the first, if it exited twice).
+    ///
+    /// ```
+    /// # let journal = managed::testing::Journal::new();
+    /// assert_eq!(journal.seen_by("nobody"), None);
+    /// ```
+    pub fn seen_by(&self, probe: &str) -> Option<Seen> {
+        self.events().into_iter().find_map(|e| match e {
+            Event::Exit(n, seen) if n == probe => Some(seen),
+            _ => None,
+        })
+    }
+
+    /// Checks the promise of every construct: each probe whose enter
+    /// succeeded exited exactly once, in reverse order of entering, and no
+    /// other probe exited. Panics with the journal when it does not hold.
+    ///
+    /// `entered_ok` must be known to the journal: a probe scripted to fail
+    /// or panic at enter counts as not entered.
+    ///
+    /// ```
+    /// # let journal = managed::testing::Journal::new();
+    /// journal.assert_all_exited(); // nothing entered, nothing exited
+    /// ```
+    ///
+    /// # Panics
+    /// When the journal breaks the promise.
+    pub fn assert_all_exited(&self) {
+        let events = self.events();
+        let mut open: Vec<String> = Vec::new();
+        let mut exits: Vec<String> = Vec::new();
+        for event in &events {
+            match event {
+                Event::Enter(n) if !n.ends_with(FAILED_ENTER) => open.push(n.clone()),
+                Event::Exit(n, _) => exits.push(n.clone()),
+                _ => {}
+            }
+        }
+        let expected: Vec<String> = open.iter().rev().cloned().collect();
+        assert!(
+            exits == expected,
+            "probes must exit exactly once, newest first:\n  entered: {open:?}\n  expected exits: {expected:?}\n  actual exits:   {exits:?}\n  journal: {events:#?}"
+        );
+    }
+}
+
+/// Marks a failed or panicked enter in the journal, so that
+/// `assert_all_exited` does not expect an exit for it.
+const FAILED_ENTER: &str = " (enter failed)";
+
+/// A scriptable manager for tests of cleanup paths. Its target is itself;
+/// its error is [`ProbeError`] (which converts into `managed::Error`).
+///
+/// ```
+/// use managed::testing::Journal;
+///
+/// let journal = Journal::new();
+/// let mut guard = managed::Guard::new(journal.probe("file"));
+/// guard.enter().unwrap();
+/// guard.exit(&managed::Outcome::Ok).unwrap();
+/// journal.assert_all_exited();
+/// ```
+#[derive(Debug)]
+pub struct Probe {
+    name: String,
+    journal: Journal,
+    enter: Act,
+    exit: Act,
+}
+
+impl Probe {
+    /// The probe's name.
+    ///
+    /// ```
+    /// assert_eq!(managed::testing::Journal::new().probe("x").name(), "x");
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Scripts what enter does.
+    ///
+    /// ```
+    /// use managed::testing::{Act, Journal};
+    /// let p = Journal::new().probe("p").at_enter(Act::Fail);
+    /// # let _ = p;
+    /// ```
+    #[must_use]
+    pub fn at_enter(mut self, act: Act) -> Self {
+        self.enter = act;
+        self
+    }
+
+    /// Scripts what exit does.
+    ///
+    /// ```
+    /// use managed::testing::{Act, Journal};
+    /// let p = Journal::new().probe("p").at_exit(Act::Panic);
+    /// # let _ = p;
+    /// ```
+    #[must_use]
+    pub fn at_exit(mut self, act: Act) -> Self {
+        self.exit = act;
+        self
+    }
+
+    /// Enter returns an error.
+    ///
+    /// ```
+    /// let p = managed::testing::Journal::new().probe("p").fail_enter();
+    /// # let _ = p;
+    /// ```
+    #[must_use]
+    pub fn fail_enter(self) -> Self {
+        self.at_enter(Act::Fail)
+    }
+
+    /// Enter panics.
+    ///
+    /// ```
+    /// let p = managed::testing::Journal::new().probe("p").panic_enter();
+    /// # let _ = p;
+    /// ```
+    #[must_use]
+    pub fn panic_enter(self) -> Self {
+        self.at_enter(Act::Panic)
+    }
+
+    /// Exit returns an error.
+    ///
+    /// ```
+    /// let p = managed::testing::Journal::new().probe("p").fail_exit();
+    /// # let _ = p;
+    /// ```
+    #[must_use]
+    pub fn fail_exit(self) -> Self {
+        self.at_exit(Act::Fail)
+    }
+
+    /// Exit panics.
+    ///
+    /// ```
+    /// let p = managed::testing::Journal::new().probe("p").panic_exit();
+    /// # let _ = p;
+    /// ```
+    #[must_use]
+    pub fn panic_exit(self) -> Self {
+        self.at_exit(Act::Panic)
+    }
+
+    /// Runs the scripted act of `stage` (shared by the sync and async impls).
+    fn act(&self, stage: Stage, act: Act) -> Result<(), ProbeError> {
+        match act {
+            Act::Succeed => Ok(()),
+            Act::Fail => Err(ProbeError { probe: self.name.clone(), stage }),
+            Act::Panic => std::panic::panic_any(std::format!("probe {} panicked at {stage}", self.name)),
+        }
+    }
+
+    /// Records an enter, then runs the enter act.
+    pub(crate) fn do_enter(&mut self) -> Result<(), ProbeError> {
+        let label =
+            if self.enter == Act::Succeed { self.name.clone() } else { std::format!("{}{FAILED_ENTER}", self.name) };
+        self.journal.push(Event::Enter(label));
+        self.act(Stage::Enter, self.enter)
+    }
+
+    /// Records an exit with its outcome, then runs the exit act.
+    pub(crate) fn do_exit(&self, outcome: &Outcome<'_>) -> Result<(), ProbeError> {
+        self.journal.push(Event::Exit(self.name.clone(), Seen::of(outcome)));
+        self.act(Stage::Exit, self.exit)
+    }
+}
+
+impl Manage for Probe {
+    type Target = Probe;
+    type Error = ProbeError;
+    fn enter(&mut self) -> Result<&mut Probe, ProbeError> {
+        self.do_enter()?;
+        Ok(self)
+    }
+    fn exit(self, outcome: &Outcome<'_>) -> Result<(), ProbeError> {
+        self.do_exit(outcome)
+    }
+}

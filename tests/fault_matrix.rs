@@ -1,0 +1,397 @@
+//! The fault-injection matrix: random plans of probes (each may fail or
+//! panic at enter or at exit) under a body that ends every way a body can,
+//! run through each construct and checked against an oracle written from
+//! DESIGN.md's rules, independently of the implementation.
+//!
+//! `MANAGED_MATRIX_CASES=N` runs N cases per construct (default 2,000).
+//! `cross_check_with_cpython` runs an exhaustive set of small plans through
+//! `CPython`'s `contextlib.ExitStack` (`tests/contextlib_crosscheck.py`) and
+//! compares which exits ran and in which order.
+
+use managed::testing::{Act, Event, Journal, Seen};
+use managed::{scope, with, Error};
+use proptest::prelude::*;
+use std::cell::RefCell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum BodyEnd {
+    Ok,
+    Question,
+    Return,
+    HiddenReturn,
+    Panic,
+}
+
+#[derive(Clone, Debug)]
+struct Plan {
+    /// (enter act, exit act) per probe, in entering order.
+    probes: Vec<(Act, Act)>,
+    body: BodyEnd,
+}
+
+/// How a run ended, in comparable form.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum End {
+    Ok(u32),
+    Err { primary: String, suppressed: Vec<String> },
+    Panic(String),
+}
+
+/// Everything the oracle predicts and the run observes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Observed {
+    journal: Vec<Event>,
+    end: End,
+    reports: Vec<String>,
+}
+
+fn name(i: usize) -> String {
+    format!("p{i}")
+}
+
+// ---------------------------------------------------------------- oracle
+
+/// DESIGN.md section 3, executed by hand: enters in order until one fails;
+/// the body runs only if all entered; exits newest first, each seeing the
+/// primary failure so far; later exit errors are suppressed (in exit order);
+/// a failure during a panic is reported; a panic in an exit replaces an
+/// error (reported) or becomes the outcome.
+fn oracle(plan: &Plan) -> Observed {
+    enum Cur {
+        Ok,
+        Err(String, Vec<String>),
+        Panic(String),
+    }
+    let seen = |c: &Cur| match c {
+        Cur::Ok => Seen::Ok,
+        Cur::Err(m, _) => Seen::Err(m.clone()),
+        Cur::Panic(m) => Seen::Panic(Some(m.clone())),
+    };
+    let mut journal = Vec::new();
+    let mut reports = Vec::new();
+    let mut cur = Cur::Ok;
+    let mut entered = Vec::new();
+    for (i, (enter, _)) in plan.probes.iter().enumerate() {
+        match enter {
+            Act::Succeed => {
+                journal.push(Event::Enter(name(i)));
+                entered.push(i);
+            }
+            Act::Fail => {
+                journal.push(Event::Enter(format!("p{i} (enter failed)")));
+                cur = Cur::Err(format!("probe p{i} failed at enter"), vec![]);
+                break;
+            }
+            Act::Panic => {
+                journal.push(Event::Enter(format!("p{i} (enter failed)")));
+                cur = Cur::Panic(format!("probe p{i} panicked at enter"));
+                break;
+            }
+        }
+    }
+    if entered.len() == plan.probes.len() {
+        journal.push(Event::Note("body".into()));
+        cur = match plan.body {
+            BodyEnd::Ok => Cur::Ok,
+            BodyEnd::Question | BodyEnd::Return | BodyEnd::HiddenReturn => Cur::Err("body error".into(), vec![]),
+            BodyEnd::Panic => Cur::Panic("body panicked".into()),
+        };
+    }
+    for &i in entered.iter().rev() {
+        journal.push(Event::Exit(name(i), seen(&cur)));
+        match plan.probes[i].1 {
+            Act::Succeed => {}
+            Act::Fail => {
+                let msg = format!("probe p{i} failed at exit");
+                match &mut cur {
+                    Cur::Ok => cur = Cur::Err(msg, vec![]),
+                    Cur::Err(_, suppressed) => suppressed.push(msg),
+                    Cur::Panic(_) => reports.push("FailedWhileUnwinding".into()),
+                }
+            }
+            Act::Panic => {
+                let msg = format!("probe p{i} panicked at exit");
+                match cur {
+                    Cur::Panic(_) => reports.push("FailedWhileUnwinding".into()),
+                    Cur::Err(..) => {
+                        reports.push("ReplacedByPanic".into());
+                        cur = Cur::Panic(msg);
+                    }
+                    Cur::Ok => cur = Cur::Panic(msg),
+                }
+            }
+        }
+    }
+    let end = match cur {
+        Cur::Ok => End::Ok(7),
+        Cur::Err(primary, suppressed) => End::Err { primary, suppressed },
+        Cur::Panic(m) => End::Panic(m),
+    };
+    Observed { journal, end, reports }
+}
+
+// ---------------------------------------------------------------- runs
+
+fn probe(plan: &Plan, j: &Journal, i: usize) -> managed::testing::Probe {
+    let (enter, exit) = plan.probes[i];
+    j.probe(name(i)).at_enter(enter).at_exit(exit)
+}
+
+macro_rules! hidden_return {
+    () => {
+        return Err(Error::msg("body error"))
+    };
+}
+
+/// The body every construct runs once all its probes entered.
+macro_rules! body {
+    ($plan:expr, $j:expr) => {{
+        $j.note("body");
+        match $plan.body {
+            BodyEnd::Ok => {}
+            BodyEnd::Question => Err(Error::msg("body error"))?,
+            BodyEnd::Return => return Err(Error::msg("body error")),
+            BodyEnd::HiddenReturn => hidden_return!(),
+            BodyEnd::Panic => std::panic::panic_any("body panicked"),
+        }
+        Ok(7)
+    }};
+}
+
+/// One flat `scope!` with `N` `with!` statements, for N = 1..=8.
+macro_rules! flat_scopes {
+    ($($fn_name:ident => [$($i:literal)*];)*) => {
+        $(
+            fn $fn_name(plan: &Plan, j: &Journal) -> Result<u32, Error> {
+                scope! {
+                    $( let _p = with!(probe(plan, j, $i))?; )*
+                    body!(plan, j)
+                }
+            }
+        )*
+        fn run_flat(plan: &Plan, j: &Journal) -> Result<u32, Error> {
+            match plan.probes.len() {
+                $( n if n == [$($i),*].len() => $fn_name(plan, j), )*
+                n => unreachable!("plans have 1..=8 probes, not {n}"),
+            }
+        }
+    };
+}
+
+flat_scopes! {
+    flat1 => [0];
+    flat2 => [0 1];
+    flat3 => [0 1 2];
+    flat4 => [0 1 2 3];
+    flat5 => [0 1 2 3 4];
+    flat6 => [0 1 2 3 4 5];
+    flat7 => [0 1 2 3 4 5 6];
+    flat8 => [0 1 2 3 4 5 6 7];
+}
+
+/// One `scope!` per probe, each nested in the previous one's body.
+fn run_nested(plan: &Plan, j: &Journal, i: usize) -> Result<u32, Error> {
+    scope! {
+        let _p = with!(probe(plan, j, i))?;
+        if i + 1 < plan.probes.len() {
+            return run_nested(plan, j, i + 1);
+        }
+        body!(plan, j)
+    }
+}
+
+thread_local! {
+    static REPORTS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+fn capture(report: &managed::Report<'_>) {
+    REPORTS.with(|r| r.borrow_mut().push(format!("{:?}", report.kind())));
+}
+
+fn observe(plan: &Plan, run: impl FnOnce(&Plan, &Journal) -> Result<u32, Error>) -> Observed {
+    quiet_panics();
+    managed::set_error_hook(capture);
+    REPORTS.with(|r| r.borrow_mut().clear());
+    let j = Journal::new();
+    let end = match catch_unwind(AssertUnwindSafe(|| run(plan, &j))) {
+        Ok(Ok(v)) => End::Ok(v),
+        Ok(Err(e)) => {
+            End::Err { primary: e.to_string(), suppressed: e.suppressed().iter().map(ToString::to_string).collect() }
+        }
+        Err(payload) => End::Panic(
+            payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_default(),
+        ),
+    };
+    j.assert_all_exited();
+    let reports = REPORTS.with(|r| std::mem::take(&mut *r.borrow_mut()));
+    Observed { journal: j.events(), end, reports }
+}
+
+fn quiet_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let p = info.payload();
+            let msg = p.downcast_ref::<&str>().copied().or_else(|| p.downcast_ref::<String>().map(String::as_str));
+            if !msg.is_some_and(|m| m.contains("panicked")) {
+                default(info);
+            }
+        }));
+    });
+}
+
+// ---------------------------------------------------------------- plans
+
+fn act() -> impl Strategy<Value = Act> {
+    prop_oneof![6 => Just(Act::Succeed), 2 => Just(Act::Fail), 1 => Just(Act::Panic)]
+}
+
+fn plan() -> impl Strategy<Value = Plan> {
+    let body = prop_oneof![
+        Just(BodyEnd::Ok),
+        Just(BodyEnd::Question),
+        Just(BodyEnd::Return),
+        Just(BodyEnd::HiddenReturn),
+        Just(BodyEnd::Panic)
+    ];
+    (prop::collection::vec((act(), act()), 1..=8), body).prop_map(|(probes, body)| Plan { probes, body })
+}
+
+fn config() -> ProptestConfig {
+    let cases = std::env::var("MANAGED_MATRIX_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(2_000);
+    ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn flat_scope_matches_the_oracle(plan in plan()) {
+        prop_assert_eq!(observe(&plan, run_flat), oracle(&plan), "plan: {:?}", plan);
+    }
+
+    #[test]
+    fn nested_scopes_match_the_oracle(plan in plan()) {
+        prop_assert_eq!(observe(&plan, |p, j| run_nested(p, j, 0)), oracle(&plan), "plan: {:?}", plan);
+    }
+}
+
+/// The oracle itself is checked on hand-worked cases, so that a wrong
+/// oracle cannot make a wrong implementation pass.
+#[test]
+fn oracle_hand_checked() {
+    let plan = Plan { probes: vec![(Act::Succeed, Act::Fail), (Act::Succeed, Act::Panic)], body: BodyEnd::Question };
+    let o = oracle(&plan);
+    assert_eq!(o.end, End::Panic("probe p1 panicked at exit".into()));
+    assert_eq!(o.reports, ["ReplacedByPanic", "FailedWhileUnwinding"]);
+    assert_eq!(
+        o.journal,
+        [
+            Event::Enter("p0".into()),
+            Event::Enter("p1".into()),
+            Event::Note("body".into()),
+            Event::Exit("p1".into(), Seen::Err("body error".into())),
+            Event::Exit("p0".into(), Seen::Panic(Some("probe p1 panicked at exit".into()))),
+        ]
+    );
+    let plan = Plan { probes: vec![(Act::Succeed, Act::Fail), (Act::Fail, Act::Succeed)], body: BodyEnd::Ok };
+    assert_eq!(
+        oracle(&plan).end,
+        End::Err { primary: "probe p1 failed at enter".into(), suppressed: vec!["probe p0 failed at exit".into()] }
+    );
+}
+
+// ---------------------------------------------------------------- CPython
+
+fn act_name(a: Act) -> &'static str {
+    match a {
+        Act::Succeed => "ok",
+        Act::Fail => "fail",
+        Act::Panic => "panic",
+    }
+}
+
+/// Every plan of 1 to 3 probes (each act at enter and exit) and every body
+/// end: 4,095 plans.
+fn all_small_plans() -> Vec<Plan> {
+    const ACTS: [Act; 3] = [Act::Succeed, Act::Fail, Act::Panic];
+    const BODIES: [BodyEnd; 5] =
+        [BodyEnd::Ok, BodyEnd::Question, BodyEnd::Return, BodyEnd::HiddenReturn, BodyEnd::Panic];
+    let mut plans = Vec::new();
+    for n in 1..=3u32 {
+        for code in 0..9usize.pow(n) {
+            let probes = (0..n)
+                .map(|k| {
+                    let digit = code / 9usize.pow(k) % 9;
+                    (ACTS[digit / 3], ACTS[digit % 3])
+                })
+                .collect::<Vec<_>>();
+            for body in BODIES {
+                plans.push(Plan { probes: probes.clone(), body });
+            }
+        }
+    }
+    plans
+}
+
+/// One JSON line per plan: the plan, and what our scope did: the journal
+/// as `enter N` / `body` / `exit N ok|failure`, and whether it ended in a
+/// failure (error or panic).
+fn plan_line(plan: &Plan, observed: &Observed) -> String {
+    let probes: Vec<String> =
+        plan.probes.iter().map(|(e, x)| format!("[\"{}\", \"{}\"]", act_name(*e), act_name(*x))).collect();
+    let body = match plan.body {
+        BodyEnd::Ok => "ok",
+        BodyEnd::Panic => "panic",
+        _ => "error",
+    };
+    let journal: Vec<String> = observed
+        .journal
+        .iter()
+        .map(|e| match e {
+            Event::Enter(n) => format!("\"enter {}\"", &n[1..2]),
+            Event::Note(_) => "\"body\"".to_string(),
+            Event::Exit(n, seen) => {
+                format!("\"exit {} {}\"", &n[1..], if *seen == Seen::Ok { "ok" } else { "failure" })
+            }
+        })
+        .collect();
+    let failed = !matches!(observed.end, End::Ok(_));
+    format!(
+        "{{\"probes\": [{}], \"body\": \"{body}\", \"journal\": [{}], \"failed\": {failed}}}",
+        probes.join(", "),
+        journal.join(", ")
+    )
+}
+
+#[test]
+fn cross_check_with_cpython() {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/contextlib_crosscheck.py");
+    if std::process::Command::new("python3").arg("--version").output().is_err() {
+        assert!(std::env::var_os("CI").is_none(), "CI must have python3 for the CPython cross-check");
+        eprintln!("skipped: python3 is not installed");
+        return;
+    }
+    let plans = all_small_plans();
+    assert_eq!(plans.len(), 5 * (9 + 81 + 729));
+    let mut lines = String::new();
+    for plan in &plans {
+        let observed = observe(plan, run_flat);
+        assert_eq!(observed, oracle(plan), "plan: {plan:?}");
+        lines.push_str(&plan_line(plan, &observed));
+        lines.push('\n');
+    }
+    let path = std::env::temp_dir().join(format!("managed-crosscheck-{}.jsonl", std::process::id()));
+    std::fs::write(&path, lines).expect("write plans");
+    let out = std::process::Command::new("python3").arg(script).arg(&path).output().expect("run python3");
+    let _ = std::fs::remove_file(&path);
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "CPython disagrees:\n{report}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(report.contains("4095 plans agree"), "{report}");
+}
