@@ -10,7 +10,7 @@
 //!
 //! ```text
 //! eval "$(.ci/postgres.sh start)"      # a throw-away local server (Debian's PostgreSQL)
-//! cargo run --example async_pool --features tokio
+//! cargo run --example async_pool
 //! .ci/postgres.sh stop
 //! ```
 //!
@@ -33,13 +33,13 @@ This example needs a PostgreSQL server, given by DATABASE_URL
 Start a throw-away local one (installs Debian's `postgresql` package if needed):
 
     eval \"$(.ci/postgres.sh start)\"
-    cargo run --example async_pool --features tokio
+    cargo run --example async_pool
     .ci/postgres.sh stop
 
 or with Docker:
 
     docker run --rm -d -p 5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust postgres:16
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo run --example async_pool --features tokio";
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo run --example async_pool";
 
 fn main() -> ExitCode {
     let Some(url) = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) else {
@@ -95,7 +95,13 @@ async fn run(url: &str) -> Result<(), Error> {
         Ok::<_, Error>(())
     })
     .await;
-    let why = failed.err().map(|e| e.to_string()).unwrap_or_else(|| "it did not fail?".into());
+    let why = match &failed {
+        Err(e) => e
+            .downcast_ref::<tokio_postgres::Error>()
+            .and_then(tokio_postgres::Error::as_db_error)
+            .map_or_else(|| e.to_string(), |db| db.message().to_string()),
+        Ok(()) => "it did not fail?".into(),
+    };
     println!("2. failed ({why}); rolled back: {} rows", count(&pool).await?);
 
     // 3. Cancelled mid-transaction by a timeout: the row it inserted is

@@ -67,14 +67,26 @@ impl SendAsyncManage for Pooled {
     }
 
     /// Cancelled: the `ROLLBACK` must be awaited before the connection is
-    /// reused, so the exit is spawned. Without a runtime to spawn on, the
-    /// connection is closed instead of returned (the server aborts its
-    /// transaction when the connection ends).
+    /// reused, so the exit is spawned (with the `tokio` feature,
+    /// `managed::tokio::spawn_cancelled_exit(self)` does this and also
+    /// reports a panic of the exit; written out here so that the example
+    /// needs no feature). Without a runtime to spawn on, the connection is
+    /// closed instead of returned: the server aborts its transaction when
+    /// the connection ends.
     fn exit_cancelled(self) {
-        if tokio::runtime::Handle::try_current().is_ok() {
-            managed::tokio::spawn_cancelled_exit(self);
-        } else if let Some(conn) = self.conn {
-            drop(Object::take(conn));
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    if let Err(e) = SendAsyncManage::exit(self, &Outcome::Cancelled).await {
+                        managed::report(managed::ReportKind::Cancelled, &e);
+                    }
+                });
+            }
+            Err(_) => {
+                if let Some(conn) = self.conn {
+                    drop(Object::take(conn));
+                }
+            }
         }
     }
 }
