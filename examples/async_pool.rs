@@ -1,5 +1,5 @@
-//! Async pool and transactions on PostgreSQL (tokio-postgres +
-//! deadpool-postgres), with `scope!(async { .. })`:
+//! Async pool and transactions on PostgreSQL (`tokio-postgres` +
+//! `deadpool-postgres`), with `scope!(async { .. })`:
 //!
 //! 1. a transaction that succeeds is committed;
 //! 2. one that fails is rolled back, and its error comes back;

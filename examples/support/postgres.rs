@@ -1,4 +1,4 @@
-//! Two async managers for PostgreSQL (tokio-postgres + deadpool-postgres),
+//! Two async managers for PostgreSQL (`tokio-postgres` + `deadpool-postgres`),
 //! written as user code: how to write a manager whose cleanup survives
 //! errors, panics and cancellation. Used by `examples/async_pool.rs` and
 //! proved against a real server by `tests/postgres.rs`.

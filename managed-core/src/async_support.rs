@@ -223,15 +223,16 @@ impl<M: Manage> AsyncManage for SyncInAsync<M> {
     type Target = M::Target;
     type Error = M::Error;
 
+    // `async fn`: the sync call runs when polled, inside the scope's panic
+    // catcher, not when the future is created.
     #[inline]
-    fn enter(&mut self) -> impl Future<Output = Result<&mut M::Target, M::Error>> {
-        // Lazy (runs when polled, inside the scope's panic catcher).
-        async move { self.0.enter() }
+    async fn enter(&mut self) -> Result<&mut M::Target, M::Error> {
+        self.0.enter()
     }
 
     #[inline]
-    fn exit(self, outcome: &Outcome<'_>) -> impl Future<Output = Result<(), M::Error>> {
-        async move { self.0.exit(outcome) }
+    async fn exit(self, outcome: &Outcome<'_>) -> Result<(), M::Error> {
+        self.0.exit(outcome)
     }
 
     fn exit_cancelled(self) {
@@ -257,10 +258,28 @@ impl AsyncTag {
 
 impl SyncTag {
     /// The sync manager, adapted. The bound gives the `Manage` "not a
-    /// manager" message for a value that is neither kind.
+    /// manager" message for a value that is neither kind; the return type is
+    /// a projection so that, when the bound fails, rustc does not pile
+    /// follow-up errors about the adapter onto that message.
     #[inline]
-    pub fn wrap<M: Manage>(self, manager: M) -> SyncInAsync<M> {
-        SyncInAsync(manager)
+    pub fn wrap<M: AdaptSync>(self, manager: M) -> M::Adapted {
+        manager.adapt()
+    }
+}
+
+/// A sync manager's adapter for async scopes (see [`SyncTag::wrap`]).
+pub trait AdaptSync: Manage + Sized {
+    /// [`SyncInAsync<Self>`].
+    type Adapted: AsyncManage<Target = Self::Target, Error = Self::Error>;
+    /// Wraps the manager.
+    fn adapt(self) -> Self::Adapted;
+}
+
+impl<M: Manage> AdaptSync for M {
+    type Adapted = SyncInAsync<M>;
+    #[inline]
+    fn adapt(self) -> SyncInAsync<M> {
+        SyncInAsync(self)
     }
 }
 

@@ -116,17 +116,16 @@ pub fn spawn_cancelled_exit<M>(manager: M) -> Option<JoinHandle<()>>
 where
     M: SendAsyncManage + 'static,
 {
-    match ::tokio::runtime::Handle::try_current() {
-        Ok(runtime) => Some(runtime.spawn(async move {
+    if let Ok(runtime) = ::tokio::runtime::Handle::try_current() {
+        Some(runtime.spawn(async move {
             match catch_async(manager.exit(&Outcome::Cancelled)).await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => crate::report(ReportKind::Cancelled, &e),
                 Err(panic) => crate::report(ReportKind::Cancelled, &panic),
             }
-        })),
-        Err(_) => {
-            crate::async_manage::poll_exit_once(manager.exit(&Outcome::Cancelled), core::any::type_name::<M>());
-            None
-        }
+        }))
+    } else {
+        crate::async_manage::poll_exit_once(manager.exit(&Outcome::Cancelled), core::any::type_name::<M>());
+        None
     }
 }

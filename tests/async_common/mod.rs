@@ -183,7 +183,7 @@ fn capture(report: &managed::Report<'_>) {
 
 /// Runs `f` with the error hook capturing this thread's reports.
 pub fn reports_of<R>(f: impl FnOnce() -> R) -> (R, Vec<String>) {
-    managed::set_error_hook(capture);
+    let _previous = managed::set_error_hook(capture);
     REPORTS.with(|r| r.borrow_mut().clear());
     let out = f();
     let reports = REPORTS.with(|r| std::mem::take(&mut *r.borrow_mut()));

@@ -27,7 +27,7 @@ pub fn expand(scope: &Scope) -> TokenStream {
 
 /// One `with!(@managed_seen);` / `defer!(@managed_seen);` per macro path the
 /// scope consumed, so the user's imports of them count as used.
-fn seen_macros(scope: &Scope) -> TokenStream {
+pub(super) fn seen_macros(scope: &Scope) -> TokenStream {
     let marker = paths::seen_marker();
     let mut seen: Vec<String> = Vec::new();
     let mut out = TokenStream::new();

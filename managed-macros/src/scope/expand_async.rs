@@ -27,10 +27,11 @@ use crate::paths;
 
 pub fn expand(scope: &Scope, asyncness: &Asyncness) -> TokenStream {
     let body = expand_from(&scope.segments, 0);
+    let seen = super::expand::seen_macros(scope);
     let async_token = asyncness.async_token;
     let move_token = asyncness.move_token;
     quote! {
-        #async_token #move_token { #body }
+        #async_token #move_token { #seen #body }
     }
 }
 
@@ -89,12 +90,18 @@ fn expand_from(segments: &[Segment], from: usize) -> TokenStream {
 fn pick_kind(manager: &syn::Expr) -> TokenStream {
     let p = paths::private();
     let m = syn::Ident::new("__managed_manager", Span::mixed_site());
+    let tag = syn::Ident::new("__managed_kind", Span::mixed_site());
     quote_spanned! {manager.span()=>
         {
-            let #m = #manager;
+            // Only one of the two is used, depending on the manager's type.
             #[allow(unused_imports)]
             use #p::{AsyncKind as _, SyncKind as _};
-            (&#m).__managed_async_kind().wrap(#m)
+            let #m = #manager;
+            // The borrow is the point: it makes method lookup try the
+            // `AsyncManage` impl on the bare type first.
+            #[allow(clippy::needless_borrow)]
+            let #tag = (&#m).__managed_async_kind();
+            #tag.wrap(#m)
         }
     }
 }
