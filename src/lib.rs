@@ -75,11 +75,16 @@
 //! Inside exits and defers, read the [`Outcome`]: `std::thread::panicking()`
 //! is false there, because the panic was caught.
 //!
+#![doc = include_str!("../docs/async.md")]
+//!
 //! # Crate features
 //!
 //! - `std` (default): panic capture, the error hook, the std managers.
 //!   Without it the crate is `no_std`; `alloc` adds [`Error`].
 //! - `async` (default): async managers and scopes.
+//! - `tokio`: [`AsyncManage`] for `tokio::io::BufWriter` and
+//!   `tokio::fs::File` (their exits flush and return the error), and
+//!   `managed::tokio::spawn_cancelled_exit`.
 //! - `tracing`: the default error hook logs with `tracing::warn!`.
 //! - `anyhow`: conversions between [`Error`] and `anyhow::Error`.
 //!
