@@ -7,7 +7,8 @@ mod async_common;
 
 use async_common::{block_on, poll_n_then_drop, quiet_panics, reports_of, Journal, Pending};
 use managed::__private::{
-    catch_async, defer_level_async, enter_async, exit_level_async, AsyncKind as _, AsyncSlot, SyncKind as _, When,
+    catch_async, defer_level_async, enter_async, exit_async, into_entered, outcome_of, settle_exit, AsyncKind as _,
+    AsyncSlot, SyncKind as _, When,
 };
 use managed::Error;
 use std::future::Future;
@@ -76,13 +77,13 @@ fn the_call_site_tag_passes_async_managers_through_and_wraps_sync_ones() {
 #[allow(clippy::manual_async_fn, reason = "written as the macro writes it: a block, not a fn")]
 fn hand_expanded(j: &Journal, fail: bool) -> impl Future<Output = Result<u32, Error>> + Send + '_ {
     async move {
-        {
+        let (body0, entered0) = {
             let mut slot0 = AsyncSlot::new(j.probe("a"));
             let body0 = catch_async(async {
                 let a = enter_async(&mut slot0).await?;
                 a.journal.push("A");
                 let body1 = catch_async(async {
-                    {
+                    let (body2, entered1) = {
                         let mut slot1 = AsyncSlot::new(j.probe("b"));
                         let body2 = catch_async(async {
                             let b = enter_async(&mut slot1).await?;
@@ -93,17 +94,21 @@ fn hand_expanded(j: &Journal, fail: bool) -> impl Future<Output = Result<u32, Er
                             Ok(1)
                         })
                         .await;
-                        exit_level_async(slot1, body2)
-                    }
-                    .await
+                        (body2, into_entered(slot1))
+                    };
+                    let outcome1 = outcome_of(&body2);
+                    let exited1 = exit_async(entered1, &outcome1).await;
+                    settle_exit(body2, exited1)
                 })
                 .await;
                 defer_level_async(body1, When::Err, async { j.push("D") }).await
             })
             .await;
-            exit_level_async(slot0, body0)
-        }
-        .await
+            (body0, into_entered(slot0))
+        };
+        let outcome0 = outcome_of(&body0);
+        let exited0 = exit_async(entered0, &outcome0).await;
+        settle_exit(body0, exited0)
     }
 }
 

@@ -502,10 +502,35 @@ fn the_scope_future_is_small_and_does_not_allocate_per_scope() {
         Ok::<_, Error>(v)
     };
     let (s, h) = (std::mem::size_of_val(&scoped), std::mem::size_of_val(&by_hand));
+    let three = scope!(async {
+        let a = with!(Plain(1))?;
+        let b = with!(Plain(2))?;
+        let c = with!(Plain(3))?;
+        Pending(1).await;
+        Ok::<_, Error>(*a + *b + *c)
+    });
+    let three_by_hand = async {
+        let (mut a, mut b, mut c) = (Plain(1), Plain(2), Plain(3));
+        let x = *SendAsyncManage::enter(&mut a).await?;
+        let y = *SendAsyncManage::enter(&mut b).await?;
+        let z = *SendAsyncManage::enter(&mut c).await?;
+        Pending(1).await;
+        SendAsyncManage::exit(c, &Outcome::Ok).await?;
+        SendAsyncManage::exit(b, &Outcome::Ok).await?;
+        SendAsyncManage::exit(a, &Outcome::Ok).await?;
+        Ok::<_, Error>(x + y + z)
+    };
+    let (s3, h3) = (std::mem::size_of_val(&three), std::mem::size_of_val(&three_by_hand));
     println!("one manager: scope! future {s} bytes, hand-written {h} bytes");
+    println!("three managers: scope! future {s3} bytes, hand-written {h3} bytes");
     assert_eq!(block_on(scoped).expect("ok"), 2);
     assert_eq!(block_on(by_hand).expect("ok"), 2);
-    // The scope keeps the body's result (an exit sees it) and the panic
-    // catcher's state next to the manager: a few words, not a copy per level.
-    assert!(s <= h + 6 * std::mem::size_of::<usize>(), "scope {s} vs hand-written {h}");
+    assert_eq!(block_on(three).expect("ok"), 6);
+    assert_eq!(block_on(three_by_hand).expect("ok"), 6);
+    // Each manager is held once (it moves from its slot into its exit
+    // future). Per level, the scope adds what an exit must see and what it
+    // must not lose: the outcome and the body's result, a few words.
+    let word = std::mem::size_of::<usize>();
+    assert!(s <= h + std::mem::size_of::<Outcome<'_>>() + 2 * word, "scope {s} vs hand-written {h}");
+    assert!(s3 <= h3 + 3 * (std::mem::size_of::<Outcome<'_>>() + 3 * word), "scope {s3} vs hand-written {h3}");
 }

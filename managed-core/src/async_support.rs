@@ -11,17 +11,24 @@
 //!
 //! ```text
 //! {
-//!     let mut slot = AsyncSlot::new(pick(manager));
-//!     let body = catch_async(async { let x = enter_async(&mut slot).await?; ..rest.. }).await;
-//!     exit_level_async(slot, body)
-//! }.await
+//!     let (body, entered) = {
+//!         let mut slot = AsyncSlot::new(pick(manager));
+//!         let body = catch_async(async { let x = enter_async(&mut slot).await?; ..rest.. }).await;
+//!         (body, into_entered(slot))
+//!     };
+//!     let outcome = outcome_of(&body);
+//!     let exited = exit_async(entered, &outcome).await;
+//!     settle_exit(body, exited)
+//! }
 //! ```
 //!
 //! The slot lives in the scope's future while the rest runs; when that
 //! future is dropped, the slot's drop calls `exit_cancelled`, and since the
 //! rest (with the newer levels' slots) is dropped before the slot, the
-//! newest manager goes first. `exit_level_async` takes the manager out of
-//! the slot before it awaits the exit, so no manager is exited twice.
+//! newest manager goes first. `into_entered` takes the manager out of the
+//! slot before its exit is awaited, so no manager is exited twice. The slot
+//! sits in an inner block and the manager moves straight into its exit
+//! future, so the scope's future holds each manager once.
 
 use core::fmt;
 use core::future::Future;
@@ -143,50 +150,88 @@ impl fmt::Debug for ExitInterrupted {
     }
 }
 
-/// Reports [`ExitInterrupted`] unless disarmed. One byte: the manager's
-/// name comes from its type.
-struct InFlight<M>(bool, core::marker::PhantomData<fn(M)>);
-
-impl<M> Drop for InFlight<M> {
-    fn drop(&mut self) {
-        if self.0 {
-            crate::report(ReportKind::Cancelled, &ExitInterrupted(core::any::type_name::<M>()));
-        }
-    }
+/// The manager of a slot whose level's body ended: `Some` if it was
+/// entered (it is then exited by [`exit_async`]), `None` if its enter failed
+/// (it is dropped here). Either way the slot no longer cancels it.
+#[inline]
+pub fn into_entered<M: AsyncManage>(mut slot: AsyncSlot<M>) -> Option<M> {
+    slot.take_entered()
 }
 
-/// Exits the slot's manager (if it was entered) after its level's body
-/// ended, awaiting the exit inside [`catch_async`], and merges the result by
-/// the primary/suppressed rule (see `scope_support::settle`).
+/// The awaited exit of one level: `manager.exit(outcome)` inside the panic
+/// catcher, or nothing when the manager was not entered.
+///
+/// The exit future is created here, with the manager moved straight into
+/// it, and the outcome lives in the caller's frame: an `async` block taking
+/// the manager would keep a second copy of it for the whole exit.
 ///
 /// If the scope is cancelled while this exit is awaited, the exit's future
 /// is dropped unfinished (the manager with it) and the interruption is
 /// reported with [`ReportKind::Cancelled`]; the older managers still get
 /// their `exit_cancelled`.
 #[inline]
-pub fn exit_level_async<M, T, E>(
-    mut slot: AsyncSlot<M>,
-    body: Result<Result<T, E>, Panicked>,
-) -> impl Future<Output = Result<T, E>>
+pub fn exit_async<'o, 'a, M: AsyncManage>(
+    manager: Option<M>,
+    outcome: &'o Outcome<'a>,
+) -> impl Future<Output = Result<Result<(), M::Error>, Panicked>> + use<'o, 'a, M> {
+    ExitAsync { exit: manager.map(|m| catch_async(m.exit(outcome))), manager: core::marker::PhantomData::<fn(M)> }
+}
+
+/// See [`exit_async`].
+struct ExitAsync<F, M> {
+    /// `None` when there is nothing to exit, and once the exit finished.
+    exit: Option<CatchUnwind<F>>,
+    manager: core::marker::PhantomData<fn(M)>,
+}
+
+impl<F, M> Future for ExitAsync<F, M>
 where
     M: AsyncManage,
-    E: From<M::Error> + fmt::Debug + Sync + 'static,
+    F: Future<Output = Result<(), M::Error>>,
 {
-    let manager = slot.take_entered();
-    drop(slot);
-    async move {
-        let exited = match manager {
-            None => Ok(Ok(())),
-            Some(manager) => {
-                let outcome = outcome_of(&body);
-                let mut in_flight = InFlight::<M>(true, core::marker::PhantomData);
-                let exited = catch_async(manager.exit(&outcome)).await;
-                in_flight.0 = false;
-                exited.map(|r| r.map_err(E::from))
-            }
+    type Output = Result<F::Output, Panicked>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: `exit` is structurally pinned. It is never moved: `poll`
+        // only reaches it through this projection and replaces it in place
+        // (`Pin::set` drops the old value where it is); `Drop` only asks
+        // whether it is `Some`. `ExitAsync` is `Unpin` only when `F` is (the
+        // auto impl; `PhantomData<fn(M)>` is always `Unpin`). Exercised by
+        // every async scope test that awaits an exit which is pending first
+        // (`tests/async_scope.rs`, the probes are pending once in exit).
+        let mut exit = unsafe { self.map_unchecked_mut(|s| &mut s.exit) };
+        let Some(running) = exit.as_mut().as_pin_mut() else {
+            return Poll::Ready(Ok(Ok(())));
         };
-        settle(body, exited)
+        match running.poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(done) => {
+                exit.set(None);
+                Poll::Ready(done)
+            }
+        }
     }
+}
+
+impl<F, M> Drop for ExitAsync<F, M> {
+    fn drop(&mut self) {
+        if self.exit.is_some() {
+            crate::report(ReportKind::Cancelled, &ExitInterrupted(core::any::type_name::<M>()));
+        }
+    }
+}
+
+/// Merges an exit's result into its level's body by the primary/suppressed
+/// rule (see `scope_support::settle`), converting the manager's error.
+#[inline]
+pub fn settle_exit<T, E, X>(
+    body: Result<Result<T, E>, Panicked>,
+    exited: Result<Result<(), X>, Panicked>,
+) -> Result<T, E>
+where
+    E: From<X> + fmt::Debug + 'static,
+{
+    settle(body, exited.map(|r| r.map_err(E::from)))
 }
 
 /// Runs an awaited `defer!(async { .. })` of an async scope after its

@@ -4,17 +4,22 @@
 //! Each `with!` level becomes
 //!
 //! ```text
-//! {
+//! let (body, entered) = {
 //!     let mut slot = AsyncSlot::new(<the manager, sync ones wrapped>);
 //!     let body = catch_async(async { <the with! statement, entering the slot>; <rest> }).await;
-//!     exit_level_async(slot, body)
-//! }.await
+//!     (body, into_entered(slot))
+//! };
+//! let outcome = outcome_of(&body);
+//! let exited = exit_async(entered, &outcome).await;
+//! settle_exit(body, exited)
 //! ```
 //!
 //! The slot sits in an inner block so that its memory is free again while
 //! the exit is awaited, and so that, when the scope's future is dropped
 //! mid-block, the rest (holding the newer slots) is dropped before it: the
-//! newest manager gets `exit_cancelled` first.
+//! newest manager gets `exit_cancelled` first. The manager moves from the
+//! slot straight into its exit future (`entered` is never borrowed, so its
+//! storage is not kept either): the future holds each manager once.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
@@ -52,14 +57,20 @@ fn expand_from(segments: &[Segment], from: usize) -> TokenStream {
     let split_code = match &segments[index] {
         Segment::With(w) => {
             let slot = paths::local("slot", index);
+            let entered = paths::local("entered", index);
+            let outcome = paths::local("outcome", index);
+            let exited = paths::local("exited", index);
             let stmt = with_enter(w, &slot);
             let manager = pick_kind(&w.manager);
             quote! {
-                {
+                let (#body, #entered) = {
                     let mut #slot = #p::AsyncSlot::new(#manager);
                     let #body = #p::catch_async(async { #stmt #inner }).await;
-                    #p::exit_level_async(#slot, #body)
-                }.await
+                    (#body, #p::into_entered(#slot))
+                };
+                let #outcome = #p::outcome_of(&#body);
+                let #exited = #p::exit_async(#entered, &#outcome).await;
+                #p::settle_exit(#body, #exited)
             }
         }
         Segment::Defer(d) => {
