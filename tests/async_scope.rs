@@ -501,28 +501,28 @@ fn the_scope_future_is_small_and_does_not_allocate_per_scope() {
         SendAsyncManage::exit(m, &Outcome::Ok).await?;
         Ok::<_, Error>(v)
     };
-    let (s, h) = (std::mem::size_of_val(&scoped), std::mem::size_of_val(&by_hand));
+    let (one, one_by_hand) = (std::mem::size_of_val(&scoped), std::mem::size_of_val(&by_hand));
     let three = scope!(async {
-        let a = with!(Plain(1))?;
-        let b = with!(Plain(2))?;
-        let c = with!(Plain(3))?;
+        let first = with!(Plain(1))?;
+        let second = with!(Plain(2))?;
+        let third = with!(Plain(3))?;
         Pending(1).await;
-        Ok::<_, Error>(*a + *b + *c)
+        Ok::<_, Error>(*first + *second + *third)
     });
     let three_by_hand = async {
-        let (mut a, mut b, mut c) = (Plain(1), Plain(2), Plain(3));
-        let x = *SendAsyncManage::enter(&mut a).await?;
-        let y = *SendAsyncManage::enter(&mut b).await?;
-        let z = *SendAsyncManage::enter(&mut c).await?;
+        let (mut first, mut second, mut third) = (Plain(1), Plain(2), Plain(3));
+        let one = *SendAsyncManage::enter(&mut first).await?;
+        let two = *SendAsyncManage::enter(&mut second).await?;
+        let three = *SendAsyncManage::enter(&mut third).await?;
         Pending(1).await;
-        SendAsyncManage::exit(c, &Outcome::Ok).await?;
-        SendAsyncManage::exit(b, &Outcome::Ok).await?;
-        SendAsyncManage::exit(a, &Outcome::Ok).await?;
-        Ok::<_, Error>(x + y + z)
+        SendAsyncManage::exit(third, &Outcome::Ok).await?;
+        SendAsyncManage::exit(second, &Outcome::Ok).await?;
+        SendAsyncManage::exit(first, &Outcome::Ok).await?;
+        Ok::<_, Error>(one + two + three)
     };
-    let (s3, h3) = (std::mem::size_of_val(&three), std::mem::size_of_val(&three_by_hand));
-    println!("one manager: scope! future {s} bytes, hand-written {h} bytes");
-    println!("three managers: scope! future {s3} bytes, hand-written {h3} bytes");
+    let (three_size, three_by_hand_size) = (std::mem::size_of_val(&three), std::mem::size_of_val(&three_by_hand));
+    println!("one manager: scope! future {one} bytes, hand-written {one_by_hand} bytes");
+    println!("three managers: scope! future {three_size} bytes, hand-written {three_by_hand_size} bytes");
     assert_eq!(block_on(scoped).expect("ok"), 2);
     assert_eq!(block_on(by_hand).expect("ok"), 2);
     assert_eq!(block_on(three).expect("ok"), 6);
@@ -531,6 +531,9 @@ fn the_scope_future_is_small_and_does_not_allocate_per_scope() {
     // future). Per level, the scope adds what an exit must see and what it
     // must not lose: the outcome and the body's result, a few words.
     let word = std::mem::size_of::<usize>();
-    assert!(s <= h + std::mem::size_of::<Outcome<'_>>() + 2 * word, "scope {s} vs hand-written {h}");
-    assert!(s3 <= h3 + 3 * (std::mem::size_of::<Outcome<'_>>() + 3 * word), "scope {s3} vs hand-written {h3}");
+    assert!(one <= one_by_hand + std::mem::size_of::<Outcome<'_>>() + 2 * word, "{one} vs {one_by_hand}");
+    assert!(
+        three_size <= three_by_hand_size + 3 * (std::mem::size_of::<Outcome<'_>>() + 3 * word),
+        "{three_size} vs {three_by_hand_size}"
+    );
 }
