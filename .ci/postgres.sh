@@ -73,8 +73,11 @@ start() {
         die "running as root but there is no 'postgres' user to own the cluster (initdb refuses root)"
     fi
 
-    local dir
-    dir=$(mktemp -d "${TMPDIR:-/tmp}/managed-pg.XXXXXX")
+    # As root the cluster belongs to `postgres`, who must reach the directory:
+    # /tmp rather than a $TMPDIR that may sit under /root.
+    local base=${TMPDIR:-/tmp} dir
+    [[ $(id -u) -eq 0 ]] && base=/tmp
+    dir=$(mktemp -d "$base/managed-pg.XXXXXX")
     if [[ $(id -u) -eq 0 ]]; then
         chown postgres: "$dir"
     fi
