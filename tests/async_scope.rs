@@ -402,10 +402,10 @@ fn cancelled_mid_body_all_three_get_a_cancelled_exit_newest_first() {
 struct SlowExit(Journal);
 
 impl AsyncManage for SlowExit {
-    type Target = ();
+    type Target = Self;
     type Error = Error;
-    async fn enter(&mut self) -> Result<&mut (), Error> {
-        Ok(Box::leak(Box::new(())))
+    async fn enter(&mut self) -> Result<&mut Self, Error> {
+        Ok(self)
     }
     async fn exit(self, outcome: &Outcome<'_>) -> Result<(), Error> {
         self.0.push(format!("exit {}", async_common::describe(outcome)));
@@ -536,4 +536,42 @@ fn the_scope_future_is_small_and_does_not_allocate_per_scope() {
         three_size <= three_by_hand_size + 3 * (std::mem::size_of::<Outcome<'_>>() + 3 * word),
         "{three_size} vs {three_by_hand_size}"
     );
+}
+
+/// A manager whose `exit_cancelled` override panics.
+struct PanickyCancel;
+
+impl AsyncManage for PanickyCancel {
+    type Target = Self;
+    type Error = Error;
+    async fn enter(&mut self) -> Result<&mut Self, Error> {
+        Ok(self)
+    }
+    async fn exit(self, _: &Outcome<'_>) -> Result<(), Error> {
+        Ok(())
+    }
+    fn exit_cancelled(self) {
+        panic!("test: exit_cancelled panicked");
+    }
+}
+
+#[test]
+fn a_panicking_exit_cancelled_is_reported_and_the_older_managers_are_still_cancelled() {
+    quiet_panics();
+    let j = Journal::new();
+    let (out, reports) = reports_of(|| {
+        poll_n_then_drop(
+            scope!(async {
+                with!(j.probe("a").pending(0))?;
+                with!(PanickyCancel)?;
+                Pending(5).await;
+                Ok::<_, Error>(())
+            }),
+            1,
+        )
+    });
+    assert!(out.is_none());
+    assert_eq!(exits(&j), ["exit a cancelled"]);
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert!(reports[0].starts_with("Cancelled") && reports[0].contains("test: exit_cancelled panicked"));
 }

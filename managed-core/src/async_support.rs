@@ -107,7 +107,12 @@ impl<M: AsyncManage> AsyncSlot<M> {
 impl<M: AsyncManage> Drop for AsyncSlot<M> {
     fn drop(&mut self) {
         if let Some(manager) = self.take_entered() {
-            manager.exit_cancelled();
+            // An override may panic; this drop may run while another panic
+            // unwinds (a second one would abort), and the older managers
+            // must still get theirs.
+            if let Err(panic) = catch(|| manager.exit_cancelled()) {
+                crate::report(ReportKind::Cancelled, &panic);
+            }
         }
     }
 }
