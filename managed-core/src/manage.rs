@@ -45,7 +45,7 @@ use crate::Outcome;
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a manager: it does not implement `managed::Manage`",
-    label = "`with!` needs a value with an enter and an exit",
+    label = "not a manager: `with!`, `Guard` and `ExitStack` need a value with an enter and an exit",
     note = "a manager implements `managed::Manage` (`enter(&mut self)` and `exit(self, &Outcome)`); \
             write `#[managed]` on its `impl` block with `#[enter]`/`#[exit]` methods, or implement the trait",
     note = "for a value that only needs cleanup, use `defer!` instead of `with!`",

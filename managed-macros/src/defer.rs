@@ -91,9 +91,10 @@ impl Parse for Defer {
                     return Err(syn::Error::new(
                         ident.span(),
                         format!(
-                            "unknown `defer!` filter `{other}`: write `ok =>` (runs when the scope succeeds), \
+                            "unknown `defer!` filter `{other}`{}: write `ok =>` (runs when the scope succeeds), \
                              `err =>` (on an error or a panic), `panic =>` (only on a panic), \
-                             or no filter to always run: `defer! {{ .. }}`"
+                             or no filter to always run: `defer! {{ .. }}`",
+                            filter_suggestion(other)
                         ),
                     ))
                 }
@@ -126,6 +127,64 @@ impl Parse for Defer {
     }
 }
 
+/// A "did you mean" for a misspelled filter: the names people bring from
+/// Go, D, Zig and scopeguard.
+fn filter_suggestion(unknown: &str) -> &'static str {
+    match unknown.to_ascii_lowercase().as_str() {
+        "error" | "errors" | "failure" | "fail" | "failed" | "exit_failure" | "on_error" | "on_err" | "errdefer"
+        | "unwind" | "on_unwind" => " (did you mean `err`?)",
+        "success" | "succeeded" | "exit_success" | "on_success" | "on_ok" | "okay" => " (did you mean `ok`?)",
+        "panics" | "panicked" | "panicking" | "on_panic" => " (did you mean `panic`?)",
+        "always" | "all" | "any" | "exit" | "finally" => " (an unconditional defer takes no filter: `defer! { .. }`)",
+        _ => "",
+    }
+}
+
+/// Where an error about a form that needs a scope points: the token that
+/// makes it need one (the filter, the closure's `|`, the `async`).
+pub fn needs_scope_span(defer: &Defer, whole: Span) -> Span {
+    match (&defer.filter_ident, &defer.body) {
+        (Some(ident), _) => ident.span(),
+        (None, Body::Closure(c)) => c.or1_token.span(),
+        (None, Body::Async(a)) => a.async_token.span(),
+        (None, Body::Stmts(_)) => whole,
+    }
+}
+
+/// Errors for a `?` in the deferred code itself (not in a closure or async
+/// block inside it): the deferred code runs as a closure returning `()`, so
+/// rustc would only say "`?` in a closure that returns `()`".
+pub fn check_body(defer: &Defer) -> Option<syn::Error> {
+    struct Tries(Option<syn::Error>);
+    impl<'ast> syn::visit::Visit<'ast> for Tries {
+        fn visit_expr_try(&mut self, e: &'ast syn::ExprTry) {
+            let error = syn::Error::new(
+                e.question_token.span,
+                "`?` in a `defer!` body: deferred code runs when the block is already over, so its error has \
+                 nowhere to go; handle it here (`if let Err(e) = .. { .. }`, or `let _ = ..;` to ignore it), \
+                 or make the resource a manager and enter it with `with!`: a failed exit is returned by `scope!`",
+            );
+            match &mut self.0 {
+                Some(all) => all.combine(error),
+                None => self.0 = Some(error),
+            }
+            syn::visit::visit_expr_try(self, e);
+        }
+        // Their own `?` returns from them, which is fine.
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut tries = Tries(None);
+    match &defer.body {
+        Body::Stmts(stmts) => stmts.iter().for_each(|s| syn::visit::Visit::visit_stmt(&mut tries, s)),
+        Body::Closure(c) => syn::visit::Visit::visit_expr(&mut tries, &c.body),
+        // An async defer's output is the async scope's business.
+        Body::Async(_) => {}
+    }
+    tries.0
+}
+
 /// `defer!` where it was not handled by an enclosing `scope!`: the drop
 /// guard forms expand to a guard bound for the rest of the block; the other
 /// forms are errors that say where to put them.
@@ -135,14 +194,12 @@ pub fn expand_standalone(input: TokenStream) -> TokenStream {
         Err(e) => return e.to_compile_error(),
     };
     if defer.needs_scope() {
-        let at = match (&defer.filter_ident, &defer.body) {
-            (Some(ident), _) => ident.span(),
-            (None, Body::Closure(c)) => c.or1_token.span(),
-            (None, Body::Async(a)) => a.async_token.span(),
-            (None, Body::Stmts(_)) => Span::call_site(),
-        };
+        let at = needs_scope_span(&defer, Span::call_site());
         let message = defer.needs_scope_message("outside the top level of a `scope!`");
         return syn::Error::new(at, message).to_compile_error();
+    }
+    if let Some(e) = check_body(&defer) {
+        return e.to_compile_error();
     }
     let p = paths::private();
     let guard = paths::local("defer", 0);

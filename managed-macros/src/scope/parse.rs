@@ -121,8 +121,22 @@ fn parse_manager(mac: &syn::Macro) -> syn::Result<Expr> {
             "`with!` needs the manager to enter: `with!(manager)`, e.g. `with!(BufWriter::new(file))`",
         ));
     }
-    mac.parse_body::<Expr>()
-        .map_err(|e| syn::Error::new(e.span(), format!("{e}; `with!` takes one expression: the manager to enter")))
+    let parse_list = syn::punctuated::Punctuated::<Expr, Token![,]>::parse_terminated;
+    let Ok(list) = mac.parse_body_with(parse_list) else {
+        return mac.parse_body::<Expr>().map_err(|e| {
+            syn::Error::new(e.span(), format!("{e}; `with!` takes one expression: the manager to enter"))
+        });
+    };
+    let mut managers = list.into_iter();
+    match (managers.next(), managers.next()) {
+        (Some(manager), None) => Ok(manager),
+        (_, Some(second)) => Err(syn::Error::new_spanned(
+            second,
+            "`with!` enters one manager: give each manager its own statement, \
+             `let a = with!(first)?; let b = with!(second)?;` (they exit in reverse order)",
+        )),
+        (None, None) => Err(syn::Error::new_spanned(mac, "`with!` needs the manager to enter: `with!(manager)`")),
+    }
 }
 
 fn is_with_call(expr: &Expr) -> bool {

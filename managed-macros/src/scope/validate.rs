@@ -4,6 +4,7 @@
 use proc_macro2::TokenStream;
 use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
+use syn::{Expr, Stmt};
 
 use super::parse::{Scope, Segment};
 use crate::defer::{Body, Defer};
@@ -25,7 +26,11 @@ pub fn validate(scope: &Scope) -> Result<(), TokenStream> {
             d.span,
             "a `scope!` must end with its value, not with `defer!`: add the value after it, e.g. `Ok(())`",
         )),
-        Some(Segment::Plain(_)) => {}
+        Some(Segment::Plain(stmt)) => {
+            if let Some(e) = tail_error(stmt) {
+                errors.push(e);
+            }
+        }
     }
     let mut checker = Checker {
         errors: &mut errors,
@@ -35,6 +40,7 @@ pub fn validate(scope: &Scope) -> Result<(), TokenStream> {
         closures: 0,
         async_blocks: 0,
         in_defer: false,
+        places: Vec::new(),
     };
     for segment in &scope.segments {
         match segment {
@@ -43,10 +49,40 @@ pub fn validate(scope: &Scope) -> Result<(), TokenStream> {
                 checker.visit_expr(&w.manager);
                 checker.visit_stmt(&w.stmt);
             }
-            Segment::Defer(d) => checker.visit_defer_body(&d.defer),
+            Segment::Defer(d) => {
+                if let Some(e) = crate::defer::check_body(&d.defer) {
+                    checker.errors.push(e);
+                }
+                checker.visit_defer_body(&d.defer);
+            }
         }
     }
     errors.finish()
+}
+
+/// A last statement that certainly gives the scope no value (`()`): the
+/// closures it expands to would fail with three errors about generated code.
+/// Only sure cases: a `;` after `return ..`, `panic!(..)` or
+/// `std::process::exit(..)` is fine (they diverge), so only `Ok(..);` /
+/// `Err(..);` and a `let` are reported.
+fn tail_error(stmt: &Stmt) -> Option<syn::Error> {
+    match stmt {
+        Stmt::Local(local) => Some(syn::Error::new(
+            local.let_token.span,
+            "a `scope!` must end with its value, not with `let`: add the value after it, e.g. `Ok(x)`",
+        )),
+        Stmt::Expr(Expr::Call(call), Some(semi)) if is_result_constructor(&call.func) => Some(syn::Error::new(
+            semi.span,
+            "remove this `;`: the scope's value is its last expression, and with the `;` it is `()`, not a `Result`",
+        )),
+        _ => None,
+    }
+}
+
+/// `Ok`, `Err`, `Result::Ok`, `Ok::<T, E>` and the like.
+fn is_result_constructor(func: &Expr) -> bool {
+    let Expr::Path(path) = func else { return false };
+    path.path.segments.last().is_some_and(|s| s.ident == "Ok" || s.ident == "Err")
 }
 
 struct Checker<'e> {
@@ -62,16 +98,46 @@ struct Checker<'e> {
     async_blocks: usize,
     /// Inside a `defer!` body (which runs as a closure of its own).
     in_defer: bool,
+    /// The constructs around the visited expression, innermost last, to say
+    /// where a misplaced `with!` / `defer!` is.
+    places: Vec<Place>,
+}
+
+#[derive(Clone, Copy)]
+enum Place {
+    If,
+    Match,
+    Loop,
+    Block,
+    Closure,
+    Async,
+    Defer,
+}
+
+impl Place {
+    fn describe(self) -> &'static str {
+        match self {
+            Place::If => "inside an `if`",
+            Place::Match => "inside a `match`",
+            Place::Loop => "inside a loop",
+            Place::Block => "inside a nested block",
+            Place::Closure => "inside a closure",
+            Place::Async => "inside an `async` block",
+            Place::Defer => "inside a `defer!` body",
+        }
+    }
 }
 
 impl Checker<'_> {
     fn visit_defer_body(&mut self, defer: &Defer) {
         self.in_defer = true;
+        self.places.push(Place::Defer);
         match &defer.body {
             Body::Stmts(stmts) => stmts.iter().for_each(|s| self.visit_stmt(s)),
             Body::Closure(c) => self.visit_expr_closure(c),
             Body::Async(a) => self.visit_expr_async(a),
         }
+        self.places.pop();
         self.in_defer = false;
     }
 
@@ -93,7 +159,40 @@ impl Checker<'_> {
         }
     }
 
+    fn within(&mut self, place: Place, f: impl FnOnce(&mut Self)) {
+        self.places.push(place);
+        f(self);
+        self.places.pop();
+    }
+
+    /// The innermost construct around the visited expression, a plain block
+    /// only if there is nothing else (a closure's body is a block).
+    fn place(&self) -> Option<Place> {
+        let mut inner_first = self.places.iter().rev().copied();
+        inner_first.clone().find(|p| !matches!(p, Place::Block)).or_else(|| inner_first.next())
+    }
+
+    /// Where a misplaced `with!` is, and what to write instead.
+    fn misplaced_with(&self) -> String {
+        match self.place() {
+            None => "`with!` inside an expression: give it a statement of its own at the top level of the \
+                     `scope!` block (`let x = with!(m)?;`, then use `x`), one `with!` per statement"
+                .to_string(),
+            Some(place @ (Place::Closure | Place::Async)) => format!(
+                "`with!` {}: only the top-level statements of a `scope!` block are managed by it; \
+                 open a `scope!` in there: `scope! {{ let x = with!(m)?; ..; Ok(()) }}`",
+                place.describe()
+            ),
+            Some(place) => format!(
+                "`with!` {} of a `scope!`: only the top-level statements of its block are managed by it; \
+                 open a nested `scope!` there: `scope! {{ let x = with!(m)?; ..; Ok(()) }}?`",
+                place.describe()
+            ),
+        }
+    }
+
     fn in_loop(&mut self, label: Option<&syn::Label>, f: impl FnOnce(&mut Self)) {
+        self.places.push(Place::Loop);
         self.loops += 1;
         if let Some(l) = label {
             self.labels.push(l.name.ident.to_string());
@@ -103,6 +202,7 @@ impl Checker<'_> {
             self.labels.pop();
         }
         self.loops -= 1;
+        self.places.pop();
     }
 }
 
@@ -119,20 +219,26 @@ impl<'ast> Visit<'ast> for Checker<'_> {
     fn visit_expr_block(&mut self, e: &'ast syn::ExprBlock) {
         if let Some(l) = &e.label {
             self.labels.push(l.name.ident.to_string());
-            visit::visit_expr_block(self, e);
+            self.within(Place::Block, |c| visit::visit_expr_block(c, e));
             self.labels.pop();
         } else {
-            visit::visit_expr_block(self, e);
+            self.within(Place::Block, |c| visit::visit_expr_block(c, e));
         }
+    }
+    fn visit_expr_if(&mut self, e: &'ast syn::ExprIf) {
+        self.within(Place::If, |c| visit::visit_expr_if(c, e));
+    }
+    fn visit_expr_match(&mut self, e: &'ast syn::ExprMatch) {
+        self.within(Place::Match, |c| visit::visit_expr_match(c, e));
     }
     fn visit_expr_closure(&mut self, e: &'ast syn::ExprClosure) {
         self.closures += 1;
-        visit::visit_expr_closure(self, e);
+        self.within(Place::Closure, |c| visit::visit_expr_closure(c, e));
         self.closures -= 1;
     }
     fn visit_expr_async(&mut self, e: &'ast syn::ExprAsync) {
         self.async_blocks += 1;
-        visit::visit_expr_async(self, e);
+        self.within(Place::Async, |c| visit::visit_expr_async(c, e));
         self.async_blocks -= 1;
     }
     fn visit_item(&mut self, _: &'ast syn::Item) {
@@ -179,17 +285,13 @@ impl<'ast> Visit<'ast> for Checker<'_> {
     }
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
         if paths::is_our_macro(&mac.path, "with") {
-            self.errors.push(syn::Error::new(
-                mac.span(),
-                "`with!` must be a top-level statement of the `scope!` block (`let x = with!(m)?;`), \
-                 one per statement: inside an `if`, a loop, a closure or another expression, open a nested \
-                 `scope!` there",
-            ));
+            self.errors.push(syn::Error::new_spanned(mac, self.misplaced_with()));
         } else if paths::is_our_macro(&mac.path, "defer") {
             if let Ok(defer) = mac.parse_body::<Defer>() {
                 if defer.needs_scope() {
-                    let message = defer.needs_scope_message("is not at the top level of the `scope!` block");
-                    self.errors.push(syn::Error::new(mac.span(), message));
+                    let place = self.place().map_or("inside an expression", Place::describe);
+                    let message = defer.needs_scope_message(&format!("{place} of a `scope!`"));
+                    self.errors.push(syn::Error::new(crate::defer::needs_scope_span(&defer, mac.span()), message));
                 }
             }
         }
