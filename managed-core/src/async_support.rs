@@ -63,9 +63,9 @@ impl<F: Future> Future for CatchUnwind<F> {
         // projection; it has no `Drop` impl (which could move it), and it is
         // `Unpin` only when `F` is (the auto impl), so a pinned
         // `CatchUnwind` keeps `inner` at a fixed address until it is
-        // dropped. Exercised by every test that awaits a scope whose body
-        // holds a borrow across an `.await` (a `!Unpin` future), e.g.
-        // `tests/async_runtime.rs`.
+        // dropped. Exercised (on a `!Unpin` future that borrows its own
+        // local across a pending poll) by this module's unit tests, which
+        // CI's Miri job runs, and by every async scope test.
         let inner = unsafe { self.map_unchecked_mut(|s| &mut s.inner) };
         match catch(|| inner.poll(cx)) {
             Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
@@ -202,8 +202,9 @@ where
         // (`Pin::set` drops the old value where it is); `Drop` only asks
         // whether it is `Some`. `ExitAsync` is `Unpin` only when `F` is (the
         // auto impl; `PhantomData<fn(M)>` is always `Unpin`). Exercised by
-        // every async scope test that awaits an exit which is pending first
-        // (`tests/async_scope.rs`, the probes are pending once in exit).
+        // this module's unit tests (a `!Unpin` exit, pending once, finished,
+        // polled again, dropped mid-exit; run under Miri in CI) and by every
+        // async scope test.
         let mut exit = unsafe { self.map_unchecked_mut(|s| &mut s.exit) };
         let Some(running) = exit.as_mut().as_pin_mut() else {
             return Poll::Ready(Ok(Ok(())));
@@ -359,3 +360,131 @@ pub trait SyncKind {
 }
 
 impl<M> SyncKind for &M {}
+
+// Unit tests here (not only in `tests/`) so that Miri, which CI runs over
+// this crate's lib tests, checks the two pin projections above.
+#[cfg(all(test, feature = "std"))]
+mod tests {
+    use super::*;
+    use core::cell::Cell;
+    use core::task::Waker;
+    use std::string::{String, ToString};
+    use std::vec::Vec;
+
+    /// Pending once, then ready.
+    struct YieldOnce(bool);
+
+    impl Future for YieldOnce {
+        type Output = ();
+        fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+            if self.0 {
+                Poll::Ready(())
+            } else {
+                self.0 = true;
+                Poll::Pending
+            }
+        }
+    }
+
+    fn poll<F: Future>(f: Pin<&mut F>) -> Poll<F::Output> {
+        f.poll(&mut Context::from_waker(Waker::noop()))
+    }
+
+    std::thread_local! {
+        static REPORTS: core::cell::RefCell<Vec<String>> = const { core::cell::RefCell::new(Vec::new()) };
+    }
+
+    fn capture(report: &crate::Report<'_>) {
+        REPORTS.with(|r| r.borrow_mut().push(std::format!("{:?}", report.error())));
+    }
+
+    fn reports_of(f: impl FnOnce()) -> Vec<String> {
+        let _previous = crate::set_error_hook(capture);
+        REPORTS.with(|r| r.borrow_mut().clear());
+        f();
+        REPORTS.with(|r| core::mem::take(&mut *r.borrow_mut()))
+    }
+
+    #[test]
+    fn catch_async_keeps_a_self_borrowing_future_in_place_and_catches_its_panic() {
+        let ok = core::pin::pin!(catch_async(async {
+            let local = [7u8; 16];
+            let borrowed = &local;
+            YieldOnce(false).await;
+            borrowed.iter().map(|b| u32::from(*b)).sum::<u32>()
+        }));
+        let mut ok = ok;
+        assert!(poll(ok.as_mut()).is_pending());
+        assert!(matches!(poll(ok.as_mut()), Poll::Ready(Ok(112))));
+
+        let mut panics = core::pin::pin!(catch_async(async {
+            let local = String::from("test: unit panic");
+            let borrowed = &local;
+            YieldOnce(false).await;
+            std::panic::panic_any(borrowed.to_string());
+        }));
+        assert!(poll(panics.as_mut()).is_pending());
+        let quiet = std::panic::take_hook();
+        std::panic::set_hook(std::boxed::Box::new(|_| {}));
+        let caught = poll(panics.as_mut());
+        std::panic::set_hook(quiet);
+        match caught {
+            Poll::Ready(Err(p)) => assert_eq!(std::format!("{p:?}"), "panic: \"test: unit panic\""),
+            _ => panic!("the panic was not caught"),
+        }
+    }
+
+    /// An async manager whose exit holds a borrow of its own local across a
+    /// pending poll (a `!Unpin` exit future).
+    struct Counted<'a>(&'a Cell<u32>);
+
+    impl AsyncManage for Counted<'_> {
+        type Target = Self;
+        type Error = u32;
+        async fn enter(&mut self) -> Result<&mut Self, u32> {
+            Ok(self)
+        }
+        async fn exit(self, outcome: &Outcome<'_>) -> Result<(), u32> {
+            let local = [1u32; 4];
+            let borrowed = &local;
+            YieldOnce(false).await;
+            self.0.set(self.0.get() + borrowed[0]);
+            if outcome.is_ok() {
+                Ok(())
+            } else {
+                Err(self.0.get())
+            }
+        }
+    }
+
+    #[test]
+    fn exit_async_runs_the_exit_once_in_place_and_reports_when_dropped_mid_exit() {
+        let count = Cell::new(0);
+        let mut exit = core::pin::pin!(exit_async(Some(Counted(&count)), &Outcome::Ok));
+        assert!(poll(exit.as_mut()).is_pending());
+        assert!(matches!(poll(exit.as_mut()), Poll::Ready(Ok(Ok(())))));
+        // Polled again after it finished: the exit is gone, not run twice.
+        assert!(matches!(poll(exit.as_mut()), Poll::Ready(Ok(Ok(())))));
+        assert_eq!(count.get(), 1);
+
+        let failed = Outcome::err(&"failed");
+        let mut exit = core::pin::pin!(exit_async(Some(Counted(&count)), &failed));
+        assert!(poll(exit.as_mut()).is_pending());
+        assert!(matches!(poll(exit.as_mut()), Poll::Ready(Ok(Err(2)))));
+
+        let reports = reports_of(|| {
+            let mut exit = std::boxed::Box::pin(exit_async(Some(Counted(&count)), &Outcome::Ok));
+            assert!(poll(exit.as_mut()).is_pending());
+            drop(exit);
+        });
+        assert_eq!(count.get(), 2, "the interrupted exit did not finish");
+        assert_eq!(reports.len(), 1);
+        assert!(reports[0].contains("was cancelled while the exit of") && reports[0].contains("Counted"));
+
+        let reports = reports_of(|| {
+            let mut nothing = core::pin::pin!(exit_async(None::<Counted<'_>>, &Outcome::Ok));
+            assert!(matches!(poll(nothing.as_mut()), Poll::Ready(Ok(Ok(())))));
+        });
+        assert!(reports.is_empty());
+    }
+}
