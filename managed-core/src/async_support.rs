@@ -368,7 +368,7 @@ mod tests {
     use super::*;
     use core::cell::Cell;
     use core::task::Waker;
-    use std::string::{String, ToString};
+    use std::string::String;
     use std::vec::Vec;
 
     /// Pending once, then ready.
@@ -421,7 +421,7 @@ mod tests {
             let local = String::from("test: unit panic");
             let borrowed = &local;
             YieldOnce(false).await;
-            std::panic::panic_any(borrowed.to_string());
+            std::panic::panic_any(borrowed.clone());
         }));
         assert!(poll(panics.as_mut()).is_pending());
         let quiet = std::panic::take_hook();
