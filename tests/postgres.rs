@@ -13,6 +13,7 @@ use deadpool_postgres::{Config, ManagerConfig, Pool, PoolConfig, RecyclingMethod
 use managed::prelude::*;
 use managed::Error;
 use pg::{Pooled, Transaction};
+use std::future::Future;
 use std::time::Duration;
 use tokio_postgres::NoTls;
 
@@ -243,4 +244,55 @@ async fn the_transaction_alone_rolls_back_on_cancellation_before_the_next_statem
     assert_eq!(ids, [2]);
     drop(client);
     driver.await.expect("driver task").expect("connection closed cleanly");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelled_at_every_await_point_of_a_transaction_it_is_all_or_nothing_and_the_connection_clean() {
+    let Some(url) = database_url() else { return };
+    let (app, table) = ("managed_cancel_each", "managed_cancel_each");
+    let pool = pool(&url, app, 1);
+    fresh_table(&pool, table).await;
+    // Cancel the scope after its first N polls, for N = 0, 1, 2, .. until it
+    // commits. Each poll after the first is a real wake-up (the scope is
+    // polled with the task's waker), so every N stops it at a different
+    // `.await` of the enters, the inserts or the exits.
+    let mut committed_at = None;
+    for polls in 0..10_000 {
+        let mut scope = Box::pin(scope!(async {
+            let conn = with!(Pooled::new(&pool))?;
+            let tx = with!(Transaction::on(conn))?;
+            insert(tx, table, 1).await?;
+            insert(tx, table, 2).await?;
+            Ok::<_, Error>(())
+        }));
+        let mut polled = 0;
+        let finished = std::future::poll_fn(|cx| {
+            if polled == polls {
+                return std::task::Poll::Ready(None);
+            }
+            polled += 1;
+            scope.as_mut().poll(cx).map(Some)
+        })
+        .await;
+        drop(scope);
+        let conn = pool.get().await.expect("the connection comes back");
+        let rows: i64 = conn.query_one(&format!("SELECT count(*) FROM {table}"), &[]).await.expect("count").get(0);
+        let in_tx: Option<String> =
+            conn.query_one("SELECT txid_current_if_assigned()::text", &[]).await.expect("txid").get(0);
+        assert_eq!(in_tx, None, "after {polls} polls: the session is still in a transaction");
+        if let Some(r) = finished {
+            r.expect("commits");
+            assert_eq!(rows, 2);
+            committed_at = Some(polls);
+            println!("committed after {polls} polls; cancelled at each of the {polls} before");
+            break;
+        }
+        // All or nothing: cancelled before its COMMIT was sent, nothing is
+        // there; cancelled while the COMMIT was in flight (the exit had
+        // started, with `Outcome::Ok`), the server may have committed.
+        assert!(rows == 0 || rows == 2, "after {polls} polls: {rows} rows");
+        conn.batch_execute(&format!("DELETE FROM {table}")).await.expect("reset");
+    }
+    assert!(committed_at.is_some_and(|n| n > 3), "{committed_at:?}");
+    assert_eq!(idle_in_transaction(&pool, app).await, 0);
 }

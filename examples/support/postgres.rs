@@ -109,7 +109,13 @@ impl SendAsyncManage for Transaction<'_> {
     type Error = managed::Error;
 
     async fn enter(&mut self) -> Result<&mut Client, managed::Error> {
-        self.client.batch_execute("BEGIN").await?;
+        // Cancelled while `BEGIN` is in flight, this manager is not entered
+        // and gets no exit, but the server may open the transaction anyway:
+        // the guard queues a `ROLLBACK` behind it.
+        let in_flight = QueueRollbackOnDrop(Some(&*self.client));
+        let begun = self.client.batch_execute("BEGIN").await;
+        in_flight.disarm();
+        begun?;
         Ok(self.client)
     }
 
@@ -125,7 +131,30 @@ impl SendAsyncManage for Transaction<'_> {
     /// an immediate failure (the connection is closed: the server aborted
     /// the transaction already) is seen here, and it needs no report.
     fn exit_cancelled(self) {
-        let rollback = pin!(self.client.batch_execute("ROLLBACK"));
-        let _ = rollback.poll(&mut Context::from_waker(Waker::noop()));
+        queue_rollback(self.client);
+    }
+}
+
+/// Hands a `ROLLBACK` to the connection task without waiting for the
+/// answer (one poll: tokio-postgres sends a request when first polled).
+fn queue_rollback(client: &Client) {
+    let rollback = pin!(client.batch_execute("ROLLBACK"));
+    let _ = rollback.poll(&mut Context::from_waker(Waker::noop()));
+}
+
+/// Queues a `ROLLBACK` when dropped, unless disarmed.
+struct QueueRollbackOnDrop<'c>(Option<&'c Client>);
+
+impl QueueRollbackOnDrop<'_> {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for QueueRollbackOnDrop<'_> {
+    fn drop(&mut self) {
+        if let Some(client) = self.0 {
+            queue_rollback(client);
+        }
     }
 }
