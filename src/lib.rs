@@ -198,6 +198,34 @@ pub use managed_core::{report, ErrorHook, Guard, Manage, Outcome, Report, Report
 /// ```
 ///
 /// No allocation, no `dyn`, no `unsafe`.
+///
+/// # Async scopes
+///
+/// `scope!(async { .. })` and `scope!(async move { .. })` are futures: await
+/// them. `with!` there takes async managers ([`AsyncManage`], enter and exit
+/// awaited) and sync ones alike, and `defer!(async { .. })` is awaited. The
+/// rules above hold unchanged; what happens when the future is dropped
+/// before it finished is [the cancellation policy](crate#what-happens-on-cancellation).
+///
+/// ```
+/// use managed::{scope, with, defer, Error};
+/// use std::io::{BufWriter, Write};
+///
+/// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+/// let mut sink = Vec::new();
+/// scope!(async {
+///     let out = with!(BufWriter::new(&mut sink))?;            // a sync manager works too
+///     defer!(err => async { tokio::task::yield_now().await }); // awaited, only on failure
+///     tokio::task::yield_now().await;
+///     out.write_all(b"data")?;
+///     Ok::<_, Error>(())
+/// })
+/// .await?;                                                    // flushed; a flush error is in here
+/// assert_eq!(sink, b"data");
+/// # Ok::<(), Error>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub use managed_macros::scope;
 
 /// Enters a manager inside [`scope!`]: `let target = with!(manager)?;`.
