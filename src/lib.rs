@@ -57,6 +57,15 @@
 //! [`Guard`] enters and exits a manager by hand, for when the lifetime of a
 //! resource does not follow a block.
 //!
+//! # Streams
+//!
+//! [`stream`] keeps what a streamed response received: `.accumulate()` (the
+//! content so far, O(n) in total), `.metered()` (time to first chunk, total
+//! time, chunk and byte counts), on iterators and `futures::Stream`s; with
+//! `.accumulate_into(&mut acc)` / `.metered_into(&mut meter)` the partial
+//! content and final metrics survive a failed, panicking or cancelled
+//! consumer.
+//!
 //! # Errors that have nowhere to go
 //!
 //! An exit that fails while a panic unwinds, exit errors a scope's error
@@ -87,6 +96,8 @@
 //!   `managed::tokio::spawn_cancelled_exit`.
 //! - `tracing`: the default error hook logs with `tracing::warn!`.
 //! - `anyhow`: conversions between [`Error`] and `anyhow::Error`.
+//! - [`stream`] needs `alloc`; its metrics need `std`, its `futures::Stream`
+//!   adapters `async`; with `tracing`, a metered stream's end is one event.
 //!
 //! # Rust version
 //!
@@ -98,11 +109,21 @@ extern crate self as managed;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub use managed_core::contextlib;
+#[cfg(feature = "alloc")]
+pub use managed_core::exit_stack;
 pub use managed_core::outcome;
+#[cfg(feature = "alloc")]
+pub use managed_core::stream;
 #[cfg(feature = "testing")]
 pub use managed_core::testing;
+#[cfg(feature = "std")]
+pub use managed_core::timed;
 #[cfg(feature = "alloc")]
 pub use managed_core::Error;
+#[cfg(feature = "alloc")]
+pub use managed_core::ExitStack;
+pub use managed_core::{closing, nullcontext, suppress, Close};
 #[cfg(feature = "std")]
 pub use managed_core::{default_error_hook, set_error_hook};
 pub use managed_core::{report, ErrorHook, Guard, Manage, Outcome, Report, ReportKind};
@@ -311,6 +332,9 @@ pub mod prelude {
     #[cfg(feature = "async")]
     pub use crate::AsyncManage;
     pub use crate::{defer, scope, with, Manage, Outcome};
+
+    #[cfg(feature = "alloc")]
+    pub use crate::ExitStack;
 }
 
 /// Support for the code the macros generate. Not public API: no stability

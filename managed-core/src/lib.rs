@@ -15,18 +15,28 @@ pub mod async_manage;
 #[cfg(feature = "async")]
 #[doc(hidden)]
 pub mod async_support;
+pub mod contextlib;
 #[cfg(feature = "alloc")]
 pub mod error;
+#[cfg(feature = "alloc")]
+pub mod exit_stack;
 pub mod hook;
 pub mod manage;
 pub mod outcome;
 #[doc(hidden)]
 pub mod scope_support;
+#[cfg(feature = "alloc")]
+pub mod stream;
 
 #[cfg(feature = "async")]
 pub use async_manage::{AsyncManage, SendAsyncManage};
+#[cfg(feature = "std")]
+pub use contextlib::timed;
+pub use contextlib::{closing, nullcontext, suppress, Close};
 #[cfg(feature = "alloc")]
 pub use error::Error;
+#[cfg(feature = "alloc")]
+pub use exit_stack::ExitStack;
 #[cfg(feature = "std")]
 pub use hook::{default_error_hook, set_error_hook};
 pub use hook::{report, ErrorHook, Report, ReportKind};

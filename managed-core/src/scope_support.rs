@@ -5,15 +5,20 @@
 //! may not be inferred yet at that point): everything here is a free generic
 //! function, so inference flows from the block's own `return`s and tail.
 
+#[cfg(feature = "alloc")]
 use core::any::Any;
 use core::fmt;
 
+#[cfg(feature = "std")]
 use crate::outcome::PanicView;
 use crate::{Manage, Outcome, ReportKind};
 
 /// A caught panic, carried to the point where it resumes. Uninhabited
 /// without `std` (no unwinding to catch).
-pub struct Panicked(#[cfg(feature = "std")] std::boxed::Box<dyn Any + Send>, #[cfg(not(feature = "std"))] Never);
+pub struct Panicked(
+    #[cfg(feature = "std")] std::boxed::Box<dyn core::any::Any + Send>,
+    #[cfg(not(feature = "std"))] Never,
+);
 
 #[cfg(not(feature = "std"))]
 #[doc(hidden)]
@@ -120,6 +125,8 @@ pub fn attach_or_report<E: fmt::Debug + 'static>(primary: &mut E, later: E) {
             return;
         }
     }
+    #[cfg(not(feature = "alloc"))]
+    let _ = primary;
     crate::report(ReportKind::SuppressedNotAttached, &later);
 }
 
@@ -266,4 +273,17 @@ impl<F: FnOnce()> Drop for DeferOnPanic<F> {
             }
         }
     }
+}
+
+/// The outcome a caught panic shows to the exits that run after it (for
+/// `ExitStack`, whose close loop lives outside this module).
+#[cfg(feature = "alloc")]
+pub(crate) fn panicked_outcome(panic: &Panicked) -> Outcome<'_> {
+    panic.outcome()
+}
+
+/// Resumes a caught panic with its original payload (for `ExitStack`).
+#[cfg(feature = "alloc")]
+pub(crate) fn resume_panicked(panic: Panicked) -> ! {
+    panic.resume()
 }

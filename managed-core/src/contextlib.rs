@@ -1,0 +1,381 @@
+//! The rest of Python's `contextlib`: [`suppress`], [`closing`] (with the
+//! [`Close`] trait), [`nullcontext`] and [`timed`].
+
+use core::convert::Infallible;
+use core::fmt;
+use core::marker::PhantomData;
+
+use crate::{Manage, Outcome};
+
+/// Selective suppression (Python's `contextlib.suppress`): only the errors
+/// the predicate names are suppressed, and a suppressed block yields `None`,
+/// never a silent default.
+///
+/// The predicate takes the error type it names, `&E`. A block's error
+/// matches when it *is* an `E` or wraps one (a `managed::Error` around an
+/// `E`; an `anyhow::Error` with the `anyhow` feature), as
+/// [`Outcome::error`] sees it; then the predicate decides. Panics are never
+/// suppressed. `suppress(|_: &E| false)` suppresses nothing (Python's
+/// `suppress()` with no arguments).
+///
+/// Use it on a closure with [`Suppress::run`] (reusable and nestable: it
+/// takes `&self`), or in an `ExitStack` with [`Suppress::exit`].
+///
+/// ```
+/// use std::io::ErrorKind;
+///
+/// let not_found = managed::suppress(|e: &std::io::Error| e.kind() == ErrorKind::NotFound);
+/// let removed = not_found.run(|| std::fs::remove_file("/surely/not/here"))?;
+/// assert_eq!(removed, None); // the NotFound error was suppressed
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn suppress<E: 'static, P: Fn(&E) -> bool>(predicate: P) -> Suppress<E, P> {
+    Suppress { predicate, _error: PhantomData }
+}
+
+/// The result of [`suppress`]: a predicate over errors of type `E`.
+///
+/// ```
+/// let ignore_parse: managed::contextlib::Suppress<std::num::ParseIntError, _> = managed::suppress(|_| true);
+/// assert_eq!(ignore_parse.run(|| "x".parse::<u8>()), Ok(None));
+/// ```
+pub struct Suppress<E, P> {
+    predicate: P,
+    _error: PhantomData<fn(&E)>,
+}
+
+impl<E: 'static, P: Fn(&E) -> bool> Suppress<E, P> {
+    /// `true` when `outcome` is an error that is (or wraps) an `E` the
+    /// predicate accepts.
+    ///
+    /// ```
+    /// let s = managed::suppress(|e: &std::num::ParseIntError| true);
+    /// let e = "x".parse::<u8>().unwrap_err();
+    /// assert!(s.matches(&managed::Outcome::err(&e)));
+    /// assert!(!s.matches(&managed::Outcome::Ok));
+    /// ```
+    pub fn matches(&self, outcome: &Outcome<'_>) -> bool {
+        outcome.error::<E>().is_some_and(|e| (self.predicate)(e))
+    }
+
+    /// Runs `body`: `Ok(Some(v))` on success, `Ok(None)` when its error
+    /// matches, the error itself otherwise.
+    ///
+    /// # Errors
+    /// The body's error, when the predicate does not accept it.
+    ///
+    /// ```
+    /// let ignore_parse = managed::suppress(|_: &std::num::ParseIntError| true);
+    /// assert_eq!(ignore_parse.run(|| "7".parse::<i32>()), Ok(Some(7)));
+    /// assert_eq!(ignore_parse.run(|| "x".parse::<i32>()), Ok(None));
+    /// ```
+    pub fn run<T, F>(&self, body: impl FnOnce() -> Result<T, F>) -> Result<Option<T>, F>
+    where
+        F: fmt::Debug + Sync + 'static,
+    {
+        match body() {
+            Ok(value) => Ok(Some(value)),
+            Err(error) if self.matches(&Outcome::err(&error)) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// An exit function for [`ExitStack::push`](crate::ExitStack::push):
+    /// suppresses the current error when it matches (Python's
+    /// `stack.enter_context(suppress(...))`).
+    ///
+    /// ```
+    /// use managed::{ExitStack, Outcome};
+    ///
+    /// let stack = ExitStack::new();
+    /// stack.push(managed::suppress(|_: &std::num::ParseIntError| true).exit());
+    /// let e = "x".parse::<u8>().unwrap_err();
+    /// assert!(stack.close_with(&Outcome::err(&e))?);
+    /// # Ok::<(), managed::Error>(())
+    /// ```
+    #[cfg(feature = "alloc")]
+    pub fn exit(self) -> impl FnOnce(&Outcome<'_>) -> Result<bool, crate::Error> {
+        move |outcome: &Outcome<'_>| Ok(self.matches(outcome))
+    }
+}
+
+impl<E, P> fmt::Debug for Suppress<E, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Suppress").field("error", &core::any::type_name::<E>()).finish_non_exhaustive()
+    }
+}
+
+/// Something with an explicit, fallible close: what [`closing`] calls at
+/// the end of the block, on every outcome.
+///
+/// ```
+/// struct Connection { open: bool }
+///
+/// impl managed::Close for Connection {
+///     type Error = std::io::Error;
+///     fn close(mut self) -> std::io::Result<()> {
+///         self.open = false;
+///         Ok(())
+///     }
+/// }
+/// # managed::Close::close(Connection { open: true }).unwrap();
+/// ```
+pub trait Close {
+    /// Error of `close`.
+    type Error: fmt::Debug;
+    /// Releases the value and reports a failure to release it.
+    ///
+    /// # Errors
+    /// When releasing fails.
+    fn close(self) -> Result<(), Self::Error>;
+}
+
+/// Python's `contextlib.closing`: a manager whose exit calls
+/// [`Close::close`] on every outcome; the target is the value.
+///
+/// ```
+/// use managed::{Close, Manage, Outcome};
+///
+/// struct Session(Vec<&'static str>);
+/// impl Close for Session {
+///     type Error = std::convert::Infallible;
+///     fn close(self) -> Result<(), Self::Error> {
+///         assert_eq!(self.0, ["query"]);
+///         Ok(())
+///     }
+/// }
+///
+/// let mut guard = managed::Guard::new(managed::closing(Session(vec![])));
+/// guard.enter()?.0.push("query");
+/// guard.exit(&Outcome::Ok)?;
+/// # Ok::<(), std::convert::Infallible>(())
+/// ```
+pub fn closing<T: Close>(value: T) -> Closing<T> {
+    Closing(value)
+}
+
+/// The manager [`closing`] returns.
+///
+/// ```
+/// struct Noop;
+/// impl managed::Close for Noop {
+///     type Error = std::convert::Infallible;
+///     fn close(self) -> Result<(), Self::Error> { Ok(()) }
+/// }
+/// let stack = managed::ExitStack::new();
+/// let _noop: &mut Noop = stack.enter(managed::closing(Noop))?;
+/// stack.close()?;
+/// # Ok::<(), managed::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Closing<T>(T);
+
+impl<T> Closing<T> {
+    /// Gives the value back without closing it.
+    ///
+    /// ```
+    /// struct Noop;
+    /// impl managed::Close for Noop {
+    ///     type Error = std::convert::Infallible;
+    ///     fn close(self) -> Result<(), Self::Error> { Ok(()) }
+    /// }
+    /// let _value: Noop = managed::closing(Noop).into_inner();
+    /// ```
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T: Close> Manage for Closing<T> {
+    type Target = T;
+    type Error = T::Error;
+
+    fn enter(&mut self) -> Result<&mut T, T::Error> {
+        Ok(&mut self.0)
+    }
+
+    fn exit(self, _outcome: &Outcome<'_>) -> Result<(), T::Error> {
+        self.0.close()
+    }
+}
+
+/// Python's `contextlib.nullcontext`: a manager that does nothing and lends
+/// `value`; for code that takes "a manager or nothing".
+///
+/// ```
+/// use managed::{Manage, Outcome};
+///
+/// let mut guard = managed::Guard::new(managed::nullcontext(41));
+/// *guard.enter()? += 1;
+/// assert_eq!(guard.into_inner().into_inner(), 42);
+/// # Ok::<(), std::convert::Infallible>(())
+/// ```
+pub fn nullcontext<T>(value: T) -> NullContext<T> {
+    NullContext(value)
+}
+
+/// The manager [`nullcontext`] returns.
+///
+/// ```
+/// let stack = managed::ExitStack::new();
+/// assert_eq!(*stack.enter(managed::nullcontext(5))?, 5);
+/// stack.close()?;
+/// # Ok::<(), managed::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct NullContext<T>(T);
+
+impl<T> NullContext<T> {
+    /// The value.
+    ///
+    /// ```
+    /// assert_eq!(managed::nullcontext("v").into_inner(), "v");
+    /// ```
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> Manage for NullContext<T> {
+    type Target = T;
+    type Error = Infallible;
+
+    fn enter(&mut self) -> Result<&mut T, Infallible> {
+        Ok(&mut self.0)
+    }
+
+    fn exit(self, _outcome: &Outcome<'_>) -> Result<(), Infallible> {
+        Ok(())
+    }
+}
+
+#[cfg(feature = "std")]
+pub use self::timing::{timed, Timed};
+
+#[cfg(feature = "std")]
+mod timing {
+    use std::boxed::Box;
+    use std::time::{Duration, Instant};
+
+    use super::{fmt, Infallible, Manage, Outcome};
+
+    /// Where a [`Timed`] sends its measurement.
+    type Sink = Box<dyn FnOnce(&str, Duration, &Outcome<'_>)>;
+
+    /// Times a block: the exit measures the time since enter and reports it,
+    /// with the name and the outcome, to `tracing` (an `INFO` event with
+    /// fields `name`, `elapsed_us`, `outcome`; feature `tracing`), or to the
+    /// callback given with [`Timed::with_callback`]. Without either, the
+    /// time is only available to the block, through [`Timed::elapsed`].
+    ///
+    /// ```
+    /// use managed::{Manage, Outcome};
+    ///
+    /// let spent = std::rc::Rc::new(std::cell::Cell::new(None));
+    /// let sink = spent.clone();
+    /// let mut guard = managed::Guard::new(
+    ///     managed::timed("load").with_callback(move |name, elapsed, outcome| {
+    ///         assert_eq!(name, "load");
+    ///         assert!(outcome.is_ok());
+    ///         sink.set(Some(elapsed));
+    ///     }),
+    /// );
+    /// let timer = guard.enter()?;
+    /// std::thread::sleep(std::time::Duration::from_millis(2));
+    /// assert!(timer.elapsed() >= std::time::Duration::from_millis(2));
+    /// guard.exit(&Outcome::Ok)?;
+    /// assert!(spent.get().unwrap() >= std::time::Duration::from_millis(2));
+    /// # Ok::<(), std::convert::Infallible>(())
+    /// ```
+    pub fn timed(name: impl Into<std::borrow::Cow<'static, str>>) -> Timed {
+        Timed { name: name.into(), started: None, sink: None }
+    }
+
+    /// The manager [`timed`] returns; the target is itself.
+    ///
+    /// ```
+    /// let stack = managed::ExitStack::new();
+    /// let timer: &mut managed::contextlib::Timed = stack.enter(managed::timed("block"))?;
+    /// assert_eq!(timer.name(), "block");
+    /// stack.close()?;
+    /// # Ok::<(), managed::Error>(())
+    /// ```
+    pub struct Timed {
+        name: std::borrow::Cow<'static, str>,
+        started: Option<Instant>,
+        sink: Option<Sink>,
+    }
+
+    impl Timed {
+        /// Sends the measurement to `callback` (name, elapsed time, outcome)
+        /// instead of `tracing`.
+        ///
+        /// ```
+        /// let t = managed::timed("step").with_callback(|name, d, _| println!("{name}: {d:?}"));
+        /// assert_eq!(t.name(), "step");
+        /// ```
+        #[must_use]
+        pub fn with_callback(mut self, callback: impl FnOnce(&str, Duration, &Outcome<'_>) + 'static) -> Self {
+            self.sink = Some(Box::new(callback));
+            self
+        }
+
+        /// The name given to [`timed`].
+        ///
+        /// ```
+        /// assert_eq!(managed::timed("x").name(), "x");
+        /// ```
+        pub fn name(&self) -> &str {
+            &self.name
+        }
+
+        /// Time since enter (zero before enter).
+        ///
+        /// ```
+        /// assert_eq!(managed::timed("x").elapsed(), std::time::Duration::ZERO);
+        /// ```
+        pub fn elapsed(&self) -> Duration {
+            self.started.map_or(Duration::ZERO, |t| t.elapsed())
+        }
+    }
+
+    impl fmt::Debug for Timed {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("Timed")
+                .field("name", &self.name)
+                .field("elapsed", &self.elapsed())
+                .field("started", &self.started)
+                .field("callback", &self.sink.is_some())
+                .finish()
+        }
+    }
+
+    impl Manage for Timed {
+        type Target = Timed;
+        type Error = Infallible;
+
+        fn enter(&mut self) -> Result<&mut Timed, Infallible> {
+            self.started = Some(Instant::now());
+            Ok(self)
+        }
+
+        fn exit(self, outcome: &Outcome<'_>) -> Result<(), Infallible> {
+            let elapsed = self.elapsed();
+            match self.sink {
+                Some(sink) => sink(&self.name, elapsed, outcome),
+                None => {
+                    #[cfg(feature = "tracing")]
+                    tracing::info!(
+                        name = %self.name,
+                        elapsed_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+                        outcome = ?outcome,
+                        "timed"
+                    );
+                    #[cfg(not(feature = "tracing"))]
+                    let _ = (elapsed, outcome);
+                }
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,313 @@
+//! The `.metered()` adapter: passes every item on and keeps the metrics.
+
+use core::fmt;
+use core::marker::PhantomData;
+
+use super::{Buffer, Chunk, Meter, Plain, StreamEnd, StreamMetrics};
+
+/// An iterator or stream that passes every item on unchanged and measures
+/// it: [`metrics()`](Metered::metrics) is a snapshot at any time, final once
+/// the stream ends, fails (first `Err` item, passed on) or the adapter is
+/// dropped.
+///
+/// Made by `.metered()` (the [`Meter`] lives inside) or
+/// `.metered_into(&mut meter)` (the final state also goes to a meter that is
+/// yours and outlives the adapter: after a cancellation or an early return,
+/// read it there). With the `tracing` feature, the end emits one event with
+/// the metrics.
+///
+/// ```
+/// use managed::stream::{ChunksExt, StreamEnd};
+///
+/// let mut body = ["HTTP/1.1 200 OK\r\n", "\r\n", "hello"].into_iter().metered();
+/// let first = body.next();
+/// assert_eq!(body.metrics().chunk_count, 1); // a snapshot while running
+/// body.by_ref().for_each(drop);
+/// let m = body.metrics();
+/// assert_eq!((m.chunk_count, m.total_bytes, body.end()), (3, 24, Some(StreamEnd::Completed)));
+/// ```
+#[must_use = "iterators and streams are lazy: an adapter does nothing until consumed"]
+pub struct Metered<I, O = (), K = Plain>
+where
+    O: MeterOutput,
+{
+    inner: I,
+    // The working copy, updated per chunk; `output` gets it at the end.
+    // Keeping it inside the adapter (not behind the `&mut Meter` of
+    // `metered_into`) lets the counters live in registers in the consumer's
+    // loop.
+    meter: Meter,
+    output: O,
+    done: bool,
+    kind: PhantomData<fn() -> K>,
+}
+
+/// Where a [`Metered`] adapter puts its final metrics: nowhere else (`()`,
+/// for `.metered()`: read them from the adapter) or a `&mut Meter` you own
+/// (`.metered_into(&mut meter)`), written when the stream ends, fails, or
+/// the adapter is dropped, so it is complete once the borrow ends.
+///
+/// ```
+/// use managed::stream::{ChunksExt, Meter};
+///
+/// let mut meter = Meter::new();
+/// drop(["ab"].into_iter().metered_into(&mut meter)); // never polled, dropped
+/// assert_eq!(meter.end(), Some(managed::stream::StreamEnd::Dropped));
+/// ```
+pub trait MeterOutput {
+    /// The state to start from (a borrowed meter's own, so a meter that
+    /// already counted keeps counting).
+    fn initial(&self) -> Meter;
+    /// Stores the final state.
+    fn publish(&mut self, meter: &Meter);
+}
+
+impl MeterOutput for () {
+    #[inline]
+    fn initial(&self) -> Meter {
+        Meter::new()
+    }
+    #[inline]
+    fn publish(&mut self, _: &Meter) {}
+}
+
+impl MeterOutput for &mut Meter {
+    #[inline]
+    fn initial(&self) -> Meter {
+        (**self).clone()
+    }
+    #[inline]
+    fn publish(&mut self, meter: &Meter) {
+        (**self).clone_from(meter);
+    }
+}
+
+impl<I, O: MeterOutput, K> Metered<I, O, K> {
+    /// Wraps `inner`, measuring it into `output` (`()`: keep the metrics
+    /// in the adapter only). The extension traits call this; use it
+    /// directly to name `K` yourself.
+    ///
+    /// ```
+    /// use managed::stream::{Metered, Plain};
+    ///
+    /// let mut m = Metered::<_, _, Plain>::new(["a"].into_iter(), ());
+    /// m.by_ref().for_each(drop);
+    /// assert_eq!(m.metrics().total_bytes, 1);
+    /// ```
+    pub fn new(inner: I, output: O) -> Self {
+        Metered { inner, meter: output.initial(), output, done: false, kind: PhantomData }
+    }
+
+    /// The metrics now: a snapshot, final once [`end`](Metered::end) is
+    /// `Some`.
+    ///
+    /// ```
+    /// use managed::stream::ChunksExt;
+    ///
+    /// let s = ["a"].into_iter().metered();
+    /// assert_eq!(s.metrics().chunk_count, 0);
+    /// ```
+    #[inline]
+    pub fn metrics(&self) -> StreamMetrics {
+        self.meter.metrics()
+    }
+
+    /// How the stream ended, or `None` while it runs.
+    ///
+    /// ```
+    /// use managed::stream::{ChunksExt, StreamEnd};
+    ///
+    /// let mut s = ["a"].into_iter().metered();
+    /// s.by_ref().for_each(drop);
+    /// assert_eq!(s.end(), Some(StreamEnd::Completed));
+    /// ```
+    pub fn end(&self) -> Option<StreamEnd> {
+        self.meter.end()
+    }
+
+    /// The meter.
+    ///
+    /// ```
+    /// use managed::stream::ChunksExt;
+    ///
+    /// let s = ["a"].into_iter().metered();
+    /// assert_eq!(s.meter().end(), None);
+    /// ```
+    pub fn meter(&self) -> &Meter {
+        &self.meter
+    }
+
+    /// The wrapped iterator or stream.
+    ///
+    /// ```
+    /// use managed::stream::ChunksExt;
+    ///
+    /// let s = ["a", "b"].into_iter().metered();
+    /// assert_eq!(s.get_ref().len(), 2);
+    /// ```
+    pub fn get_ref(&self) -> &I {
+        &self.inner
+    }
+
+    /// The wrapped iterator or stream, mutably (items taken from it directly
+    /// are not measured).
+    ///
+    /// ```
+    /// use managed::stream::ChunksExt;
+    ///
+    /// let mut s = ["a", "b"].into_iter().metered();
+    /// assert_eq!(s.get_mut().next(), Some("a"));
+    /// ```
+    pub fn get_mut(&mut self) -> &mut I {
+        &mut self.inner
+    }
+}
+
+impl<J, B: Buffer, K2, O: MeterOutput, K> Metered<super::Accumulate<J, B, K2>, O, K> {
+    /// The content accumulated inside (`.accumulate().metered()`).
+    ///
+    /// ```
+    /// use managed::stream::ChunksExt;
+    ///
+    /// let mut s = ["a", "b"].into_iter().accumulate().metered();
+    /// s.by_ref().for_each(drop);
+    /// assert_eq!((s.content(), s.metrics().chunk_count), ("ab", 2));
+    /// ```
+    pub fn content(&self) -> &B::Unit {
+        self.inner.content()
+    }
+}
+
+/// One step, shared by the `Iterator` and `Stream` impls.
+#[inline]
+fn take<T, K, O>(done: &mut bool, meter: &mut Meter, output: &mut O, item: Option<T>) -> Option<T>
+where
+    T: Chunk<K, [u8]>,
+    O: MeterOutput,
+{
+    let Some(item) = item else {
+        *done = true;
+        meter.finish(StreamEnd::Completed);
+        output.publish(meter);
+        return None;
+    };
+    if let Some(chunk) = item.chunk() {
+        meter.record(chunk.len());
+    } else {
+        *done = true;
+        meter.finish(StreamEnd::Failed);
+        output.publish(meter);
+    }
+    Some(item)
+}
+
+impl<I, O, K> Iterator for Metered<I, O, K>
+where
+    I: Iterator,
+    I::Item: Chunk<K, [u8]>,
+    O: MeterOutput,
+{
+    type Item = I::Item;
+
+    #[inline]
+    fn next(&mut self) -> Option<I::Item> {
+        if self.done {
+            return None;
+        }
+        self.meter.start_if_first();
+        take(&mut self.done, &mut self.meter, &mut self.output, self.inner.next())
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        if self.done {
+            (0, Some(0))
+        } else {
+            (0, self.inner.size_hint().1)
+        }
+    }
+}
+
+impl<I, O, K> core::iter::FusedIterator for Metered<I, O, K>
+where
+    I: Iterator,
+    I::Item: Chunk<K, [u8]>,
+    O: MeterOutput,
+{
+}
+
+impl<I, O: MeterOutput, K> Drop for Metered<I, O, K> {
+    /// A stream dropped before its end (early `break`, `?`, panic,
+    /// cancellation) ends as [`StreamEnd::Dropped`]: its metrics are final,
+    /// and written to the borrowed meter if there is one.
+    #[inline]
+    fn drop(&mut self) {
+        if !self.done {
+            self.meter.finish(StreamEnd::Dropped);
+            self.output.publish(&self.meter);
+        }
+    }
+}
+
+#[cfg(feature = "async")]
+mod stream_impl {
+    use core::pin::Pin;
+    use core::task::{Context, Poll};
+
+    use futures_core::Stream;
+
+    use super::{Chunk, Meter, MeterOutput, Metered};
+
+    impl<S, O: MeterOutput, K> Metered<S, O, K> {
+        /// Pin projection: `inner` is structurally pinned, the rest is not.
+        fn project(self: Pin<&mut Self>) -> (Pin<&mut S>, &mut Meter, &mut O, &mut bool) {
+            // SAFETY: we never move `inner` out of a pinned adapter: there is
+            // no by-value accessor; `get_mut` needs `&mut Self`, which a
+            // `Pin<&mut Self>` gives only if `Self: Unpin`, and `Self` is
+            // `Unpin` only if `S` is (auto trait); `Drop` touches only the
+            // meter; no `repr(packed)`. Tested with a `!Unpin` stream in
+            // tests/stream.rs (`not_unpin_stream_is_metered_in_place`) and
+            // in `stream::pin_tests` (run under Miri).
+            let this = unsafe { self.get_unchecked_mut() };
+            // SAFETY: `this.inner` is pinned as long as `this` is (see above).
+            let inner = unsafe { Pin::new_unchecked(&mut this.inner) };
+            (inner, &mut this.meter, &mut this.output, &mut this.done)
+        }
+    }
+
+    impl<S, O, K> Stream for Metered<S, O, K>
+    where
+        S: Stream,
+        S::Item: Chunk<K, [u8]>,
+        O: MeterOutput,
+    {
+        type Item = S::Item;
+
+        fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
+            let (inner, meter, output, done) = self.project();
+            if *done {
+                return Poll::Ready(None);
+            }
+            meter.start_if_first();
+            let item = core::task::ready!(inner.poll_next(cx));
+            Poll::Ready(super::take(done, meter, output, item))
+        }
+
+        fn size_hint(&self) -> (usize, Option<usize>) {
+            if self.done {
+                (0, Some(0))
+            } else {
+                (0, self.inner.size_hint().1)
+            }
+        }
+    }
+}
+
+impl<I: fmt::Debug, O: MeterOutput, K> fmt::Debug for Metered<I, O, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Metered")
+            .field("inner", &self.inner)
+            .field("meter", &self.meter)
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,125 @@
+//! `ExitStack` storage cost, counted with a counting global allocator
+//! (DESIGN section 10: at most one allocation per entry, amortised less;
+//! fewer than `Vec<Box<dyn FnOnce()>>` for small stacks).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::io::BufWriter;
+
+use managed::{ExitStack, Outcome};
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards to the system allocator; only counts (per thread, so
+// tests running in parallel do not disturb each other).
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Allocations (including reallocations) made by `f` on this thread.
+fn allocations<R>(f: impl FnOnce() -> R) -> (R, u64) {
+    let before = ALLOCATIONS.with(Cell::get);
+    let r = f();
+    (r, ALLOCATIONS.with(Cell::get) - before)
+}
+
+/// Allocations to build a stack of `n` capturing callbacks.
+fn stack_of(n: usize, counter: &Cell<u64>) -> (ExitStack<'_>, u64) {
+    allocations(|| {
+        let stack = ExitStack::new();
+        for i in 0..n {
+            let step = u64::try_from(i).unwrap_or(0);
+            stack.callback(move || counter.set(counter.get() + step));
+        }
+        stack
+    })
+}
+
+/// The same with the baseline, `Vec<Box<dyn FnOnce()>>`.
+fn baseline_of(n: usize, counter: &Cell<u64>) -> (Vec<Box<dyn FnOnce() + '_>>, u64) {
+    allocations(|| {
+        let mut v: Vec<Box<dyn FnOnce() + '_>> = Vec::new();
+        for i in 0..n {
+            let step = u64::try_from(i).unwrap_or(0);
+            v.push(Box::new(move || counter.set(counter.get() + step)));
+        }
+        v
+    })
+}
+
+#[test]
+fn a_new_stack_does_not_allocate() {
+    let (stack, n) = allocations(ExitStack::new);
+    assert_eq!(n, 0);
+    let ((), n) = allocations(|| stack.close().expect("empty"));
+    assert_eq!(n, 0);
+}
+
+#[test]
+fn small_stacks_cost_one_allocation_per_entry_and_no_list() {
+    let counter = Cell::new(0);
+    for n in 1..=4 {
+        let (stack, made) = stack_of(n, &counter);
+        let (_baseline, baseline) = baseline_of(n, &counter);
+        assert_eq!(made, n as u64, "one box per entry, the list is inline");
+        assert_eq!(baseline, n as u64 + 1, "the baseline also allocates its Vec");
+        let ((), closing) = allocations(|| stack.close().expect("no failure"));
+        assert_eq!(closing, 0, "closing without failures allocates nothing");
+    }
+}
+
+#[test]
+fn closures_that_capture_nothing_cost_nothing() {
+    let ((), made) = allocations(|| {
+        let stack = ExitStack::new();
+        for _ in 0..4 {
+            stack.callback(|| ());
+            stack.push(|_: &Outcome<'_>| Ok(false));
+        }
+        assert_eq!(stack.len(), 8);
+        stack.close().expect("no failure");
+    });
+    // Eight zero-sized entries: no boxes; past the four inline slots the
+    // list allocates once (capacity 4) for the other four.
+    assert_eq!(made, 1);
+}
+
+#[test]
+fn large_stacks_cost_one_allocation_per_entry_plus_amortised_list_growth() {
+    let counter = Cell::new(0);
+    for n in [10, 1_000, 10_000] {
+        let (stack, made) = stack_of(n, &counter);
+        let (baseline_stack, baseline) = baseline_of(n, &counter);
+        // Doubling growth: about log2(n) reallocations on top of the boxes.
+        let growth = u64::from(usize::BITS - n.leading_zeros());
+        assert!(made <= n as u64 + growth, "n={n}: {made} allocations");
+        assert!(made <= baseline, "n={n}: {made} vs baseline {baseline}");
+        let ((), closing) = allocations(|| stack.close().expect("no failure"));
+        assert_eq!(closing, 0);
+        drop(baseline_stack);
+    }
+}
+
+#[test]
+fn an_entered_manager_costs_one_allocation() {
+    let stack = ExitStack::new();
+    let (target, made) = allocations(|| stack.enter(BufWriter::with_capacity(0, Vec::new())).map(|_| ()));
+    target.expect("enter");
+    assert_eq!(made, 1, "the manager's box (BufWriter::with_capacity(0) allocates nothing itself)");
+    stack.close().expect("flush");
+}

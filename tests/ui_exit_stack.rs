@@ -1,0 +1,16 @@
+//! Compile-fail cases of `ExitStack`: the borrow checker forbids using a
+//! target after close, entering into a stack that is borrowed out, moving
+//! entries whose targets are lent, exits that borrow too briefly, and
+//! entering something that is not a manager.
+//!
+//! rustc's message for the last one lists the types implementing `Manage`,
+//! which depends on the features (`testing::Probe`), so the `.stderr` files
+//! are for `--all-features` (what CI runs), as in `tests/ui.rs`. Regenerate
+//! with `TRYBUILD=overwrite cargo test --all-features --test ui_exit_stack`.
+#![cfg(all(feature = "testing", feature = "anyhow", feature = "tracing"))]
+
+#[test]
+fn exit_stack_misuse_does_not_compile() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("tests/ui/exit_stack/*.rs");
+}
