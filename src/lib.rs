@@ -52,6 +52,13 @@
 //! Outside a scope, `defer! { .. }` is a plain drop guard (scopeguard's
 //! `defer!`), and `defer!(panic => ..)` runs only while unwinding.
 //!
+//! # `#[managed]`
+//!
+//! [`#[managed]`](macro@managed) writes the [`Manage`] impl for you: on an `impl`
+//! block with `#[enter]`/`#[exit]` methods, on a struct whose `#[managed]`
+//! fields are managers (entered in order, exited in reverse, with rollback),
+//! or on a function with one [`yield_!`] (Python's `@contextmanager`).
+//!
 //! # Manual management
 //!
 //! [`Guard`] enters and exits a manager by hand, for when the lifetime of a
@@ -327,11 +334,199 @@ pub use managed_core::{AsyncManage, SendAsyncManage};
 /// inside a scope it is caught and reported.
 pub use managed_macros::defer;
 
+/// Annotate and get the boilerplate: writes the [`Manage`] impl of an
+/// `impl` block, of a struct of managers, or of a function written like
+/// Python's `@contextmanager`.
+///
+/// # On an `impl` block
+///
+/// The method marked `#[exit]` becomes [`Manage::exit`], the one marked
+/// `#[enter]` (optional) [`Manage::enter`]; the target is `Self`.
+///
+/// - `#[enter]` takes `&mut self` and returns `()` or `Result<(), E>`.
+/// - `#[exit]` takes `self` (by value: the exit consumes the manager), and
+///   optionally `&Outcome`; it returns `()` or `Result<(), E>`.
+/// - The error type comes from the signatures: both fallible ones must name
+///   the same `E` (a compile error says so otherwise); it is
+///   [`Infallible`](core::convert::Infallible) when neither can fail.
+/// - The methods stay ordinary inherent methods.
+///
+/// ```
+/// use managed::{managed, scope, with, Outcome};
+///
+/// struct Transaction { log: Vec<&'static str> }
+///
+/// #[managed]
+/// impl Transaction {
+///     #[enter]
+///     fn begin(&mut self) -> Result<(), std::io::Error> {
+///         self.log.push("BEGIN");
+///         Ok(())
+///     }
+///
+///     #[exit]
+///     fn finish(self, outcome: &Outcome) -> Result<(), std::io::Error> {
+///         let verb = if outcome.is_ok() { "COMMIT" } else { "ROLLBACK" };
+///         println!("{:?} then {verb}", self.log);
+///         Ok(())
+///     }
+/// }
+///
+/// let rows = scope! {
+///     let tx = with!(Transaction { log: vec![] })?;   // tx: &mut Transaction
+///     tx.log.push("INSERT");
+///     Ok::<_, std::io::Error>(tx.log.len())
+/// }?;
+/// assert_eq!(rows, 2);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// What it expands to (besides the impl block, without the markers):
+///
+/// ```text
+/// impl Manage for Transaction {
+///     type Target = Self;
+///     type Error = std::io::Error;
+///     fn enter(&mut self) -> Result<&mut Self, Self::Error> { Self::begin(self)?; Ok(self) }
+///     fn exit(self, outcome: &Outcome<'_>) -> Result<(), Self::Error> { Self::finish(self, outcome) }
+/// }
+/// ```
+///
+/// # On a struct
+///
+/// Fields marked `#[managed]` are managers entered in declaration order and
+/// exited in reverse; the target is the struct. Unmarked fields are plain
+/// data. Generic structs and lifetimes work.
+///
+/// - If a field fails to enter (or panics), the fields already entered are
+///   exited, seeing that failure, and the failure is returned (their exit
+///   errors attached as suppressed).
+/// - Every field exits, even when some fail: the first failure is returned,
+///   later ones are attached to it as suppressed (with [`Error`]) or sent
+///   to the error hook; each exit sees the primary failure so far.
+/// - The error type is [`Error`], or `#[managed(error = Type)]`; each
+///   field's error converts into it with `From`.
+/// - `#[managed(enter = path, exit = path)]` name hooks: `enter` runs after
+///   every field entered (`fn(&mut Self) -> ()` or `Result<(), E>`), `exit`
+///   before any field exits (`fn(&mut Self, &Outcome) -> ()` or
+///   `Result<(), E>`).
+/// - A marked field's type becomes [`Slot<T>`](Slot): a failed enter must
+///   exit the fields it entered *by value* while the caller still owns the
+///   struct. Build it with `.into()`; it derefs to the manager.
+///
+/// ```
+/// use managed::{managed, scope, with, Outcome};
+/// use std::io::{BufWriter, Write};
+///
+/// #[managed(exit = Report::footer)]
+/// struct Report<W: Write> {
+///     #[managed]
+///     out: BufWriter<W>,   // flushed by its exit, after the footer
+///     lines: usize,        // plain data
+/// }
+///
+/// impl<W: Write> Report<W> {
+///     fn footer(&mut self, outcome: &Outcome) -> std::io::Result<()> {
+///         if outcome.is_ok() {
+///             writeln!(self.out, "-- {} lines", self.lines)?;
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// let mut sink = Vec::new();
+/// scope! {
+///     let report = with!(Report { out: BufWriter::new(&mut sink).into(), lines: 0 })?;
+///     writeln!(report.out, "hello")?;
+///     report.lines += 1;
+///     Ok::<_, managed::Error>(())
+/// }?;
+/// assert_eq!(String::from_utf8_lossy(&sink), "hello\n-- 1 lines\n");
+/// # Ok::<(), managed::Error>(())
+/// ```
+///
+/// # On a function with one `yield_!`
+///
+/// Python's `@contextmanager`: the code before [`yield_!`] is the enter, the
+/// code after it the exit. `yield_!(value)` lends `&mut value` to the block
+/// and evaluates to the block's [`&Outcome`](Outcome). Each call returns a
+/// fresh manager, `impl Manage<Target = T, Error = E>`, which captures the
+/// arguments.
+///
+/// - Return type `Result<T, E>` declares the target `T` and the error `E`;
+///   a bare `T` cannot fail (`Infallible`). Write `Result<T, E>` in full
+///   (an alias like `io::Result<T>` hides `E`).
+/// - `?` or `return Err(..)` before `yield_!` is an enter failure: the exit
+///   part does not run. `?` after it is an exit failure. The exit part ends
+///   with `()` (or an explicit `Ok(())`).
+/// - `yield_!` appears exactly once, as a top-level statement:
+///   `let outcome = yield_!(value);` or `yield_!(value);`.
+/// - The value and the locals the exit part mentions are kept (moved) from
+///   enter to exit, as are locals never used after their `let` (a lock
+///   guard stays held); a local used before `yield_!` and not mentioned
+///   after it is dropped at enter. A kept local must not borrow another
+///   local. Write elided lifetimes in paths (`Ref<'_, T>`), and no
+///   `self` or `impl Trait` arguments.
+/// - No allocation, no `unsafe`: the enter and exit parts are two closures.
+///
+/// ```
+/// use managed::{managed, scope, with, yield_};
+/// use std::time::Instant;
+///
+/// #[managed]
+/// fn timed(label: &str) -> Result<Vec<u64>, std::fmt::Error> {
+///     let start = Instant::now();
+///     let outcome = yield_!(Vec::new());          // the block gets `&mut Vec<u64>`
+///     println!("{label}: {:?}, ok: {}", start.elapsed(), outcome.is_ok());
+/// }
+///
+/// let sum = scope! {
+///     let samples = with!(timed("sampling"))?;
+///     samples.extend([1, 2, 3]);
+///     Ok::<_, std::fmt::Error>(samples.iter().sum::<u64>())
+/// }?;
+/// assert_eq!(sum, 6);
+/// # Ok::<(), std::fmt::Error>(())
+/// ```
+///
+/// # Options
+///
+/// - `crate = "path"`: the path of this crate, when it is renamed or
+///   re-exported (as serde's and tokio's `crate` option).
+/// - On a struct: `enter = path`, `exit = path`, `error = Type` (above).
+///
+/// Unknown, misplaced and repeated options are compile errors that name the
+/// option. Async forms (`AsyncManage`) are not available in this build yet.
+pub use managed_macros::managed;
+
+/// Lends a value from a [`#[managed]`](macro@managed) function to the block and
+/// evaluates to the block's [`&Outcome`](Outcome). Valid only as a
+/// top-level statement of a `#[managed]` fn: `let outcome = yield_!(value);`
+/// or `yield_!(value);` (anywhere else it is a compile error).
+///
+/// ```
+/// use managed::{managed, yield_, Guard, Outcome};
+///
+/// #[managed]
+/// fn counter(start: u32) -> u32 {
+///     let outcome = yield_!(start);
+///     println!("counter ended, ok: {}", outcome.is_ok());
+/// }
+///
+/// let mut guard = Guard::new(counter(40));
+/// *guard.enter().unwrap() += 2;
+/// let Ok(()) = guard.exit(&Outcome::Ok);
+/// ```
+pub use managed_macros::yield_;
+
+pub use managed_core::Slot;
+
 /// The names most code needs: `use managed::prelude::*;`.
 pub mod prelude {
     #[cfg(feature = "async")]
     pub use crate::AsyncManage;
     pub use crate::{defer, scope, with, Manage, Outcome};
+    pub use crate::{managed, yield_};
 
     #[cfg(feature = "alloc")]
     pub use crate::ExitStack;
@@ -342,9 +537,13 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use core::convert::From;
+    pub use core::convert::Infallible;
     pub use core::result::Result::{self, Err, Ok};
     #[cfg(feature = "async")]
     pub use managed_core::async_support::*;
+    pub use managed_core::compose::*;
     pub use managed_core::scope_support::*;
+    #[cfg(feature = "alloc")]
+    pub use managed_core::Error;
     pub use managed_core::{Manage, Outcome};
 }

@@ -15,6 +15,8 @@ pub mod async_manage;
 #[cfg(feature = "async")]
 #[doc(hidden)]
 pub mod async_support;
+#[doc(hidden)]
+pub mod compose;
 pub mod contextlib;
 #[cfg(feature = "alloc")]
 pub mod error;
@@ -30,6 +32,7 @@ pub mod stream;
 
 #[cfg(feature = "async")]
 pub use async_manage::{AsyncManage, SendAsyncManage};
+pub use compose::Slot;
 #[cfg(feature = "std")]
 pub use contextlib::timed;
 pub use contextlib::{closing, nullcontext, suppress, Close};

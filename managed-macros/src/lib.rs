@@ -1,6 +1,7 @@
 //! Procedural macros of [`managed`](https://docs.rs/managed): `scope!`,
 //! `with!`, `defer!`. An implementation detail of `managed`, which
 //! re-exports them with their documentation; depend on `managed`.
+//! Also `#[managed]` and `yield_!` (in `managed_attr/`).
 //!
 //! Every macro is split parse -> validate -> expand; errors are collected
 //! and point at the user's tokens.
@@ -40,4 +41,30 @@ pub fn defer(input: TokenStream) -> TokenStream {
         return TokenStream::new();
     }
     defer::expand_standalone(input).into()
+}
+
+mod managed_attr;
+
+/// See `managed::managed`.
+#[proc_macro_attribute]
+pub fn managed(args: TokenStream, input: TokenStream) -> TokenStream {
+    managed_attr::expand(args.into(), &input.into()).into()
+}
+
+/// See `managed::yield_!`. Inside a `#[managed] fn` the attribute rewrites
+/// it before it expands; anywhere else it is an error.
+#[proc_macro]
+pub fn yield_(input: TokenStream) -> TokenStream {
+    // `#[managed]` leaves `yield_!(@used)` behind so that the user's import
+    // of `yield_` counts as used; it expands to nothing.
+    if input.to_string() == "@ used" || input.to_string() == "@used" {
+        return TokenStream::new();
+    }
+    syn::Error::new(
+        proc_macro2::Span::call_site(),
+        "`yield_!` outside a `#[managed]` fn: it lends a value to the block of the manager that a `#[managed] fn` \
+         returns; write `#[managed]` on the enclosing fn (one `yield_!` as a top-level statement of its body)",
+    )
+    .to_compile_error()
+    .into()
 }

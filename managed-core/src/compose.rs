@@ -1,0 +1,440 @@
+//! Runtime of the code `#[managed]` generates: the [`Slot`] a managed struct
+//! field lives in, entering fields with rollback, exiting them in reverse
+//! with every failure kept, and the manager a `yield_!` function returns.
+
+use core::convert::Infallible;
+use core::fmt;
+use core::ops::{Deref, DerefMut};
+
+use crate::scope_support::{attach_or_report, catch, outcome_of, settle, Panicked};
+use crate::{Manage, Outcome, ReportKind};
+
+/// Where a `#[managed]` field of a `#[managed]` struct keeps its manager.
+///
+/// `#[managed]` rewrites a marked field `db: Db` to `db: Slot<Db>`: an exit
+/// consumes its manager, and a struct whose enter fails half-way must exit
+/// the fields it already entered while the caller still owns the struct, so
+/// the field needs a place it can be taken out of. Build one with
+/// `Db::open()?.into()` (or [`Slot::new`]); use it as the manager through
+/// `Deref` (`self.db.query(..)`).
+///
+/// ```
+/// use managed::{Outcome, Slot};
+///
+/// #[managed::managed]
+/// struct Report {
+///     #[managed]
+///     out: std::io::BufWriter<Vec<u8>>,
+///     title: &'static str,
+/// }
+///
+/// let report = Report { out: std::io::BufWriter::new(Vec::new()).into(), title: "sales" };
+/// assert!(report.out.buffer().is_empty()); // the manager, through `Deref`
+/// let mut guard = managed::Guard::new(report);
+/// let report = guard.enter()?;
+/// std::io::Write::write_all(&mut *report.out, report.title.as_bytes())?;
+/// guard.exit(&Outcome::Ok)?; // flushes `out`
+/// # Ok::<(), managed::Error>(())
+/// ```
+pub struct Slot<M> {
+    manager: Option<M>,
+    entered: bool,
+}
+
+impl<M> Slot<M> {
+    /// Holds `manager`, not yet entered.
+    ///
+    /// ```
+    /// let slot = managed::Slot::new(std::io::BufWriter::new(Vec::<u8>::new()));
+    /// assert!(slot.get().is_some());
+    /// ```
+    pub const fn new(manager: M) -> Self {
+        Slot { manager: Some(manager), entered: false }
+    }
+
+    /// The manager, or `None` once it was exited (a struct whose enter
+    /// failed exits the fields it had entered, and a caller can still reach
+    /// the struct through `Guard::into_inner`).
+    ///
+    /// ```
+    /// let slot = managed::Slot::new(7_u8);
+    /// assert_eq!(slot.get(), Some(&7));
+    /// ```
+    pub fn get(&self) -> Option<&M> {
+        self.manager.as_ref()
+    }
+
+    /// Mutable access to the manager, `None` once it was exited.
+    ///
+    /// ```
+    /// let mut slot = managed::Slot::new(7_u8);
+    /// *slot.get_mut().expect("not exited") += 1;
+    /// assert_eq!(*slot, 8);
+    /// ```
+    pub fn get_mut(&mut self) -> Option<&mut M> {
+        self.manager.as_mut()
+    }
+
+    /// Gives the manager back (entered or not; `None` once exited): the
+    /// caller takes over its cleanup.
+    ///
+    /// ```
+    /// let slot = managed::Slot::new(String::from("conn"));
+    /// assert_eq!(slot.into_inner().as_deref(), Some("conn"));
+    /// ```
+    pub fn into_inner(self) -> Option<M> {
+        self.manager
+    }
+}
+
+/// A clone holds a clone of the manager, not entered (so
+/// `#[derive(Clone)]` works on a `#[managed]` struct: the clone is a fresh
+/// manager).
+///
+/// ```
+/// let slot = managed::Slot::new(String::from("config"));
+/// assert_eq!(slot.clone().get().map(String::as_str), Some("config"));
+/// ```
+impl<M: Clone> Clone for Slot<M> {
+    fn clone(&self) -> Self {
+        Slot { manager: self.manager.clone(), entered: false }
+    }
+}
+
+impl<M: Default> Default for Slot<M> {
+    fn default() -> Self {
+        Slot::new(M::default())
+    }
+}
+
+impl<M> From<M> for Slot<M> {
+    fn from(manager: M) -> Self {
+        Slot::new(manager)
+    }
+}
+
+impl<M> Deref for Slot<M> {
+    type Target = M;
+
+    /// # Panics
+    /// Only on a slot whose manager was already exited: the struct's enter
+    /// failed and it was taken back with `Guard::into_inner`. Use
+    /// [`Slot::get`] there.
+    fn deref(&self) -> &M {
+        match &self.manager {
+            Some(m) => m,
+            None => panic!("{EXITED}"),
+        }
+    }
+}
+
+impl<M> DerefMut for Slot<M> {
+    /// # Panics
+    /// As [`Deref`]: only on a slot whose manager was already exited.
+    fn deref_mut(&mut self) -> &mut M {
+        match &mut self.manager {
+            Some(m) => m,
+            None => panic!("{EXITED}"),
+        }
+    }
+}
+
+const EXITED: &str = "managed::Slot: this field's manager was already exited (its struct failed to enter); \
+                      use `Slot::get` on a struct that did not enter";
+
+impl<M: fmt::Debug> fmt::Debug for Slot<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.manager {
+            Some(m) => f.debug_tuple("Slot").field(m).finish(),
+            None => f.write_str("Slot(<exited>)"),
+        }
+    }
+}
+
+/// Enters the manager in `slot`, converting its error.
+///
+/// # Errors
+/// The manager's enter error, converted.
+#[inline]
+pub fn enter_slot<E, M>(slot: &mut Slot<M>) -> Result<(), E>
+where
+    M: ManagedField<E>,
+{
+    let Some(m) = &mut slot.manager else { return Ok(()) };
+    m.enter().map_err(M::convert)?;
+    slot.entered = true;
+    Ok(())
+}
+
+/// The exits of a composed manager, run one after the other: every one runs
+/// even when earlier ones fail or panic; the first failure is kept, later
+/// ones are attached to it (or reported), a panic resumes at
+/// [`finish`](Exits::finish).
+pub struct Exits<'o, E> {
+    outer: Outcome<'o>,
+    so_far: Result<Result<(), E>, Panicked>,
+}
+
+impl<'o, E: fmt::Debug + Sync + 'static> Exits<'o, E> {
+    /// Exits run for a block that ended with `outer`.
+    #[inline]
+    pub fn new(outer: Outcome<'o>) -> Self {
+        Exits { outer, so_far: Ok(Ok(())) }
+    }
+
+    /// Runs one exit step with the outcome it must see: a panic of an earlier
+    /// step, else the block's failure, else an earlier step's error, else Ok.
+    pub fn step(&mut self, exit: impl FnOnce(&Outcome<'_>) -> Result<(), E>) {
+        let ran = {
+            let outcome =
+                if self.so_far.is_ok() && self.outer.is_failure() { self.outer } else { outcome_of(&self.so_far) };
+            catch(|| exit(&outcome))
+        };
+        self.so_far = match (core::mem::replace(&mut self.so_far, Ok(Ok(()))), ran) {
+            (Ok(Ok(())), ran) => ran,
+            (Ok(Err(mut primary)), Ok(Err(later))) => {
+                attach_or_report(&mut primary, later);
+                Ok(Err(primary))
+            }
+            (so_far @ (Ok(_) | Err(_)), Ok(Ok(()))) => so_far,
+            (Ok(Err(primary)), Err(panic)) => {
+                crate::report(ReportKind::ReplacedByPanic, &primary);
+                Err(panic)
+            }
+            (Err(panic), Ok(Err(later))) => {
+                crate::report(ReportKind::FailedWhileUnwinding, &later);
+                Err(panic)
+            }
+            (Err(panic), Err(later_panic)) => {
+                crate::report(ReportKind::FailedWhileUnwinding, &later_panic);
+                Err(panic)
+            }
+        };
+    }
+
+    /// Exits the manager of `slot` if it was entered (and takes it out).
+    #[inline]
+    pub fn exit_slot<M>(&mut self, slot: &mut Slot<M>)
+    where
+        M: ManagedField<E>,
+    {
+        if !core::mem::replace(&mut slot.entered, false) {
+            return;
+        }
+        if let Some(m) = slot.manager.take() {
+            self.step(|outcome| m.exit(outcome).map_err(M::convert));
+        }
+    }
+
+    /// The merged result of every step; resumes a panic of a step.
+    ///
+    /// # Errors
+    /// The first step's error, later ones attached.
+    #[inline]
+    pub fn finish(self) -> Result<(), E> {
+        settle(self.so_far, Ok(Ok(())))
+    }
+}
+
+/// Enters a composed manager: `enter` enters its parts in order; if it fails
+/// (or panics), `rollback` exits the parts already entered, newest first,
+/// seeing the failure, and the failure is returned (a panic resumes).
+///
+/// # Errors
+/// The enter's error, with rollback errors attached.
+#[inline]
+pub fn enter_all<S: ?Sized, E: fmt::Debug + Sync + 'static>(
+    this: &mut S,
+    enter: impl FnOnce(&mut S) -> Result<(), E>,
+    rollback: impl FnOnce(&mut S, &mut Exits<'_, E>),
+) -> Result<(), E> {
+    let entered = catch(|| enter(&mut *this));
+    if matches!(entered, Ok(Ok(()))) {
+        return Ok(());
+    }
+    // The enter's failure is the primary one from the start: the rollback
+    // exits see it, and their failures are attached to it directly.
+    let mut exits = Exits { outer: Outcome::Ok, so_far: entered };
+    rollback(this, &mut exits);
+    exits.finish()
+}
+
+/// What an `#[enter]` / `#[exit]` method of a `#[managed]` impl may return:
+/// `()` or `Result<(), E>` with the manager's error type `E`.
+#[diagnostic::on_unimplemented(
+    message = "an `#[enter]`/`#[exit]` method must return `()` or `Result<(), {E}>`, not `{Self}`",
+    label = "the manager's error type is `{E}`",
+    note = "`#[managed]` takes the error type from the `#[enter]`/`#[exit]` signatures: when both return \
+            `Result<(), E>`, both must use the same `E` (convert inside the method, e.g. `.map_err(..)?`)"
+)]
+pub trait Returns<E> {
+    /// As a `Result`.
+    ///
+    /// # Errors
+    /// The method's error.
+    fn into_result(self) -> Result<(), E>;
+}
+
+impl<E> Returns<E> for () {
+    #[inline]
+    fn into_result(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+impl<E> Returns<E> for Result<(), E> {
+    #[inline]
+    fn into_result(self) -> Result<(), E> {
+        self
+    }
+}
+
+/// The error type of what an `#[enter]` / `#[exit]` method returns (for a
+/// return type written through an alias, like `io::Result<()>`).
+pub trait ReturnError {
+    /// `Infallible` for `()`.
+    type Error;
+}
+
+impl ReturnError for () {
+    type Error = Infallible;
+}
+
+impl<E> ReturnError for Result<(), E> {
+    type Error = E;
+}
+
+/// What a struct's `enter` / `exit` hook may return: `()` or
+/// `Result<(), E2>` with the struct's error type `From<E2>`.
+#[diagnostic::on_unimplemented(
+    message = "a `#[managed(enter = ..)]`/`#[managed(exit = ..)]` hook must return `()` or `Result<(), E>` with \
+               `{E}: From<E>`, not `{Self}`",
+    label = "the struct's error type is `{E}`"
+)]
+pub trait Fallible<E> {
+    /// As a `Result` of the struct's error type.
+    ///
+    /// # Errors
+    /// The hook's error, converted.
+    fn into_result(self) -> Result<(), E>;
+}
+
+impl<E> Fallible<E> for () {
+    #[inline]
+    fn into_result(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+impl<E, E2> Fallible<E> for Result<(), E2>
+where
+    E: From<E2>,
+{
+    #[inline]
+    fn into_result(self) -> Result<(), E> {
+        self.map_err(E::from)
+    }
+}
+
+/// A `#[managed]` field of a struct whose error type is `E`: a manager
+/// whose error converts into `E`. (A bound on the field type itself, not on
+/// its `Error` projection: a where clause on the projection would hide the
+/// impls of other fields' error conversions.)
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a `#[managed]` field of a struct whose error type is `{E}`",
+    label = "a `#[managed]` field is entered and exited with its struct",
+    note = "a `#[managed]` field must be a manager: implement `managed::Manage` (`enter(&mut self)` and \
+            `exit(self, &Outcome)`), e.g. with `#[managed]` on its `impl` block and `#[enter]`/`#[exit]` methods; \
+            a field that is plain data needs no `#[managed]`",
+    note = "and its error type must convert into `{E}` (`From`); choose the struct's error type with \
+            `#[managed(error = Type)]`"
+)]
+pub trait ManagedField<E>: Manage {
+    /// The field's error as the struct's.
+    fn convert(error: Self::Error) -> E;
+}
+
+impl<M: Manage, E: From<M::Error>> ManagedField<E> for M {
+    #[inline]
+    fn convert(error: M::Error) -> E {
+        E::from(error)
+    }
+}
+
+/// Checks that a `#[managed]` field's type fits (the error points at the
+/// field).
+#[inline]
+pub fn managed_field<E, M: ManagedField<E>>() {}
+
+/// The manager a `#[managed] fn` returns: `enter` runs the code before
+/// `yield_!` and keeps what it lends and the locals the rest needs; `exit`
+/// runs the code after it.
+pub struct FnManager<T, S, F, X> {
+    state: FnState<T, S, F>,
+    exit: Option<X>,
+}
+
+enum FnState<T, S, F> {
+    Fresh(F),
+    Entered(T, S),
+    Done,
+}
+
+impl<T, S, F, X> FnManager<T, S, F, X> {
+    /// A manager running `enter` then `exit`. The bounds are here so that
+    /// the closures' types are inferred from them.
+    #[inline]
+    pub fn new<E>(enter: F, exit: X) -> Self
+    where
+        F: FnOnce() -> Result<(T, S), E>,
+        X: FnOnce(T, S, &Outcome<'_>) -> Result<(), E>,
+    {
+        FnManager { state: FnState::Fresh(enter), exit: Some(exit) }
+    }
+}
+
+impl<T, S, E, F, X> Manage for FnManager<T, S, F, X>
+where
+    F: FnOnce() -> Result<(T, S), E>,
+    X: FnOnce(T, S, &Outcome<'_>) -> Result<(), E>,
+    E: fmt::Debug,
+{
+    type Target = T;
+    type Error = E;
+
+    /// # Panics
+    /// When entered again after a failed enter: the code before `yield_!`
+    /// ran once and is gone. Entering again after a successful enter lends
+    /// the same value again.
+    fn enter(&mut self) -> Result<&mut T, E> {
+        if let FnState::Fresh(_) = self.state {
+            let FnState::Fresh(enter) = core::mem::replace(&mut self.state, FnState::Done) else {
+                unreachable!("checked just above")
+            };
+            let (target, state) = enter()?;
+            self.state = FnState::Entered(target, state);
+        }
+        match &mut self.state {
+            FnState::Entered(target, _) => Ok(target),
+            _ => panic!("a `#[managed] fn` manager whose enter failed cannot be entered again: call the fn again"),
+        }
+    }
+
+    fn exit(mut self, outcome: &Outcome<'_>) -> Result<(), E> {
+        match (core::mem::replace(&mut self.state, FnState::Done), self.exit.take()) {
+            (FnState::Entered(target, state), Some(exit)) => exit(target, state, outcome),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl<T, S, F, X> fmt::Debug for FnManager<T, S, F, X> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match self.state {
+            FnState::Fresh(_) => "not entered",
+            FnState::Entered(..) => "entered",
+            FnState::Done => "done",
+        };
+        f.debug_struct("FnManager").field("state", &state).finish_non_exhaustive()
+    }
+}

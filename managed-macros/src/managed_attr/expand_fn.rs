@@ -1,0 +1,570 @@
+//! `#[managed]` on a fn with one `yield_!` (Python's `@contextmanager`).
+//!
+//! The body is split at the `yield_!` statement. The enter part becomes a
+//! closure that returns the lent value and the locals the exit part needs,
+//! as a tuple whose type the compiler infers; the exit part becomes a
+//! closure that takes them back. No allocation, no `unsafe`:
+//!
+//! ```text
+//! #[managed] fn timed(name: &str) -> Result<Timer, E> { let t0 = now(); let o = yield_!(Timer); log(name, t0, o)?; }
+//! // expands to
+//! fn timed<'l0>(name: &'l0 str) -> impl Manage<Target = Timer, Error = E> + use<'l0> {
+//!     FnManager::new(
+//!         move || -> Result<_, E> { let t0 = now(); let lent: Timer = Timer; Ok((lent, (name, t0,))) },
+//!         move |_target, state, outcome: &Outcome<'_>| -> Result<(), E> {
+//!             let (name, t0,) = state;
+//!             let o = outcome;
+//!             Returns::<E>::into_result({ log(name, t0, o)?; })
+//!         },
+//!     )
+//! }
+//! ```
+//! Which locals are kept: the arguments and top-level `let` bindings before
+//! the `yield_!` that the exit part mentions, and those never mentioned
+//! again after their `let` (kept alive for their drop, like a lock guard).
+//! A local the enter part uses and the exit part does not mention is dropped
+//! at enter (it may have been moved, which the macro cannot see).
+
+use std::collections::HashSet;
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::{quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+use syn::visit_mut::VisitMut;
+
+use super::attr::Options;
+use super::validate::{find_yields, not_yet_async, result_args, yield_statement};
+use crate::diag::Errors;
+
+/// A binding a local or an argument introduces.
+struct Binding {
+    ident: syn::Ident,
+    mutability: Option<syn::Token![mut]>,
+    /// Index of the statement that binds it; `None` for an argument.
+    at: Option<usize>,
+}
+
+pub fn expand(item: syn::ItemFn, options: &Options, mut errors: Errors) -> TokenStream {
+    check_signature(&item.sig, &mut errors);
+    let (target, error) = match returns(&item.sig.output) {
+        Ok(te) => te,
+        Err(e) => {
+            errors.push(e);
+            (quote!(()), quote!(::core::convert::Infallible))
+        }
+    };
+    let sites = find_yields(&item.block, &mut errors);
+    if sites.top.is_empty() && sites.nested == 0 {
+        errors.push(syn::Error::new(
+            item.sig.ident.span(),
+            "`#[managed] fn` without `yield_!`: write `let outcome = yield_!(value);` where the block runs; the code \
+             before it is the enter, the code after it the exit (as Python's `@contextmanager`)",
+        ));
+    }
+    let yield_arg = sites.top.first().and_then(|&i| yield_statement(&item.block.stmts[i])).map(|mac| {
+        if mac.tokens.is_empty() {
+            Err(syn::Error::new_spanned(mac, "`yield_!` needs the value to lend to the block: `yield_!(value)`"))
+        } else {
+            mac.parse_body::<syn::Expr>().map_err(|e| {
+                syn::Error::new(e.span(), format!("{e}; `yield_!` takes one expression: the value to lend"))
+            })
+        }
+    });
+    let yield_arg = match yield_arg {
+        Some(Ok(expr)) => Some(expr),
+        Some(Err(e)) => {
+            errors.push(e);
+            None
+        }
+        None => None,
+    };
+    // The `yield_!` calls are rewritten away; this keeps the user's
+    // `use managed::yield_;` from being reported unused.
+    let keep_import = sites.path.map(|path| quote!(#path!(@used);));
+    if let Err(all) = errors.finish() {
+        return fallback(&all, &item, keep_import.as_ref());
+    }
+    let (Some(&at), Some(lent)) = (sites.top.first(), yield_arg) else {
+        unreachable!("a missing or malformed `yield_!` is an error above")
+    };
+    generate(item, options, at, &lent, &target, &error, keep_import.as_ref())
+}
+
+fn check_signature(sig: &syn::Signature, errors: &mut Errors) {
+    if let Some(a) = &sig.asyncness {
+        errors.push(not_yet_async(a.span, "write a sync fn, or implement `AsyncManage` by hand"));
+    }
+    if let Some(c) = &sig.constness {
+        errors.push(syn::Error::new(
+            c.span,
+            "a `#[managed] fn` cannot be `const fn`: it returns a manager built from closures",
+        ));
+    }
+    if let Some(v) = &sig.variadic {
+        errors.push(syn::Error::new_spanned(v, "a `#[managed] fn` cannot be variadic"));
+    }
+    for input in &sig.inputs {
+        match input {
+            syn::FnArg::Receiver(r) => errors.push(syn::Error::new_spanned(
+                r,
+                "a `#[managed] fn` cannot take `self`: its enter and exit parts both need the captured arguments; \
+                 take the value as a named argument (`fn f(this: &mut Self)`) or write `#[managed]` on the impl block \
+                 with `#[enter]`/`#[exit]` methods",
+            )),
+            syn::FnArg::Typed(t) => {
+                if let syn::Type::ImplTrait(i) = &*t.ty {
+                    errors.push(syn::Error::new_spanned(
+                        i,
+                        "a `#[managed] fn` cannot take `impl Trait` arguments: the manager it returns names every \
+                         type parameter it captures; write a named type parameter (`fn f<R: Read>(r: R)`)",
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// `(Target, Error)` from the return type.
+fn returns(output: &syn::ReturnType) -> syn::Result<(TokenStream, TokenStream)> {
+    let syn::ReturnType::Type(_, ty) = output else {
+        return Ok((quote!(()), quote!(::core::convert::Infallible)));
+    };
+    match result_args(ty) {
+        Some((target, Some(error))) => Ok((target.to_token_stream(), error.to_token_stream())),
+        Some((_, None)) => Err(syn::Error::new_spanned(
+            ty,
+            "write the return type of a `#[managed] fn` as `Result<Target, Error>` in full: `#[managed]` reads the \
+             error type from it (an alias like `io::Result<T>` hides it)",
+        )),
+        None => Ok((ty.to_token_stream(), quote!(::core::convert::Infallible))),
+    }
+}
+
+/// On an error: the errors, and the fn with its signature and a body that
+/// compiles, so that uses of it do not add errors of their own.
+fn fallback(errors: &TokenStream, item: &syn::ItemFn, keep_import: Option<&TokenStream>) -> TokenStream {
+    let attrs = &item.attrs;
+    let vis = &item.vis;
+    let sig = &item.sig;
+    quote! {
+        #errors
+        #(#attrs)*
+        #[allow(unused_variables, unreachable_code, clippy::diverging_sub_expression)]
+        #vis #sig {
+            #keep_import
+            ::core::panic!("`#[managed]` reported an error on this fn")
+        }
+    }
+}
+
+fn generate(
+    item: syn::ItemFn,
+    options: &Options,
+    at: usize,
+    lent: &syn::Expr,
+    target: &TokenStream,
+    error: &TokenStream,
+    keep_import: Option<&TokenStream>,
+) -> TokenStream {
+    let p = options.private();
+    let krate = options.krate();
+    let syn::ItemFn { attrs, vis, mut sig, block } = item;
+    let mut stmts = block.stmts;
+    allow_unused_mut(&mut sig, &mut stmts[..at]);
+    let before = &stmts[..at];
+    let after = &stmts[at + 1..];
+    let outcome_pat = match &stmts[at] {
+        syn::Stmt::Local(local) => Some(&local.pat),
+        _ => None,
+    };
+
+    let mut bindings = Vec::new();
+    for input in &sig.inputs {
+        if let syn::FnArg::Typed(t) = input {
+            collect_bindings(&t.pat, None, &mut bindings);
+        }
+    }
+    for (index, stmt) in before.iter().enumerate() {
+        if let syn::Stmt::Local(local) = stmt {
+            collect_bindings(&local.pat, Some(index), &mut bindings);
+        }
+    }
+    let mut exit_mentions = HashSet::new();
+    for stmt in after {
+        idents(stmt.to_token_stream(), &mut exit_mentions);
+    }
+    let lent_ident = match lent {
+        syn::Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(ToString::to_string),
+        _ => None,
+    };
+    let (kept, shadowed) = kept_bindings(&bindings, before, lent, lent_ident.as_deref(), &exit_mentions);
+    let warnings: Vec<TokenStream> = shadowed.into_iter().map(shadow_warning).collect();
+
+    let captured: Vec<&syn::Ident> = kept.iter().map(|b| &b.ident).collect();
+    let captured_pats = kept.iter().map(|b| {
+        let (m, i) = (&b.mutability, &b.ident);
+        quote!(#m #i)
+    });
+    let target_local = syn::Ident::new("target", Span::mixed_site());
+    let state = syn::Ident::new("state", Span::mixed_site());
+    let outcome = syn::Ident::new("outcome", Span::mixed_site());
+    let lent_local = syn::Ident::new("lent", Span::mixed_site());
+    let rebind_target = match lent_ident.as_deref().and_then(|name| bindings.iter().rev().find(|b| b.ident == name)) {
+        Some(b) if exit_mentions.contains(&b.ident.to_string()) => {
+            let (m, i) = (&b.mutability, &b.ident);
+            quote!(#[allow(unused_mut)] let #m #i = #target_local;)
+        }
+        _ => quote!(let _ = &#target_local;),
+    };
+    let bind_outcome = outcome_pat.map(|pat| quote!(let #pat = #outcome;));
+    let exit_body = exit_body(after, &p, error);
+    let lent_span = lent.span();
+    let typed_lent = quote_spanned!(lent_span=> let #lent_local: #target = #lent;);
+
+    let error = &manager_signature(&mut sig, &krate, target, error);
+    let must_use = if attrs.iter().any(|a| a.path().is_ident("must_use")) {
+        quote!()
+    } else {
+        quote!(#[must_use = "a `#[managed] fn` returns a manager: enter it with `with!` in a `scope!`, or a `Guard`"])
+    };
+    quote! {
+        #(#attrs)*
+        #must_use
+        #vis #sig {
+            #keep_import
+            #(#warnings)*
+            #p::FnManager::new(
+                move || -> #p::Result<_, #error> {
+                    #(#before)*
+                    #typed_lent
+                    // `let _guard = ..;` kept alive until the exit is moved here.
+                    #[allow(clippy::used_underscore_binding)]
+                    let #state = (#(#captured,)*);
+                    #p::Ok((#lent_local, #state))
+                },
+                move |#target_local, #state, #outcome: &#p::Outcome<'_>| -> #p::Result<(), #error> {
+                    #[allow(unused_variables, unused_mut)]
+                    let (#(#captured_pats,)*) = #state;
+                    #rebind_target
+                    #bind_outcome
+                    #exit_body
+                },
+            )
+        }
+    }
+}
+
+/// Rewrites the signature to return `impl Manage<Target = T, Error = E> +
+/// use<..>`, naming elided argument lifetimes so the `use<..>` can list
+/// them. Returns the error type as the signature now spells it.
+fn manager_signature(
+    sig: &mut syn::Signature,
+    krate: &TokenStream,
+    target: &TokenStream,
+    error: &TokenStream,
+) -> TokenStream {
+    let lifetimes = name_elided_lifetimes(sig);
+    // Elided lifetimes of the output follow the (now named) single input
+    // lifetime: name them the same, as rustc's `mismatched_lifetime_syntaxes`
+    // asks.
+    let (target, error) = match single_input_lifetime(sig) {
+        Some(lifetime) => (name_output(target, &lifetime), name_output(error, &lifetime)),
+        None => (target.clone(), error.clone()),
+    };
+    let mut use_list: Vec<TokenStream> = lifetimes.iter().map(ToTokens::to_token_stream).collect();
+    for param in &sig.generics.params {
+        use_list.push(match param {
+            syn::GenericParam::Lifetime(l) => l.lifetime.to_token_stream(),
+            syn::GenericParam::Type(t) => t.ident.to_token_stream(),
+            syn::GenericParam::Const(c) => c.ident.to_token_stream(),
+        });
+    }
+    for lifetime in lifetimes.into_iter().rev() {
+        sig.generics.params.insert(0, syn::GenericParam::Lifetime(syn::LifetimeParam::new(lifetime)));
+    }
+    sig.output = syn::parse_quote! {
+        -> impl #krate::Manage<Target = #target, Error = #error> + use<#(#use_list),*>
+    };
+    error
+}
+
+/// The exit part as the exit closure's body. A tail expression is its value
+/// (`()` or `Result<(), E>`, converted by `Returns`); otherwise it ends with
+/// `Ok(())` (unreachable when it diverges, which must not make its type `!`).
+fn exit_body(after: &[syn::Stmt], p: &TokenStream, error: &TokenStream) -> TokenStream {
+    let ok = syn::Ident::new("ok", Span::mixed_site());
+    match after.split_last() {
+        Some((tail @ syn::Stmt::Expr(_, None), rest)) => quote! {
+            #(#rest)*
+            <_ as #p::Returns<#error>>::into_result(#tail)
+        },
+        Some((syn::Stmt::Macro(tail), rest)) if tail.semi_token.is_none() => quote! {
+            #(#rest)*
+            #tail;
+            #[allow(unreachable_code)]
+            let #ok = #p::Ok(());
+            #ok
+        },
+        _ => quote! {
+            #(#after)*
+            #[allow(unreachable_code)]
+            let #ok = #p::Ok(());
+            #ok
+        },
+    }
+}
+
+/// A `mut` binding moved into the lent value or the kept state may be
+/// mutated only in the exit part (where it is rebound `mut`), which leaves
+/// the original `mut` unused: allow that on the user's `let`s and arguments.
+fn allow_unused_mut(sig: &mut syn::Signature, before: &mut [syn::Stmt]) {
+    let allow: syn::Attribute = syn::parse_quote!(#[allow(unused_mut)]);
+    for input in &mut sig.inputs {
+        if let syn::FnArg::Typed(t) = input {
+            if has_mut_binding(&t.pat) {
+                t.attrs.push(allow.clone());
+            }
+        }
+    }
+    for stmt in before {
+        if let syn::Stmt::Local(local) = stmt {
+            if has_mut_binding(&local.pat) {
+                local.attrs.push(allow.clone());
+            }
+        }
+    }
+}
+
+fn has_mut_binding(pat: &syn::Pat) -> bool {
+    let mut found = Vec::new();
+    collect_bindings(pat, None, &mut found);
+    found.iter().any(|b| b.mutability.is_some())
+}
+
+/// The bindings the exit part gets back (the last binding of each name).
+/// Which bindings the exit part gets back, and which are shadowed before
+/// the `yield_!` while only held for their drop (a warning: they are
+/// dropped at enter, not at exit).
+fn kept_bindings<'b>(
+    bindings: &'b [Binding],
+    before: &[syn::Stmt],
+    lent: &syn::Expr,
+    lent_ident: Option<&str>,
+    exit_mentions: &HashSet<String>,
+) -> (Vec<&'b Binding>, Vec<&'b Binding>) {
+    let mut kept: Vec<&Binding> = Vec::new();
+    let mut shadowed_holders = Vec::new();
+    for (index, binding) in bindings.iter().enumerate() {
+        let name = binding.ident.to_string();
+        let mut later = HashSet::new();
+        let from = binding.at.map_or(0, |i| i + 1);
+        before[from..].iter().for_each(|s| used_idents(s, &mut later));
+        idents(lent.to_token_stream(), &mut later);
+        if bindings[index + 1..].iter().any(|l| l.ident == binding.ident) {
+            if !later.contains(&name) && !name.starts_with('_') {
+                shadowed_holders.push(binding);
+            }
+            continue; // shadowed before the yield: dropped at enter
+        }
+        if lent_ident == Some(name.as_str()) {
+            continue; // moved into the lent value
+        }
+        if exit_mentions.contains(&name) || !later.contains(&name) {
+            kept.push(binding);
+        }
+    }
+    (kept, shadowed_holders)
+}
+
+/// The identifiers a statement uses (a `let` pattern binds, it does not use).
+fn used_idents(stmt: &syn::Stmt, out: &mut HashSet<String>) {
+    match stmt {
+        syn::Stmt::Local(local) => {
+            if let Some(init) = &local.init {
+                idents(init.expr.to_token_stream(), out);
+                if let Some((_, diverge)) = &init.diverge {
+                    idents(diverge.to_token_stream(), out);
+                }
+            }
+        }
+        other => idents(other.to_token_stream(), out),
+    }
+}
+
+/// A warning (through `#[deprecated]`, the only warning a proc macro can
+/// raise on stable) at a local that is shadowed before `yield_!`.
+fn shadow_warning(binding: &Binding) -> TokenStream {
+    let name = &binding.ident;
+    let note = format!(
+        "`{name}` is shadowed before `yield_!`, so `#[managed]` drops the first `{name}` at enter, not at exit; \
+         give it another name to keep it until the exit"
+    );
+    let constant = syn::Ident::new("managed_local_shadowed_before_yield", name.span());
+    quote! {
+        #[allow(clippy::let_unit_value)]
+        let () = {
+            #[deprecated(note = #note)]
+            #[allow(non_upper_case_globals)]
+            const #constant: () = ();
+            #constant
+        };
+    }
+}
+
+fn collect_bindings(pat: &syn::Pat, at: Option<usize>, out: &mut Vec<Binding>) {
+    match pat {
+        syn::Pat::Ident(p) => {
+            let looks_like_const =
+                p.by_ref.is_none() && p.mutability.is_none() && p.subpat.is_none() && starts_uppercase(&p.ident);
+            if !looks_like_const {
+                out.push(Binding { ident: p.ident.clone(), mutability: p.mutability, at });
+            }
+            if let Some((_, sub)) = &p.subpat {
+                collect_bindings(sub, at, out);
+            }
+        }
+        syn::Pat::Tuple(t) => t.elems.iter().for_each(|p| collect_bindings(p, at, out)),
+        syn::Pat::TupleStruct(t) => t.elems.iter().for_each(|p| collect_bindings(p, at, out)),
+        syn::Pat::Struct(s) => s.fields.iter().for_each(|f| collect_bindings(&f.pat, at, out)),
+        syn::Pat::Slice(s) => s.elems.iter().for_each(|p| collect_bindings(p, at, out)),
+        syn::Pat::Reference(r) => collect_bindings(&r.pat, at, out),
+        syn::Pat::Type(t) => collect_bindings(&t.pat, at, out),
+        syn::Pat::Paren(p) => collect_bindings(&p.pat, at, out),
+        syn::Pat::Or(o) => {
+            if let Some(first) = o.cases.first() {
+                collect_bindings(first, at, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn starts_uppercase(ident: &syn::Ident) -> bool {
+    ident.to_string().chars().next().is_some_and(char::is_uppercase)
+}
+
+/// Every identifier in `tokens`, macro arguments included.
+fn idents(tokens: TokenStream, out: &mut HashSet<String>) {
+    for tree in tokens {
+        match tree {
+            TokenTree::Ident(i) => {
+                out.insert(i.to_string());
+            }
+            TokenTree::Group(g) => idents(g.stream(), out),
+            TokenTree::Literal(l) => format_captures(&l.to_string(), out),
+            TokenTree::Punct(_) => {}
+        }
+    }
+}
+
+/// The names a format string captures (`"{count}"`, `"{name:>8}"`): a
+/// string literal in a macro call mentions them as much as an argument does.
+fn format_captures(literal: &str, out: &mut HashSet<String>) {
+    if !(literal.starts_with('"') || literal.starts_with('r')) {
+        return;
+    }
+    let mut rest = literal;
+    while let Some(open) = rest.find('{') {
+        rest = &rest[open + 1..];
+        if rest.starts_with('{') {
+            rest = &rest[1..];
+            continue;
+        }
+        let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+        if name.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_') {
+            out.insert(name);
+        }
+    }
+}
+
+/// Names every elided lifetime of the arguments (`&T`, `'_`), so that the
+/// returned `impl Manage + use<..>` can capture them.
+fn name_elided_lifetimes(sig: &mut syn::Signature) -> Vec<syn::Lifetime> {
+    let mut namer = Namer { made: Vec::new() };
+    for input in &mut sig.inputs {
+        if let syn::FnArg::Typed(t) = input {
+            namer.visit_type_mut(&mut t.ty);
+        }
+    }
+    namer.made
+}
+
+/// The only lifetime the arguments mention, if there is exactly one.
+fn single_input_lifetime(sig: &syn::Signature) -> Option<syn::Lifetime> {
+    struct Lifetimes(Vec<syn::Lifetime>);
+    impl<'ast> syn::visit::Visit<'ast> for Lifetimes {
+        fn visit_lifetime(&mut self, l: &'ast syn::Lifetime) {
+            if !self.0.contains(l) {
+                self.0.push(l.clone());
+            }
+        }
+        fn visit_type_bare_fn(&mut self, _: &'ast syn::TypeBareFn) {}
+        fn visit_parenthesized_generic_arguments(&mut self, _: &'ast syn::ParenthesizedGenericArguments) {}
+    }
+    let mut found = Lifetimes(Vec::new());
+    for input in &sig.inputs {
+        if let syn::FnArg::Typed(t) = input {
+            syn::visit::Visit::visit_type(&mut found, &t.ty);
+        }
+    }
+    match found.0.as_slice() {
+        [only] if only.ident != "static" => Some(only.clone()),
+        _ => None,
+    }
+}
+
+/// `ty` with its elided lifetimes written as `lifetime`.
+fn name_output(ty: &TokenStream, lifetime: &syn::Lifetime) -> TokenStream {
+    struct Fill<'l>(&'l syn::Lifetime);
+    impl VisitMut for Fill<'_> {
+        fn visit_type_reference_mut(&mut self, r: &mut syn::TypeReference) {
+            if r.lifetime.is_none() {
+                r.lifetime = Some(self.0.clone());
+            }
+            syn::visit_mut::visit_type_reference_mut(self, r);
+        }
+        fn visit_lifetime_mut(&mut self, l: &mut syn::Lifetime) {
+            if l.ident == "_" {
+                *l = self.0.clone();
+            }
+        }
+        fn visit_type_bare_fn_mut(&mut self, _: &mut syn::TypeBareFn) {}
+        fn visit_parenthesized_generic_arguments_mut(&mut self, _: &mut syn::ParenthesizedGenericArguments) {}
+    }
+    match syn::parse2::<syn::Type>(ty.clone()) {
+        Ok(mut parsed) => {
+            Fill(lifetime).visit_type_mut(&mut parsed);
+            parsed.to_token_stream()
+        }
+        Err(_) => ty.clone(),
+    }
+}
+
+struct Namer {
+    made: Vec<syn::Lifetime>,
+}
+
+impl Namer {
+    fn fresh(&mut self, span: Span) -> syn::Lifetime {
+        let lifetime = syn::Lifetime::new(&format!("'__managed_l{}", self.made.len()), span);
+        self.made.push(lifetime.clone());
+        lifetime
+    }
+}
+
+impl VisitMut for Namer {
+    fn visit_type_reference_mut(&mut self, r: &mut syn::TypeReference) {
+        if r.lifetime.is_none() {
+            r.lifetime = Some(self.fresh(r.and_token.span));
+        }
+        syn::visit_mut::visit_type_reference_mut(self, r);
+    }
+    fn visit_lifetime_mut(&mut self, l: &mut syn::Lifetime) {
+        if l.ident == "_" {
+            *l = self.fresh(l.span());
+        }
+    }
+    // Elided lifetimes in `fn(&T)` and `Fn(&T)` are bound there, not by the fn.
+    fn visit_type_bare_fn_mut(&mut self, _: &mut syn::TypeBareFn) {}
+    fn visit_parenthesized_generic_arguments_mut(&mut self, _: &mut syn::ParenthesizedGenericArguments) {}
+}

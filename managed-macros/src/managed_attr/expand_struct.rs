@@ -1,0 +1,146 @@
+//! `#[managed]` on a struct: its `#[managed]` fields are entered in
+//! declaration order and exited in reverse.
+//!
+//! ```text
+//! #[managed(enter = hello, exit = bye)] struct S { #[managed] a: A, #[managed] b: B, n: u32 }
+//! // expands to the struct with `a: Slot<A>, b: Slot<B>`, and
+//! impl Manage for S {                            // `where M: ManagedField<Error>` for a field of type `M`
+//!     type Target = Self;
+//!     type Error = managed::Error;                  // or `error = Type`
+//!     fn enter(&mut self) -> Result<&mut Self, Error> {
+//!         enter_all(self,
+//!             |this| { enter_slot(&mut this.a)?; enter_slot(&mut this.b)?; hello(this)?; Ok(()) },
+//!             |this, exits| { exits.exit_slot(&mut this.b); exits.exit_slot(&mut this.a); })?;   // rollback
+//!         Ok(self)
+//!     }
+//!     fn exit(mut self, outcome: &Outcome<'_>) -> Result<(), Error> {
+//!         let mut exits = Exits::new(*outcome);
+//!         exits.step(|o| bye(&mut self, o)); exits.exit_slot(&mut self.b); exits.exit_slot(&mut self.a);
+//!         exits.finish()                            // first failure, later ones suppressed
+//!     }
+//! }
+//! ```
+//! The fields live in `Slot`s because a failed enter must exit, by value,
+//! the fields it already entered while the caller still owns the struct.
+
+use std::collections::HashSet;
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::attr::Options;
+use super::parse::parse_struct;
+use crate::diag::Errors;
+
+pub fn expand(item: syn::ItemStruct, options: &Options, mut errors: Errors) -> TokenStream {
+    let krate = options.krate();
+    let model = parse_struct(item, &krate, &mut errors);
+    if model.fields.is_empty() && options.enter.is_none() && options.exit.is_none() {
+        errors.push(syn::Error::new(
+            model.item.ident.span(),
+            "`#[managed]` struct without `#[managed]` fields: mark each field that is a manager with `#[managed]` \
+             (they are entered in declaration order and exited in reverse); plain data needs no mark",
+        ));
+    }
+    if let Err(all) = errors.finish() {
+        let item = &model.item;
+        return quote!(#all #item);
+    }
+    let p = options.private();
+    let item = &model.item;
+    let name = &item.ident;
+    let error = options.error.as_ref().map_or_else(|| quote!(#p::Error), |ty| quote!(#ty));
+    // A field whose type is a type parameter makes the impl conditional
+    // (`S<M>` is a manager when `M` is). Any other field type is checked in
+    // the body, where the error points at the field: as a where clause,
+    // `BufWriter<W>: Manage` would hide the impl's `Error = io::Error` from
+    // the body (where clauses shadow impls when projecting).
+    let type_params: HashSet<String> = item.generics.type_params().map(|t| t.ident.to_string()).collect();
+    let mut generics = item.generics.clone();
+    let mut field_checks = Vec::new();
+    for field in &model.fields {
+        let ty = &field.ty;
+        if is_type_param(ty, &type_params) {
+            let where_clause = generics.make_where_clause();
+            where_clause.predicates.push(syn::parse_quote_spanned!(ty.span()=> #ty: #p::ManagedField<#error>));
+        } else {
+            field_checks.push(quote_spanned!(ty.span()=> #p::managed_field::<#error, #ty>();));
+        }
+    }
+    let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
+    let this = syn::Ident::new("this", Span::mixed_site());
+    let exits = syn::Ident::new("exits", Span::mixed_site());
+    let outcome = syn::Ident::new("outcome", Span::mixed_site());
+    let enters = model.fields.iter().map(|f| {
+        let member = &f.member;
+        quote_spanned!(f.ty.span()=> #p::enter_slot::<#error, _>(&mut #this.#member)?;)
+    });
+    // Spanned at the field type: "not a manager" is reported there.
+    // The generated locals are respanned there too (same hygiene, the
+    // field's location), so no part of the call points at the attribute.
+    let exit_slots = |in_rollback: bool| -> Vec<TokenStream> {
+        model
+            .fields
+            .iter()
+            .rev()
+            .map(|f| {
+                let member = &f.member;
+                let span = f.ty.span();
+                let exits = syn::Ident::new("exits", span.resolved_at(Span::mixed_site()));
+                let (exits, base) = if in_rollback {
+                    let this = syn::Ident::new("this", span.resolved_at(Span::mixed_site()));
+                    (quote_spanned!(span=> &mut *#exits), quote!(#this))
+                } else {
+                    (quote_spanned!(span=> &mut #exits), quote_spanned!(span=> self))
+                };
+                quote_spanned!(span=> #p::Exits::<#error>::exit_slot(#exits, &mut #base.#member);)
+            })
+            .collect()
+    };
+    let rollback = exit_slots(true);
+    let exits_in_reverse = exit_slots(false);
+    let enter_hook = options
+        .enter
+        .as_ref()
+        .map(|hook| quote_spanned!(hook.span()=> <_ as #p::Fallible<#error>>::into_result(#hook(#this))?;));
+    let exit_hook = options.exit.as_ref().map(|hook| {
+        quote_spanned!(hook.span()=>
+            #exits.step(|#outcome: &#p::Outcome<'_>| <_ as #p::Fallible<#error>>::into_result(#hook(&mut self, #outcome)));
+        )
+    });
+    let mutability = if model.fields.is_empty() && exit_hook.is_none() { quote!() } else { quote!(mut) };
+    quote! {
+        #item
+        impl #impl_generics #p::Manage for #name #ty_generics #where_clause {
+            type Target = Self;
+            type Error = #error;
+            fn enter(&mut self) -> #p::Result<&mut Self, Self::Error> {
+                #(#field_checks)*
+                #p::enter_all(
+                    self,
+                    |#this: &mut Self| -> #p::Result<(), #error> {
+                        #(#enters)*
+                        #enter_hook
+                        #p::Ok(())
+                    },
+                    |#this: &mut Self, #exits: &mut #p::Exits<'_, #error>| {
+                        #(#rollback)*
+                    },
+                )?;
+                #p::Ok(self)
+            }
+            fn exit(#mutability self, #outcome: &#p::Outcome<'_>) -> #p::Result<(), Self::Error> {
+                let mut #exits = #p::Exits::new(*#outcome);
+                #exit_hook
+                #(#exits_in_reverse)*
+                #exits.finish()
+            }
+        }
+    }
+}
+
+fn is_type_param(ty: &syn::Type, params: &HashSet<String>) -> bool {
+    matches!(ty, syn::Type::Path(p) if p.qself.is_none()
+        && p.path.get_ident().is_some_and(|i| params.contains(&i.to_string())))
+}

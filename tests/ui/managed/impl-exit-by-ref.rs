@@ -1,0 +1,11 @@
+use managed::{managed, Outcome};
+
+struct Conn;
+
+#[managed]
+impl Conn {
+    #[exit]
+    fn close(&self, _outcome: &Outcome) {}
+}
+
+fn main() {}

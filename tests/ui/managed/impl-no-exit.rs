@@ -1,0 +1,13 @@
+use managed::managed;
+
+struct Conn;
+
+#[managed]
+impl Conn {
+    #[enter]
+    fn open(&mut self) {}
+
+    fn close(self) {}
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use managed::managed;
+
+#[managed]
+const LIMIT: u32 = 3;
+
+fn main() {}

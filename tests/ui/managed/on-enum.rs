@@ -1,0 +1,9 @@
+use managed::managed;
+
+#[managed]
+enum Conn {
+    Open,
+    Closed,
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use managed::managed;
+
+#[managed]
+trait Resource {
+    fn close(self);
+}
+
+fn main() {}

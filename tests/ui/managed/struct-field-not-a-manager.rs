@@ -1,0 +1,9 @@
+use managed::managed;
+
+#[managed]
+struct Session {
+    #[managed]
+    name: String,
+}
+
+fn main() {}

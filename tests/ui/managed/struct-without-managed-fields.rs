@@ -1,0 +1,8 @@
+use managed::managed;
+
+#[managed]
+struct Session {
+    name: String,
+}
+
+fn main() {}
