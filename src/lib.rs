@@ -91,11 +91,16 @@
 //! Inside exits and defers, read the [`Outcome`]: `std::thread::panicking()`
 //! is false there, because the panic was caught.
 //!
+#![doc = include_str!("../docs/async.md")]
+//!
 //! # Crate features
 //!
 //! - `std` (default): panic capture, the error hook, the std managers.
 //!   Without it the crate is `no_std`; `alloc` adds [`Error`].
 //! - `async` (default): async managers and scopes.
+//! - `tokio`: [`AsyncManage`] for `tokio::io::BufWriter` and
+//!   `tokio::fs::File` (their exits flush and return the error), and
+//!   `managed::tokio::spawn_cancelled_exit`.
 //! - `tracing`: the default error hook logs with `tracing::warn!`.
 //! - `anyhow`: conversions between [`Error`] and `anyhow::Error`.
 //! - [`stream`] needs `alloc`; its metrics need `std`, its `futures::Stream`
@@ -221,6 +226,34 @@ pub use managed_core::{report, ErrorHook, Guard, Manage, Outcome, Report, Report
 /// ```
 ///
 /// No allocation, no `dyn`, no `unsafe`.
+///
+/// # Async scopes
+///
+/// `scope!(async { .. })` and `scope!(async move { .. })` are futures: await
+/// them. `with!` there takes async managers ([`AsyncManage`], enter and exit
+/// awaited) and sync ones alike, and `defer!(async { .. })` is awaited. The
+/// rules above hold unchanged; what happens when the future is dropped
+/// before it finished is [the cancellation policy](crate#what-happens-on-cancellation).
+///
+/// ```
+/// use managed::{scope, with, defer, Error};
+/// use std::io::{BufWriter, Write};
+///
+/// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+/// let mut sink = Vec::new();
+/// scope!(async {
+///     let out = with!(BufWriter::new(&mut sink))?;            // a sync manager works too
+///     defer!(err => async { tokio::task::yield_now().await }); // awaited, only on failure
+///     tokio::task::yield_now().await;
+///     out.write_all(b"data")?;
+///     Ok::<_, Error>(())
+/// })
+/// .await?;                                                    // flushed; a flush error is in here
+/// assert_eq!(sink, b"data");
+/// # Ok::<(), Error>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub use managed_macros::scope;
 
 /// Enters a manager inside [`scope!`]: `let target = with!(manager)?;`.
@@ -246,6 +279,10 @@ pub use managed_macros::scope;
 /// is a compile error that says what to write instead.
 pub use managed_macros::with;
 
+#[cfg(feature = "tokio")]
+pub use managed_core::tokio;
+#[cfg(feature = "async")]
+pub use managed_core::{AsyncManage, SendAsyncManage};
 /// Runs code when the enclosing block ends: a drop guard, or, inside
 /// [`scope!`], an outcome-aware cleanup.
 ///
@@ -486,6 +523,8 @@ pub use managed_core::Slot;
 
 /// The names most code needs: `use managed::prelude::*;`.
 pub mod prelude {
+    #[cfg(feature = "async")]
+    pub use crate::AsyncManage;
     pub use crate::{defer, scope, with, Manage, Outcome};
     // From the macro crate, not `crate::managed`: that path also names the
     // `extern crate self as managed` (rust-lang/rust#127909).
@@ -502,6 +541,8 @@ pub mod __private {
     pub use core::convert::From;
     pub use core::convert::Infallible;
     pub use core::result::Result::{self, Err, Ok};
+    #[cfg(feature = "async")]
+    pub use managed_core::async_support::*;
     pub use managed_core::compose::*;
     pub use managed_core::scope_support::*;
     #[cfg(feature = "alloc")]

@@ -10,6 +10,11 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+#[cfg(feature = "async")]
+pub mod async_manage;
+#[cfg(feature = "async")]
+#[doc(hidden)]
+pub mod async_support;
 #[doc(hidden)]
 pub mod compose;
 pub mod contextlib;
@@ -25,6 +30,8 @@ pub mod scope_support;
 #[cfg(feature = "alloc")]
 pub mod stream;
 
+#[cfg(feature = "async")]
+pub use async_manage::{AsyncManage, SendAsyncManage};
 pub use compose::Slot;
 #[cfg(feature = "std")]
 pub use contextlib::timed;
@@ -38,6 +45,8 @@ pub use hook::{default_error_hook, set_error_hook};
 pub use hook::{report, ErrorHook, Report, ReportKind};
 pub use manage::{Guard, Manage};
 pub use outcome::Outcome;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 
 #[cfg(not(feature = "alloc"))]
 mod error {

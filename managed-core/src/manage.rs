@@ -48,7 +48,8 @@ use crate::Outcome;
     label = "not a manager: `with!`, `Guard` and `ExitStack` need a value with an enter and an exit",
     note = "a manager implements `managed::Manage` (`enter(&mut self)` and `exit(self, &Outcome)`); \
             write `#[managed]` on its `impl` block with `#[enter]`/`#[exit]` methods, or implement the trait",
-    note = "for a value that only needs cleanup, use `defer!` instead of `with!`"
+    note = "for a value that only needs cleanup, use `defer!` instead of `with!`",
+    note = "an async manager (`managed::AsyncManage`) is entered only in an async scope: `scope!(async {{ .. }}).await`"
 )]
 pub trait Manage {
     /// What the block borrows while entered (often `Self`).

@@ -13,11 +13,7 @@ use crate::paths;
 
 pub fn expand(scope: &Scope) -> TokenStream {
     if let Some(a) = &scope.asyncness {
-        return syn::Error::new(
-            a.async_token.span,
-            "`scope!(async { .. })` is not available yet in this build of `managed`",
-        )
-        .to_compile_error();
+        return super::expand_async::expand(scope, a);
     }
     let body = expand_from(&scope.segments, 0);
     let seen = seen_macros(scope);
@@ -31,7 +27,7 @@ pub fn expand(scope: &Scope) -> TokenStream {
 
 /// One `with!(@managed_seen);` / `defer!(@managed_seen);` per macro path the
 /// scope consumed, so the user's imports of them count as used.
-fn seen_macros(scope: &Scope) -> TokenStream {
+pub(super) fn seen_macros(scope: &Scope) -> TokenStream {
     let marker = paths::seen_marker();
     let mut seen: Vec<String> = Vec::new();
     let mut out = TokenStream::new();

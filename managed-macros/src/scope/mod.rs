@@ -5,6 +5,7 @@
 //! closure whose `Result` the split point's exit or defer sees, exactly.
 
 mod expand;
+mod expand_async;
 mod parse;
 mod validate;
 

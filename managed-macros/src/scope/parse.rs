@@ -21,7 +21,6 @@ pub struct Scope {
 /// The `async` / `async move` of an async scope.
 pub struct Asyncness {
     pub async_token: Token![async],
-    #[allow(dead_code, reason = "read by the async expansion")]
     pub move_token: Option<Token![move]>,
 }
 

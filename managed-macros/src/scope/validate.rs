@@ -273,6 +273,14 @@ impl<'ast> Visit<'ast> for Checker<'_> {
                 "`.await` in a sync `scope!`: write `scope!(async { .. })` and `.await` the scope",
             ));
         }
+        // In an async scope, a sync `defer!` body still runs as a closure.
+        if self.is_async && self.in_defer && self.async_blocks == 0 && self.closures == 0 {
+            self.errors.push(syn::Error::new(
+                e.await_token.span,
+                "`.await` in a sync `defer!` body: write `defer!(async { .. })` (or `defer!(err => async { .. })`), \
+                 which the async scope awaits",
+            ));
+        }
         visit::visit_expr_await(self, e);
     }
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {

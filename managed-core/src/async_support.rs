@@ -1,0 +1,490 @@
+//! Runtime support for the code `scope!(async { .. })` generates: a panic
+//! catcher for futures, the slot that gives an entered manager its
+//! `exit_cancelled` when the scope's future is dropped, awaited exits and
+//! defers, and the call-site choice between sync and async managers.
+//!
+//! Like `scope_support`, everything the generated code calls is a free
+//! generic function or a type here, never a method on the scope's result
+//! (its error type may not be inferred yet).
+//!
+//! One level of an async scope expands, roughly, to
+//!
+//! ```text
+//! {
+//!     let (body, entered) = {
+//!         let mut slot = AsyncSlot::new(pick(manager));
+//!         let body = catch_async(async { let x = enter_async(&mut slot).await?; ..rest.. }).await;
+//!         (body, into_entered(slot))
+//!     };
+//!     let outcome = outcome_of(&body);
+//!     let exited = exit_async(entered, &outcome).await;
+//!     settle_exit(body, exited)
+//! }
+//! ```
+//!
+//! The slot lives in the scope's future while the rest runs; when that
+//! future is dropped, the slot's drop calls `exit_cancelled`, and since the
+//! rest (with the newer levels' slots) is dropped before the slot, the
+//! newest manager goes first. `into_entered` takes the manager out of the
+//! slot before its exit is awaited, so no manager is exited twice. The slot
+//! sits in an inner block and the manager moves straight into its exit
+//! future, so the scope's future holds each manager once.
+
+use core::fmt;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+use crate::scope_support::{catch, outcome_of, settle, Panicked, When};
+use crate::{AsyncManage, Manage, Outcome, ReportKind};
+
+/// A future that catches a panic of the future it wraps: the output is
+/// `Err(Panicked)` instead of an unwinding `poll` (with `std`; without it,
+/// panics are not caught). Hand-written so that a scope does not allocate
+/// and does not depend on `futures`.
+#[must_use = "futures do nothing unless awaited"]
+pub struct CatchUnwind<F> {
+    inner: F,
+}
+
+/// Wraps `future` so that a panic in its `poll` becomes `Err(Panicked)`.
+#[inline]
+pub fn catch_async<F: Future>(future: F) -> CatchUnwind<F> {
+    CatchUnwind { inner: future }
+}
+
+impl<F: Future> Future for CatchUnwind<F> {
+    type Output = Result<F::Output, Panicked>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: `inner` is structurally pinned. `CatchUnwind` never moves
+        // `inner` out and never hands out `&mut F` except through this
+        // projection; it has no `Drop` impl (which could move it), and it is
+        // `Unpin` only when `F` is (the auto impl), so a pinned
+        // `CatchUnwind` keeps `inner` at a fixed address until it is
+        // dropped. Exercised (on a `!Unpin` future that borrows its own
+        // local across a pending poll) by this module's unit tests, which
+        // CI's Miri job runs, and by every async scope test.
+        let inner = unsafe { self.map_unchecked_mut(|s| &mut s.inner) };
+        match catch(|| inner.poll(cx)) {
+            Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(panic) => Poll::Ready(Err(panic)),
+        }
+    }
+}
+
+/// Owns one level's async manager. Dropped while the manager is entered
+/// (the scope's future was dropped mid-block), it calls
+/// [`AsyncManage::exit_cancelled`].
+pub struct AsyncSlot<M: AsyncManage> {
+    /// `None` once [`exit_level_async`] took it.
+    manager: Option<M>,
+    entered: bool,
+}
+
+impl<M: AsyncManage> AsyncSlot<M> {
+    /// Holds `manager`, not yet entered.
+    #[inline]
+    pub fn new(manager: M) -> Self {
+        AsyncSlot { manager: Some(manager), entered: false }
+    }
+
+    /// The manager, if it was entered and not yet exited; marks the slot
+    /// done either way (a manager whose enter failed is only dropped).
+    #[inline]
+    fn take_entered(&mut self) -> Option<M> {
+        let manager = self.manager.take();
+        if core::mem::take(&mut self.entered) {
+            manager
+        } else {
+            None
+        }
+    }
+}
+
+impl<M: AsyncManage> Drop for AsyncSlot<M> {
+    fn drop(&mut self) {
+        if let Some(manager) = self.take_entered() {
+            // An override may panic; this drop may run while another panic
+            // unwinds (a second one would abort), and the older managers
+            // must still get theirs.
+            if let Err(panic) = catch(|| manager.exit_cancelled()) {
+                crate::report(ReportKind::Cancelled, &panic);
+            }
+        }
+    }
+}
+
+impl<M: AsyncManage + fmt::Debug> fmt::Debug for AsyncSlot<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsyncSlot").field("manager", &self.manager).field("entered", &self.entered).finish()
+    }
+}
+
+/// Enters the slot's manager; the slot counts as entered once the enter
+/// finished with `Ok` (a cancelled or failed enter is not exited).
+#[inline]
+pub fn enter_async<M: AsyncManage>(
+    slot: &mut AsyncSlot<M>,
+) -> impl Future<Output = Result<&mut M::Target, M::Error>> + '_ {
+    let AsyncSlot { manager, entered } = slot;
+    async move {
+        match manager {
+            Some(m) => {
+                let target = m.enter().await;
+                *entered = target.is_ok();
+                target
+            }
+            // `exit_level_async` consumes the slot: a slot without its
+            // manager cannot be borrowed any more.
+            None => unreachable!("AsyncSlot entered after its exit"),
+        }
+    }
+}
+
+/// Reported when the scope's future is dropped while an exit is being
+/// awaited: the exit already started, so `exit_cancelled` cannot run; the
+/// exit's future (and with it the manager) is dropped.
+struct ExitInterrupted(&'static str);
+
+impl fmt::Debug for ExitInterrupted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the scope was cancelled while the exit of `{}` was running; the exit was dropped unfinished", self.0)
+    }
+}
+
+/// The manager of a slot whose level's body ended: `Some` if it was
+/// entered (it is then exited by [`exit_async`]), `None` if its enter failed
+/// (it is dropped here). Either way the slot no longer cancels it.
+#[inline]
+pub fn into_entered<M: AsyncManage>(mut slot: AsyncSlot<M>) -> Option<M> {
+    slot.take_entered()
+}
+
+/// The awaited exit of one level: `manager.exit(outcome)` inside the panic
+/// catcher, or nothing when the manager was not entered.
+///
+/// The exit future is created here, with the manager moved straight into
+/// it, and the outcome lives in the caller's frame: an `async` block taking
+/// the manager would keep a second copy of it for the whole exit.
+///
+/// If the scope is cancelled while this exit is awaited, the exit's future
+/// is dropped unfinished (the manager with it) and the interruption is
+/// reported with [`ReportKind::Cancelled`]; the older managers still get
+/// their `exit_cancelled`.
+#[inline]
+pub fn exit_async<'o, 'a, M: AsyncManage>(
+    manager: Option<M>,
+    outcome: &'o Outcome<'a>,
+) -> impl Future<Output = Result<Result<(), M::Error>, Panicked>> + use<'o, 'a, M> {
+    ExitAsync { exit: manager.map(|m| catch_async(m.exit(outcome))), manager: core::marker::PhantomData::<fn(M)> }
+}
+
+/// See [`exit_async`].
+struct ExitAsync<F, M> {
+    /// `None` when there is nothing to exit, and once the exit finished.
+    exit: Option<CatchUnwind<F>>,
+    manager: core::marker::PhantomData<fn(M)>,
+}
+
+impl<F, M> Future for ExitAsync<F, M>
+where
+    M: AsyncManage,
+    F: Future<Output = Result<(), M::Error>>,
+{
+    type Output = Result<F::Output, Panicked>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: `exit` is structurally pinned. It is never moved: `poll`
+        // only reaches it through this projection and replaces it in place
+        // (`Pin::set` drops the old value where it is); `Drop` only asks
+        // whether it is `Some`. `ExitAsync` is `Unpin` only when `F` is (the
+        // auto impl; `PhantomData<fn(M)>` is always `Unpin`). Exercised by
+        // this module's unit tests (a `!Unpin` exit, pending once, finished,
+        // polled again, dropped mid-exit; run under Miri in CI) and by every
+        // async scope test.
+        let mut exit = unsafe { self.map_unchecked_mut(|s| &mut s.exit) };
+        let Some(running) = exit.as_mut().as_pin_mut() else {
+            return Poll::Ready(Ok(Ok(())));
+        };
+        match running.poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(done) => {
+                exit.set(None);
+                Poll::Ready(done)
+            }
+        }
+    }
+}
+
+impl<F, M> Drop for ExitAsync<F, M> {
+    fn drop(&mut self) {
+        if self.exit.is_some() {
+            crate::report(ReportKind::Cancelled, &ExitInterrupted(core::any::type_name::<M>()));
+        }
+    }
+}
+
+/// Merges an exit's result into its level's body by the primary/suppressed
+/// rule (see `scope_support::settle`), converting the manager's error.
+#[inline]
+pub fn settle_exit<T, E, X>(
+    body: Result<Result<T, E>, Panicked>,
+    exited: Result<Result<(), X>, Panicked>,
+) -> Result<T, E>
+where
+    E: From<X> + fmt::Debug + 'static,
+{
+    settle(body, exited.map(|r| r.map_err(E::from)))
+}
+
+/// Runs an awaited `defer!(async { .. })` of an async scope after its
+/// level's body ended, if `when` matches the outcome, and merges a panic of
+/// the defer. The deferred future is built by the caller but not polled
+/// unless it runs (futures are lazy), so it may borrow what the body
+/// borrowed.
+#[inline]
+pub async fn defer_level_async<T, E, F>(body: Result<Result<T, E>, Panicked>, when: When, deferred: F) -> Result<T, E>
+where
+    E: fmt::Debug + Sync + 'static,
+    F: Future<Output = ()>,
+{
+    let ran = if when.matches(&outcome_of(&body)) {
+        catch_async(deferred).await.map(Ok)
+    } else {
+        drop(deferred);
+        Ok(Ok(()))
+    };
+    settle(body, ran)
+}
+
+/// A sync [`Manage`] used in an async scope: enter and exit run in place,
+/// as ready futures; on cancellation the exit runs with
+/// [`Outcome::Cancelled`] (it needs no awaiting, so nothing is lost).
+///
+/// The macro wraps sync managers at the call site (see [`SyncKind`]); it is
+/// not a blanket impl, which would overlap `impl<T: SendAsyncManage>
+/// AsyncManage for T`.
+#[derive(Debug)]
+pub struct SyncInAsync<M>(pub M);
+
+impl<M: Manage> AsyncManage for SyncInAsync<M> {
+    type Target = M::Target;
+    type Error = M::Error;
+
+    // `async fn`: the sync call runs when polled, inside the scope's panic
+    // catcher, not when the future is created.
+    #[inline]
+    async fn enter(&mut self) -> Result<&mut M::Target, M::Error> {
+        self.0.enter()
+    }
+
+    #[inline]
+    async fn exit(self, outcome: &Outcome<'_>) -> Result<(), M::Error> {
+        self.0.exit(outcome)
+    }
+
+    fn exit_cancelled(self) {
+        crate::scope_support::run_exit_reporting(self.0, &Outcome::Cancelled, ReportKind::Cancelled);
+    }
+}
+
+/// Tag of an async manager: [`AsyncTag::wrap`] passes it through.
+#[derive(Clone, Copy, Debug)]
+pub struct AsyncTag;
+
+/// Tag of a sync manager: [`SyncTag::wrap`] adapts it with [`SyncInAsync`].
+#[derive(Clone, Copy, Debug)]
+pub struct SyncTag;
+
+impl AsyncTag {
+    /// The manager itself.
+    #[inline]
+    pub fn wrap<M: AsyncManage>(self, manager: M) -> M {
+        manager
+    }
+}
+
+impl SyncTag {
+    /// The sync manager, adapted. The bound gives the `Manage` "not a
+    /// manager" message for a value that is neither kind; the return type is
+    /// a projection so that, when the bound fails, rustc does not pile
+    /// follow-up errors about the adapter onto that message.
+    #[inline]
+    pub fn wrap<M: AdaptSync>(self, manager: M) -> M::Adapted {
+        manager.adapt()
+    }
+}
+
+/// A sync manager's adapter for async scopes (see [`SyncTag::wrap`]).
+pub trait AdaptSync: Manage + Sized {
+    /// [`SyncInAsync<Self>`].
+    type Adapted: AsyncManage<Target = Self::Target, Error = Self::Error>;
+    /// Wraps the manager.
+    fn adapt(self) -> Self::Adapted;
+}
+
+impl<M: Manage> AdaptSync for M {
+    type Adapted = SyncInAsync<M>;
+    #[inline]
+    fn adapt(self) -> SyncInAsync<M> {
+        SyncInAsync(self)
+    }
+}
+
+/// Autoref specialization (as anyhow's `anyhow_kind`): for
+/// `(&m).__managed_async_kind()`, method lookup tries the receiver `&M`
+/// first, where this impl on `M: AsyncManage` applies; only if it does not,
+/// it autorefs to `&&M` and finds [`SyncKind`]. Works on the concrete types
+/// the macro sees at the call site.
+pub trait AsyncKind {
+    /// The tag choosing the async path.
+    #[inline]
+    fn __managed_async_kind(&self) -> AsyncTag {
+        AsyncTag
+    }
+}
+
+impl<M: AsyncManage> AsyncKind for M {}
+
+/// The fallback of [`AsyncKind`]: any other type takes the sync path, whose
+/// `wrap` requires `Manage` (and says so when it is missing).
+pub trait SyncKind {
+    /// The tag choosing the sync path.
+    #[inline]
+    fn __managed_async_kind(&self) -> SyncTag {
+        SyncTag
+    }
+}
+
+impl<M> SyncKind for &M {}
+
+// Unit tests here (not only in `tests/`) so that Miri, which CI runs over
+// this crate's lib tests, checks the two pin projections above.
+#[cfg(all(test, feature = "std"))]
+mod tests {
+    use super::*;
+    use core::cell::Cell;
+    use core::task::Waker;
+    use std::string::String;
+    use std::vec::Vec;
+
+    /// Pending once, then ready.
+    struct YieldOnce(bool);
+
+    impl Future for YieldOnce {
+        type Output = ();
+        fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+            if self.0 {
+                Poll::Ready(())
+            } else {
+                self.0 = true;
+                Poll::Pending
+            }
+        }
+    }
+
+    fn poll<F: Future>(f: Pin<&mut F>) -> Poll<F::Output> {
+        f.poll(&mut Context::from_waker(Waker::noop()))
+    }
+
+    std::thread_local! {
+        static REPORTS: core::cell::RefCell<Vec<String>> = const { core::cell::RefCell::new(Vec::new()) };
+    }
+
+    fn capture(report: &crate::Report<'_>) {
+        REPORTS.with(|r| r.borrow_mut().push(std::format!("{:?}", report.error())));
+    }
+
+    fn reports_of(f: impl FnOnce()) -> Vec<String> {
+        let _previous = crate::set_error_hook(capture);
+        REPORTS.with(|r| r.borrow_mut().clear());
+        f();
+        REPORTS.with(|r| core::mem::take(&mut *r.borrow_mut()))
+    }
+
+    #[test]
+    fn catch_async_keeps_a_self_borrowing_future_in_place_and_catches_its_panic() {
+        let ok = core::pin::pin!(catch_async(async {
+            let local = [7u8; 16];
+            let borrowed = &local;
+            YieldOnce(false).await;
+            borrowed.iter().map(|b| u32::from(*b)).sum::<u32>()
+        }));
+        let mut ok = ok;
+        assert!(poll(ok.as_mut()).is_pending());
+        assert!(matches!(poll(ok.as_mut()), Poll::Ready(Ok(112))));
+
+        let mut panics = core::pin::pin!(catch_async(async {
+            let local = String::from("test: unit panic");
+            let borrowed = &local;
+            YieldOnce(false).await;
+            std::panic::panic_any(borrowed.clone());
+        }));
+        assert!(poll(panics.as_mut()).is_pending());
+        let quiet = std::panic::take_hook();
+        std::panic::set_hook(std::boxed::Box::new(|_| {}));
+        let caught = poll(panics.as_mut());
+        std::panic::set_hook(quiet);
+        match caught {
+            Poll::Ready(Err(p)) => assert_eq!(std::format!("{p:?}"), "panic: \"test: unit panic\""),
+            _ => panic!("the panic was not caught"),
+        }
+    }
+
+    /// An async manager whose exit holds a borrow of its own local across a
+    /// pending poll (a `!Unpin` exit future).
+    struct Counted<'a>(&'a Cell<u32>);
+
+    impl AsyncManage for Counted<'_> {
+        type Target = Self;
+        type Error = u32;
+        async fn enter(&mut self) -> Result<&mut Self, u32> {
+            Ok(self)
+        }
+        async fn exit(self, outcome: &Outcome<'_>) -> Result<(), u32> {
+            let local = [1u32; 4];
+            let borrowed = &local;
+            YieldOnce(false).await;
+            self.0.set(self.0.get() + borrowed[0]);
+            if outcome.is_ok() {
+                Ok(())
+            } else {
+                Err(self.0.get())
+            }
+        }
+    }
+
+    #[test]
+    fn exit_async_runs_the_exit_once_in_place_and_reports_when_dropped_mid_exit() {
+        let count = Cell::new(0);
+        let mut exit = core::pin::pin!(exit_async(Some(Counted(&count)), &Outcome::Ok));
+        assert!(poll(exit.as_mut()).is_pending());
+        assert!(matches!(poll(exit.as_mut()), Poll::Ready(Ok(Ok(())))));
+        // Polled again after it finished: the exit is gone, not run twice.
+        assert!(matches!(poll(exit.as_mut()), Poll::Ready(Ok(Ok(())))));
+        assert_eq!(count.get(), 1);
+
+        let failed = Outcome::err(&"failed");
+        let mut exit = core::pin::pin!(exit_async(Some(Counted(&count)), &failed));
+        assert!(poll(exit.as_mut()).is_pending());
+        assert!(matches!(poll(exit.as_mut()), Poll::Ready(Ok(Err(2)))));
+
+        let reports = reports_of(|| {
+            let mut exit = std::boxed::Box::pin(exit_async(Some(Counted(&count)), &Outcome::Ok));
+            assert!(poll(exit.as_mut()).is_pending());
+            drop(exit);
+        });
+        assert_eq!(count.get(), 2, "the interrupted exit did not finish");
+        assert_eq!(reports.len(), 1);
+        assert!(reports[0].contains("was cancelled while the exit of") && reports[0].contains("Counted"));
+
+        let reports = reports_of(|| {
+            let mut nothing = core::pin::pin!(exit_async(None::<Counted<'_>>, &Outcome::Ok));
+            assert!(matches!(poll(nothing.as_mut()), Poll::Ready(Ok(Ok(())))));
+        });
+        assert!(reports.is_empty());
+    }
+}

@@ -1,0 +1,131 @@
+//! Tokio support (feature `tokio`): async managers for the tokio types
+//! whose `Drop` loses errors, and [`spawn_cancelled_exit`] for managers
+//! whose cleanup must still be awaited after a cancellation.
+
+use ::tokio::io::{AsyncWrite, AsyncWriteExt, BufWriter};
+use ::tokio::task::JoinHandle;
+use std::io;
+
+use crate::async_support::catch_async;
+use crate::{Outcome, ReportKind, SendAsyncManage};
+
+/// Exit flushes the buffer and returns the flush error (dropping a tokio
+/// `BufWriter` with buffered data loses it without a word). The target is
+/// the writer itself. Flushes on every outcome, as the std impl does.
+///
+/// ```
+/// use managed::SendAsyncManage;
+/// use tokio::io::AsyncWriteExt;
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let mut out = tokio::io::BufWriter::new(Vec::new());
+/// out.enter().await?.write_all(b"hello").await?;
+/// out.exit(&managed::Outcome::Ok).await?; // the flush error, if any, comes back here
+/// # Ok::<(), std::io::Error>(())
+/// # }).unwrap();
+/// ```
+impl<W: AsyncWrite + Unpin + Send> SendAsyncManage for BufWriter<W> {
+    type Target = BufWriter<W>;
+    type Error = io::Error;
+
+    async fn enter(&mut self) -> io::Result<&mut Self::Target> {
+        Ok(self)
+    }
+
+    async fn exit(mut self, _outcome: &Outcome<'_>) -> io::Result<()> {
+        self.flush().await
+    }
+}
+
+/// Exit waits for the file's pending write (tokio writes in the background
+/// and reports a failed write only to the next operation, which after a drop
+/// never comes) and then calls `sync_all`, returning either error. A file
+/// that cannot be synced because of what it is (read-only on platforms that
+/// refuse it) exits `Ok`, as the std impl does.
+///
+/// ```
+/// use managed::SendAsyncManage;
+/// use tokio::io::AsyncWriteExt;
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let path = std::env::temp_dir().join("managed-doc-tokio-file.txt");
+/// let mut file = tokio::fs::File::create(&path).await?;
+/// file.enter().await?.write_all(b"durable").await?;
+/// file.exit(&managed::Outcome::Ok).await?;
+/// assert_eq!(std::fs::read(&path)?, b"durable");
+/// # std::fs::remove_file(path)?;
+/// # Ok::<(), std::io::Error>(())
+/// # }).unwrap();
+/// ```
+impl SendAsyncManage for ::tokio::fs::File {
+    type Target = ::tokio::fs::File;
+    type Error = io::Error;
+
+    async fn enter(&mut self) -> io::Result<&mut Self::Target> {
+        Ok(self)
+    }
+
+    async fn exit(mut self, _outcome: &Outcome<'_>) -> io::Result<()> {
+        self.flush().await?;
+        match self.sync_all().await {
+            Err(e) if matches!(e.kind(), io::ErrorKind::InvalidInput | io::ErrorKind::PermissionDenied) => Ok(()),
+            other => other,
+        }
+    }
+}
+
+/// Spawns `manager.exit(&Outcome::Cancelled)` on the current tokio runtime
+/// and reports an error or panic of it through the error hook: what an
+/// `exit_cancelled` override calls when the cleanup must be awaited (a
+/// `ROLLBACK`, a graceful close).
+///
+/// Returns the task's handle (awaiting it is optional: the task reports its
+/// own failures). Outside a tokio runtime there is nowhere to spawn; the
+/// default policy applies instead (one poll in place, an unfinished exit
+/// reported) and `None` is returned. A task spawned while the runtime shuts
+/// down may never run; a manager whose cleanup must not be lost even then
+/// should also make its resource refuse reuse (close it rather than return
+/// it to a pool).
+///
+/// ```
+/// use managed::{Outcome, SendAsyncManage};
+///
+/// struct Remote(std::sync::Arc<std::sync::atomic::AtomicBool>);
+/// impl SendAsyncManage for Remote {
+///     type Target = Self;
+///     type Error = std::io::Error;
+///     async fn enter(&mut self) -> std::io::Result<&mut Self> { Ok(self) }
+///     async fn exit(self, outcome: &Outcome<'_>) -> std::io::Result<()> {
+///         tokio::task::yield_now().await; // cleanup that must wait
+///         self.0.store(outcome.is_cancelled(), std::sync::atomic::Ordering::SeqCst);
+///         Ok(())
+///     }
+///     fn exit_cancelled(self) {
+///         managed::tokio::spawn_cancelled_exit(self);
+///     }
+/// }
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+/// let task = managed::tokio::spawn_cancelled_exit(Remote(done.clone())).expect("inside a runtime");
+/// task.await.expect("the exit task ran");
+/// assert!(done.load(std::sync::atomic::Ordering::SeqCst));
+/// # });
+/// ```
+pub fn spawn_cancelled_exit<M>(manager: M) -> Option<JoinHandle<()>>
+where
+    M: SendAsyncManage + 'static,
+{
+    if let Ok(runtime) = ::tokio::runtime::Handle::try_current() {
+        Some(runtime.spawn(async move {
+            match catch_async(manager.exit(&Outcome::Cancelled)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => crate::report(ReportKind::Cancelled, &e),
+                Err(panic) => crate::report(ReportKind::Cancelled, &panic),
+            }
+        }))
+    } else {
+        crate::async_manage::poll_exit_once(manager.exit(&Outcome::Cancelled), core::any::type_name::<M>());
+        None
+    }
+}

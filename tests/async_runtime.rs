@@ -1,0 +1,131 @@
+//! The runtime under `scope!(async ..)`, driven by hand: what the macro's
+//! tests cannot reach directly (the panic catcher on a `!Unpin` future
+//! polled across `Pending`, the slot's drop rules), and the expansion
+//! written out, as documentation of what the macro generates.
+
+mod async_common;
+
+use async_common::{block_on, poll_n_then_drop, quiet_panics, reports_of, Journal, Pending};
+use managed::__private::{
+    catch_async, defer_level_async, enter_async, exit_async, into_entered, outcome_of, settle_exit, AsyncKind as _,
+    AsyncSlot, SyncKind as _, When,
+};
+use managed::Error;
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+#[test]
+fn catch_async_catches_a_panic_of_a_pinned_self_borrowing_future_after_pending() {
+    quiet_panics();
+    // Holds a borrow of its own local across an `.await`: `!Unpin`, so the
+    // catcher's pin projection is what keeps it in place.
+    let future = catch_async(async {
+        let local = [1u8; 32];
+        let r = &local;
+        Pending(2).await;
+        assert!(r[0] != 1, "test: after pending");
+        r.len()
+    });
+    let mut future = pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(future.as_mut().poll(&mut cx).is_pending());
+    assert!(future.as_mut().poll(&mut cx).is_pending());
+    match future.as_mut().poll(&mut cx) {
+        Poll::Ready(Err(panicked)) => assert!(format!("{panicked:?}").contains("test: after pending")),
+        other => panic!("expected a caught panic, got {:?}", other.map(|r| r.map_err(|_| ()))),
+    }
+    assert_eq!(block_on(catch_async(async { 5 })).ok(), Some(5));
+}
+
+#[test]
+fn a_slot_dropped_entered_cancels_its_manager_and_a_slot_never_entered_does_nothing() {
+    let j = Journal::new();
+    drop(AsyncSlot::new(j.probe("fresh")));
+    let mut slot = AsyncSlot::new(j.probe("entered").pending(0));
+    block_on(async {
+        enter_async(&mut slot).await.expect("enters");
+    });
+    drop(slot);
+    let mut failed = AsyncSlot::new(j.probe("failed").pending(0).failing_enter());
+    assert!(block_on(enter_async(&mut failed)).is_err());
+    drop(failed);
+    assert_eq!(
+        j.lines(),
+        ["enter entered", "entered entered", "exit entered cancelled", "exited entered", "enter failed"]
+    );
+}
+
+#[test]
+fn the_call_site_tag_passes_async_managers_through_and_wraps_sync_ones() {
+    let j = Journal::new();
+    let probe = j.probe("a");
+    // An `AsyncManage` keeps its type (the tag's `wrap` is the identity).
+    #[allow(clippy::needless_borrow, reason = "the borrow selects the async impl first, as in the macro")]
+    let tag = (&probe).__managed_async_kind();
+    let kept: async_common::AsyncProbe = tag.wrap(probe);
+    assert_eq!(kept.name, "a");
+    // A sync `Manage` is adapted.
+    let sink = std::io::BufWriter::new(Vec::<u8>::new());
+    let wrapped: managed::__private::SyncInAsync<std::io::BufWriter<Vec<u8>>> =
+        (&sink).__managed_async_kind().wrap(sink);
+    assert!(wrapped.0.buffer().is_empty());
+}
+
+/// `scope!(async { let a = with!(m0)?; A; defer!(err => async { D }); let b = with!(m1)?; B })`,
+/// written out as the macro expands it.
+#[allow(clippy::manual_async_fn, reason = "written as the macro writes it: a block, not a fn")]
+fn hand_expanded(j: &Journal, fail: bool) -> impl Future<Output = Result<u32, Error>> + Send + '_ {
+    async move {
+        let (body0, entered0) = {
+            let mut slot0 = AsyncSlot::new(j.probe("a"));
+            let body0 = catch_async(async {
+                let a = enter_async(&mut slot0).await?;
+                a.journal.push("A");
+                let body1 = catch_async(async {
+                    let (body2, entered1) = {
+                        let mut slot1 = AsyncSlot::new(j.probe("b"));
+                        let body2 = catch_async(async {
+                            let b = enter_async(&mut slot1).await?;
+                            b.journal.push("B");
+                            if fail {
+                                return Err(Error::msg("B failed"));
+                            }
+                            Ok(1)
+                        })
+                        .await;
+                        (body2, into_entered(slot1))
+                    };
+                    let outcome1 = outcome_of(&body2);
+                    let exited1 = exit_async(entered1, &outcome1).await;
+                    settle_exit(body2, exited1)
+                })
+                .await;
+                defer_level_async(body1, When::Err, async { j.push("D") }).await
+            })
+            .await;
+            (body0, into_entered(slot0))
+        };
+        let outcome0 = outcome_of(&body0);
+        let exited0 = exit_async(entered0, &outcome0).await;
+        settle_exit(body0, exited0)
+    }
+}
+
+#[test]
+fn the_hand_written_expansion_behaves_as_the_macro() {
+    let j = Journal::new();
+    assert_eq!(block_on(hand_expanded(&j, false)).expect("ok"), 1);
+    let j2 = Journal::new();
+    assert_eq!(block_on(hand_expanded(&j2, true)).expect_err("fails").to_string(), "B failed");
+    let exits = |j: &Journal| j.lines().into_iter().filter(|l| !l.starts_with("enter")).collect::<Vec<_>>();
+    assert_eq!(exits(&j), ["A", "B", "exit b ok", "exited b", "exit a ok", "exited a"]);
+    assert_eq!(exits(&j2), ["A", "B", "exit b err(B failed)", "exited b", "D", "exit a err(B failed)", "exited a"]);
+    // Cancelled in the middle of b's exit: b's exit is dropped and reported, a is cancelled.
+    let j3 = Journal::new();
+    let (out, reports) = reports_of(|| poll_n_then_drop(hand_expanded(&j3, false), 3));
+    assert!(out.is_none());
+    assert_eq!(exits(&j3), ["A", "B", "exit b ok", "exit a cancelled", "exited a"]);
+    assert_eq!(reports.len(), 1);
+    assert!(reports[0].contains("cancelled while the exit of") && reports[0].contains("AsyncProbe"));
+}

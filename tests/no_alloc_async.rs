@@ -1,0 +1,141 @@
+//! The async scope allocates nothing: a counting global allocator over
+//! 10,000 async scopes (polled by a runtime-free executor with a no-op
+//! waker) with async and sync managers, awaited and sync defers, an error
+//! path, exit errors of a non-allocating error type, and cancellation.
+
+use managed::{defer, scope, with, AsyncManage, Manage, Outcome};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards to the system allocator; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[derive(Debug, PartialEq)]
+struct Failed(u32);
+
+/// Pending once, then ready.
+struct YieldOnce(bool);
+
+impl Future for YieldOnce {
+    type Output = ();
+    fn poll(mut self: std::pin::Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            Poll::Ready(())
+        } else {
+            self.0 = true;
+            Poll::Pending
+        }
+    }
+}
+
+struct AsyncCounter<'a> {
+    count: &'a Cell<u32>,
+    target: u32,
+    fail_exit: bool,
+}
+
+impl AsyncManage for AsyncCounter<'_> {
+    type Target = u32;
+    type Error = Failed;
+    async fn enter(&mut self) -> Result<&mut u32, Failed> {
+        YieldOnce(false).await;
+        self.count.set(self.count.get() + 1);
+        Ok(&mut self.target)
+    }
+    async fn exit(self, outcome: &Outcome<'_>) -> Result<(), Failed> {
+        if !outcome.is_cancelled() {
+            YieldOnce(false).await;
+        }
+        self.count.set(self.count.get() + 1);
+        if self.fail_exit {
+            Err(Failed(self.target))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+struct SyncCounter<'a>(&'a Cell<u32>, u32);
+
+impl Manage for SyncCounter<'_> {
+    type Target = u32;
+    type Error = Failed;
+    fn enter(&mut self) -> Result<&mut u32, Failed> {
+        Ok(&mut self.1)
+    }
+    fn exit(self, _: &Outcome<'_>) -> Result<(), Failed> {
+        self.0.set(self.0.get() + 1);
+        Ok(())
+    }
+}
+
+async fn one_scope(count: &Cell<u32>, i: u32) -> Result<u32, Failed> {
+    scope!(async {
+        let a = with!(AsyncCounter { count, target: i, fail_exit: i % 3 == 0 })?;
+        let s = with!(SyncCounter(count, 1))?;
+        defer!(async { count.set(count.get() + 1) });
+        defer!(err => count.set(count.get() + 1));
+        YieldOnce(false).await;
+        if i % 5 == 0 {
+            return Err(Failed(i));
+        }
+        Ok(*a + *s)
+    })
+    .await
+}
+
+/// Polls to completion, or at most `limit` times (then drops: cancellation).
+fn drive<F: Future>(future: F, limit: usize) -> Option<F::Output> {
+    let mut future = pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    for _ in 0..limit {
+        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return Some(out);
+        }
+    }
+    None
+}
+
+#[test]
+fn ten_thousand_async_scopes_allocate_nothing() {
+    let count = Cell::new(0);
+    // Warm up whatever the test harness or thread-locals allocate once.
+    let _ = drive(one_scope(&count, 1), 100);
+    let before = ALLOCATIONS.with(Cell::get);
+    let mut results = (0u32, 0u32, 0u32);
+    for i in 0..10_000u32 {
+        // Every seventh scope is cancelled after two polls.
+        let limit = if i % 7 == 0 { 2 } else { 100 };
+        match drive(one_scope(&count, i), limit) {
+            Some(Ok(_)) => results.0 += 1,
+            Some(Err(_)) => results.1 += 1,
+            None => results.2 += 1,
+        }
+    }
+    let allocated = ALLOCATIONS.with(Cell::get) - before;
+    assert_eq!(allocated, 0, "the async scopes allocated {allocated} times");
+    assert!(results.0 > 0 && results.1 > 0 && results.2 > 0, "{results:?}");
+    assert!(count.get() > 30_000);
+}
