@@ -126,6 +126,10 @@ pub use managed_core::stream;
 pub use managed_core::testing;
 #[cfg(feature = "std")]
 pub use managed_core::timed;
+/// Python's `contextlib.AsyncExitStack`: sync and async managers and exits,
+/// closed with `aclose().await`; see [`managed_core::exit_stack_async`].
+#[cfg(all(feature = "alloc", feature = "async"))]
+pub use managed_core::AsyncExitStack;
 #[cfg(feature = "alloc")]
 pub use managed_core::Error;
 #[cfg(feature = "alloc")]
@@ -530,6 +534,8 @@ pub mod prelude {
     // `extern crate self as managed` (rust-lang/rust#127909).
     pub use managed_macros::{managed, yield_};
 
+    #[cfg(all(feature = "alloc", feature = "async"))]
+    pub use crate::AsyncExitStack;
     #[cfg(feature = "alloc")]
     pub use crate::ExitStack;
 }

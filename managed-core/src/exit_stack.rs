@@ -124,7 +124,7 @@ pub(crate) trait Exit {
 }
 
 /// An entered manager; its exit is the manager's.
-struct ManagerExit<M>(M);
+pub(crate) struct ManagerExit<M>(pub(crate) M);
 
 impl<M: Manage> Exit for ManagerExit<M>
 where
@@ -136,7 +136,7 @@ where
 }
 
 /// A plain callback: runs, never fails, never suppresses.
-struct CallbackExit<F>(F);
+pub(crate) struct CallbackExit<F>(pub(crate) F);
 
 impl<F: FnOnce()> Exit for CallbackExit<F> {
     fn run(self: Box<Self>, _outcome: &Outcome<'_>) -> Result<bool, Error> {
@@ -146,7 +146,7 @@ impl<F: FnOnce()> Exit for CallbackExit<F> {
 }
 
 /// An exit function that sees the outcome and may fail or suppress.
-struct PushedExit<F>(F);
+pub(crate) struct PushedExit<F>(pub(crate) F);
 
 impl<F: FnOnce(&Outcome<'_>) -> Result<bool, Error>> Exit for PushedExit<F> {
     fn run(self: Box<Self>, outcome: &Outcome<'_>) -> Result<bool, Error> {
@@ -269,6 +269,19 @@ impl<'r, 'o> CloseState<'r, 'o> {
             self.given_suppressed = true;
         }
         self.failures.clear();
+    }
+
+    /// Closing was cut short (an async close whose future was dropped):
+    /// nothing will return what was recorded, so the exit failures and a
+    /// caught panic go to the error hook instead of being lost.
+    #[cfg(feature = "async")]
+    pub(crate) fn abandon(self) {
+        for error in &self.failures {
+            crate::report(ReportKind::Cancelled, error);
+        }
+        if let Some(panic) = &self.panic {
+            crate::report(ReportKind::Cancelled, panic);
+        }
     }
 
     /// Once every exit ran: resumes an exit's panic, else says what

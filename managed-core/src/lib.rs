@@ -22,6 +22,8 @@ pub mod contextlib;
 pub mod error;
 #[cfg(feature = "alloc")]
 pub mod exit_stack;
+#[cfg(all(feature = "alloc", feature = "async"))]
+pub mod exit_stack_async;
 pub mod hook;
 pub mod manage;
 pub mod outcome;
@@ -40,6 +42,8 @@ pub use contextlib::{closing, nullcontext, suppress, Close};
 pub use error::Error;
 #[cfg(feature = "alloc")]
 pub use exit_stack::ExitStack;
+#[cfg(all(feature = "alloc", feature = "async"))]
+pub use exit_stack_async::AsyncExitStack;
 #[cfg(feature = "std")]
 pub use hook::{default_error_hook, set_error_hook};
 pub use hook::{report, ErrorHook, Report, ReportKind};
