@@ -758,3 +758,137 @@ impl fmt::Debug for AsyncEntered<'_> {
         self.0.fmt(f)
     }
 }
+
+// Unit tests here so that Miri, run over this crate's lib tests, checks the
+// raw-pointer lending of `enter`/`enter_async` and the guard of a dropped enter.
+#[cfg(all(test, feature = "std"))]
+mod tests {
+    use super::*;
+    use alloc::rc::Rc;
+    use alloc::vec::Vec;
+    use core::cell::Cell;
+    use core::task::Waker;
+
+    fn block_on<F: Future>(f: F) -> F::Output {
+        let mut f = core::pin::pin!(f);
+        loop {
+            if let Poll::Ready(v) = f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+                return v;
+            }
+        }
+    }
+
+    /// Pending once, then ready.
+    struct YieldOnce(bool);
+
+    impl Future for YieldOnce {
+        type Output = ();
+        fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+            if core::mem::replace(&mut self.0, true) {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        }
+    }
+
+    /// Owns heap data, lends it after a pending enter, hands it back at exit.
+    struct Owned(Vec<u32>, Rc<RefCell<Vec<u32>>>);
+
+    impl AsyncManage for Owned {
+        type Target = Vec<u32>;
+        type Error = Error;
+        async fn enter(&mut self) -> Result<&mut Vec<u32>, Error> {
+            YieldOnce(false).await;
+            Ok(&mut self.0)
+        }
+        async fn exit(self, _: &Outcome<'_>) -> Result<(), Error> {
+            YieldOnce(false).await;
+            self.1.borrow_mut().extend(self.0);
+            Ok(())
+        }
+    }
+
+    struct SyncOwned(Vec<u32>, Rc<RefCell<Vec<u32>>>);
+
+    impl Manage for SyncOwned {
+        type Target = Vec<u32>;
+        type Error = Error;
+        fn enter(&mut self) -> Result<&mut Vec<u32>, Error> {
+            Ok(&mut self.0)
+        }
+        fn exit(self, _: &Outcome<'_>) -> Result<(), Error> {
+            self.1.borrow_mut().extend(self.0);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn targets_of_sync_and_async_entries_stay_valid_while_the_list_spills() {
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        block_on(async {
+            let stack = AsyncExitStack::new();
+            let mut targets = Vec::new();
+            for i in 0..6u32 {
+                let t = if i % 2 == 0 {
+                    stack.enter_async(Owned(Vec::new(), seen.clone())).await.expect("enter")
+                } else {
+                    stack.enter(SyncOwned(Vec::new(), seen.clone())).expect("enter")
+                };
+                t.push(i);
+                targets.push(t);
+            }
+            for (i, t) in targets.iter_mut().enumerate() {
+                t.push(u32::try_from(i).expect("small") + 100);
+            }
+            drop(targets);
+            stack.aclose().await.expect("close");
+        });
+        assert_eq!(&seen.borrow()[..2], &[5, 105]);
+        assert_eq!(&seen.borrow()[10..], &[0, 100]);
+    }
+
+    #[test]
+    fn a_dropped_enter_frees_the_manager_and_registers_nothing() {
+        let dropped = Rc::new(Cell::new(0));
+        struct Counts(Rc<Cell<u32>>, Owned);
+        impl Drop for Counts {
+            fn drop(&mut self) {
+                self.0.set(self.0.get() + 1);
+            }
+        }
+        impl AsyncManage for Counts {
+            type Target = Vec<u32>;
+            type Error = Error;
+            async fn enter(&mut self) -> Result<&mut Vec<u32>, Error> {
+                self.1.enter().await
+            }
+            async fn exit(self, _: &Outcome<'_>) -> Result<(), Error> {
+                unreachable!("never entered")
+            }
+        }
+        let stack = AsyncExitStack::new();
+        {
+            let entering = stack.enter_async(Counts(dropped.clone(), Owned(Vec::new(), Rc::default())));
+            let mut entering = core::pin::pin!(entering);
+            assert!(entering.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending());
+        }
+        assert_eq!(dropped.get(), 1);
+        assert!(stack.is_empty());
+    }
+
+    #[test]
+    fn an_unclosed_stack_cancels_its_entries_when_dropped() {
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let stack = AsyncExitStack::new();
+        block_on(async {
+            stack.enter(SyncOwned(alloc::vec![1], seen.clone())).expect("enter");
+            stack.push(|o: &Outcome<'_>| {
+                assert!(o.is_cancelled());
+                Ok(false)
+            });
+        });
+        drop(stack);
+        assert_eq!(*seen.borrow(), [1]);
+    }
+}
