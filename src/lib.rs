@@ -119,6 +119,8 @@ extern crate std;
 pub use managed_core::contextlib;
 #[cfg(feature = "alloc")]
 pub use managed_core::exit_stack;
+#[cfg(all(feature = "alloc", feature = "async"))]
+pub use managed_core::exit_stack_async;
 pub use managed_core::outcome;
 #[cfg(feature = "alloc")]
 pub use managed_core::stream;
@@ -126,8 +128,6 @@ pub use managed_core::stream;
 pub use managed_core::testing;
 #[cfg(feature = "std")]
 pub use managed_core::timed;
-/// Python's `contextlib.AsyncExitStack`: sync and async managers and exits,
-/// closed with `aclose().await`; see [`managed_core::exit_stack_async`].
 #[cfg(all(feature = "alloc", feature = "async"))]
 pub use managed_core::AsyncExitStack;
 #[cfg(feature = "alloc")]
