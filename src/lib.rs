@@ -523,6 +523,32 @@ pub use managed_macros::managed;
 /// ```
 pub use managed_macros::yield_;
 
+/// Python's `ContextDecorator`: wraps a function's body in a [`scope!`]
+/// that enters fresh managers on every call, exits them when the body ends
+/// (newest first, seeing its outcome), and returns their errors through the
+/// function's `Result`.
+///
+/// `#[scoped(a, b)] fn f(..) -> R { body }` is
+/// `fn f(..) -> R { scope! { let _ = with!(a)?; let _ = with!(b)?; body } }`;
+/// on an `async fn`, `scope!(async move { .. }).await` (async and sync
+/// managers). The manager expressions may use the arguments. `return` and
+/// `?` in the body leave the scope, so the exits still run. The function
+/// must return a `Result` whose error converts from the managers' errors.
+///
+/// ```
+/// use managed::{scoped, Error};
+/// use std::io::BufWriter;
+///
+/// #[scoped(BufWriter::new(std::io::sink()), BufWriter::new(Vec::<u8>::new()))]
+/// fn parse(text: &str) -> Result<u32, Error> {
+///     Ok(text.trim().parse::<u32>()?)
+/// }
+/// assert_eq!(parse(" 42 ")?, 42);
+/// assert!(parse("x").is_err()); // the managers were exited on the error too
+/// # Ok::<(), Error>(())
+/// ```
+pub use managed_macros::scoped;
+
 pub use managed_core::Slot;
 
 /// The names most code needs: `use managed::prelude::*;`.

@@ -68,3 +68,11 @@ pub fn yield_(input: TokenStream) -> TokenStream {
     .to_compile_error()
     .into()
 }
+
+mod scoped;
+
+/// See `managed::scoped`.
+#[proc_macro_attribute]
+pub fn scoped(args: TokenStream, input: TokenStream) -> TokenStream {
+    scoped::expand(args.into(), input.into()).into()
+}

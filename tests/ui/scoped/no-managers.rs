@@ -1,0 +1,9 @@
+// `#[scoped]` without a manager expression.
+#[managed::scoped()]
+fn work() -> Result<(), managed::Error> {
+    Ok(())
+}
+
+fn main() {
+    let _ = work();
+}
