@@ -850,7 +850,6 @@ mod tests {
 
     #[test]
     fn a_dropped_enter_frees_the_manager_and_registers_nothing() {
-        let dropped = Rc::new(Cell::new(0));
         struct Counts(Rc<Cell<u32>>, Owned);
         impl Drop for Counts {
             fn drop(&mut self) {
@@ -867,6 +866,7 @@ mod tests {
                 unreachable!("never entered")
             }
         }
+        let dropped = Rc::new(Cell::new(0));
         let stack = AsyncExitStack::new();
         {
             let entering = stack.enter_async(Counts(dropped.clone(), Owned(Vec::new(), Rc::default())));
