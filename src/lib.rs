@@ -540,11 +540,16 @@ pub mod prelude {
 pub mod __private {
     pub use core::convert::From;
     pub use core::convert::Infallible;
+    pub use core::option::Option::Some;
     pub use core::result::Result::{self, Err, Ok};
     #[cfg(feature = "async")]
     pub use managed_core::async_support::*;
     pub use managed_core::compose::*;
+    #[cfg(feature = "async")]
+    pub use managed_core::compose_async::*;
     pub use managed_core::scope_support::*;
+    #[cfg(feature = "async")]
+    pub use managed_core::AsyncManage;
     #[cfg(feature = "alloc")]
     pub use managed_core::Error;
     pub use managed_core::{Manage, Outcome};
