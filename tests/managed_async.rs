@@ -335,6 +335,10 @@ fn a_body_error_reaches_every_field_and_exit_errors_are_attached_to_it() {
     );
 }
 
+#[allow(
+    clippy::manual_async_fn,
+    reason = "the `+ Send` bound is the point: the scope over the struct is a Send future"
+)]
 fn scope_over_stack(j: &Journal) -> impl std::future::Future<Output = Result<u32, Error>> + Send + '_ {
     scope!(async move {
         let s = with!(Stack::new(j))?;

@@ -56,23 +56,7 @@ pub fn expand(item: syn::ItemStruct, options: &Options, mut errors: Errors) -> T
     // the body, where the error points at the field: as a where clause,
     // `BufWriter<W>: Manage` would hide the impl's `Error = io::Error` from
     // the body (where clauses shadow impls when projecting).
-    let type_params: HashSet<String> = item.generics.type_params().map(|t| t.ident.to_string()).collect();
-    let mut generics = item.generics.clone();
-    let mut field_checks = Vec::new();
-    for field in &model.fields {
-        let ty = &field.ty;
-        let (bound, check) = if field.is_async {
-            (quote!(AsyncManagedField), quote!(async_managed_field))
-        } else {
-            (quote!(ManagedField), quote!(managed_field))
-        };
-        if is_type_param(ty, &type_params) {
-            let where_clause = generics.make_where_clause();
-            where_clause.predicates.push(syn::parse_quote_spanned!(ty.span()=> #ty: #p::#bound<#error>));
-        } else {
-            field_checks.push(quote_spanned!(ty.span()=> #p::#check::<#error, #ty>();));
-        }
-    }
+    let (generics, field_checks) = field_bounds(&model, &p, &error);
     if model.fields.iter().any(|f| f.is_async) {
         return expand_async(&model, options, &generics, &field_checks);
     }
@@ -255,6 +239,35 @@ fn expand_async(
             }
         }
     }
+}
+
+/// The fields' manager bounds: a where clause for a field whose type is a
+/// type parameter, a check in the body (pointing at the field) for any
+/// other field type.
+fn field_bounds(
+    model: &super::parse::StructModel,
+    p: &TokenStream,
+    error: &TokenStream,
+) -> (syn::Generics, Vec<TokenStream>) {
+    let item = &model.item;
+    let type_params: HashSet<String> = item.generics.type_params().map(|t| t.ident.to_string()).collect();
+    let mut generics = item.generics.clone();
+    let mut field_checks = Vec::new();
+    for field in &model.fields {
+        let ty = &field.ty;
+        let (bound, check) = if field.is_async {
+            (quote!(AsyncManagedField), quote!(async_managed_field))
+        } else {
+            (quote!(ManagedField), quote!(managed_field))
+        };
+        if is_type_param(ty, &type_params) {
+            let where_clause = generics.make_where_clause();
+            where_clause.predicates.push(syn::parse_quote_spanned!(ty.span()=> #ty: #p::#bound<#error>));
+        } else {
+            field_checks.push(quote_spanned!(ty.span()=> #p::#check::<#error, #ty>();));
+        }
+    }
+    (generics, field_checks)
 }
 
 fn is_type_param(ty: &syn::Type, params: &HashSet<String>) -> bool {
