@@ -11,6 +11,9 @@
 //!     fn exit(self, outcome: &Outcome<'_>) -> Result<(), E> { Returns::<E>::into_result(Self::close(self, outcome)) }
 //! }
 //! ```
+//! With `async fn` methods it is `impl AsyncManage` instead, the same
+//! bodies with the calls awaited (`async fn enter` / `async fn exit`).
+//!
 //! `Returns<E>` is implemented for `()` and `Result<(), E>` only, so a
 //! method returning another error type is a compile error that says the two
 //! error types must agree.

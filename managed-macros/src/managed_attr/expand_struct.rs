@@ -20,6 +20,9 @@
 //!     }
 //! }
 //! ```
+//! A struct with a `#[managed(async)]` field is an `AsyncManage` instead
+//! (see `expand_async`).
+//!
 //! The fields live in `Slot`s because a failed enter must exit, by value,
 //! the fields it already entered while the caller still owns the struct.
 
