@@ -52,83 +52,10 @@ fn name(i: usize) -> String {
 
 // ---------------------------------------------------------------- oracle
 
-/// DESIGN.md section 3, executed by hand: enters in order until one fails;
-/// the body runs only if all entered; exits newest first, each seeing the
-/// primary failure so far; later exit errors are suppressed (in exit order);
-/// a failure during a panic is reported; a panic in an exit replaces an
-/// error (reported) or becomes the outcome.
+/// The oracle for a run that is not cancelled (see [`oracle_async`]).
 fn oracle(plan: &Plan) -> Observed {
-    enum Cur {
-        Ok,
-        Err(String, Vec<String>),
-        Panic(String),
-    }
-    let seen = |c: &Cur| match c {
-        Cur::Ok => Seen::Ok,
-        Cur::Err(m, _) => Seen::Err(m.clone()),
-        Cur::Panic(m) => Seen::Panic(Some(m.clone())),
-    };
-    let mut journal = Vec::new();
-    let mut reports = Vec::new();
-    let mut cur = Cur::Ok;
-    let mut entered = Vec::new();
-    for (i, (enter, _)) in plan.probes.iter().enumerate() {
-        match enter {
-            Act::Succeed => {
-                journal.push(Event::Enter(name(i)));
-                entered.push(i);
-            }
-            Act::Fail => {
-                journal.push(Event::Enter(format!("p{i} (enter failed)")));
-                cur = Cur::Err(format!("probe p{i} failed at enter"), vec![]);
-                break;
-            }
-            Act::Panic => {
-                journal.push(Event::Enter(format!("p{i} (enter failed)")));
-                cur = Cur::Panic(format!("probe p{i} panicked at enter"));
-                break;
-            }
-        }
-    }
-    if entered.len() == plan.probes.len() {
-        journal.push(Event::Note("body".into()));
-        cur = match plan.body {
-            BodyEnd::Ok => Cur::Ok,
-            BodyEnd::Question | BodyEnd::Return | BodyEnd::HiddenReturn => Cur::Err("body error".into(), vec![]),
-            BodyEnd::Panic => Cur::Panic("body panicked".into()),
-        };
-    }
-    for &i in entered.iter().rev() {
-        journal.push(Event::Exit(name(i), seen(&cur)));
-        match plan.probes[i].1 {
-            Act::Succeed => {}
-            Act::Fail => {
-                let msg = format!("probe p{i} failed at exit");
-                match &mut cur {
-                    Cur::Ok => cur = Cur::Err(msg, vec![]),
-                    Cur::Err(_, suppressed) => suppressed.push(msg),
-                    Cur::Panic(_) => reports.push("FailedWhileUnwinding".into()),
-                }
-            }
-            Act::Panic => {
-                let msg = format!("probe p{i} panicked at exit");
-                match cur {
-                    Cur::Panic(_) => reports.push("FailedWhileUnwinding".into()),
-                    Cur::Err(..) => {
-                        reports.push("ReplacedByPanic".into());
-                        cur = Cur::Panic(msg);
-                    }
-                    Cur::Ok => cur = Cur::Panic(msg),
-                }
-            }
-        }
-    }
-    let end = match cur {
-        Cur::Ok => End::Ok(7),
-        Cur::Err(primary, suppressed) => End::Err { primary, suppressed },
-        Cur::Panic(m) => End::Panic(m),
-    };
-    Observed { journal, end, reports }
+    // The sync rules are the async ones without awaits to cancel at.
+    oracle_async(plan, AsyncPlan { yields: 0, cancel_at: None }).0
 }
 
 // ---------------------------------------------------------------- runs
@@ -415,7 +342,12 @@ struct AsyncPlan {
     cancel_at: Option<usize>,
 }
 
-/// The async oracle: the sync rules, plus DESIGN section 11's cancellation:
+/// The oracle, DESIGN.md section 3 executed by hand: enters in order until
+/// one fails; the body runs only if all entered; exits newest first, each
+/// seeing the primary failure so far; later exit errors are suppressed (in
+/// exit order); a failure during a panic is reported; a panic in an exit
+/// replaces an error (reported) or becomes the outcome. Async adds DESIGN
+/// section 11's cancellation:
 /// the scope is dropped at its `n`-th await; every entered probe that has
 /// not exited gets `exit_cancelled`, newest first (our probes' cancelled
 /// exit finishes in one poll; its failure or panic is reported); an exit
