@@ -17,6 +17,49 @@
 //! assert_eq!(journal.exit_order(), ["tx", "db"]);
 //! assert_eq!(journal.seen_by("db"), Some(Seen::Err("probe tx failed at exit".into())));
 //! ```
+//!
+//! # Testing your own manager
+//!
+//! Put probes around your manager to check where its exit runs, what it
+//! does with each outcome, and that a failure next to it loses nothing:
+//!
+//! ```
+//! use managed::testing::{Event, Journal, Seen};
+//! use managed::{scope, with, Error, Manage, Outcome};
+//!
+//! /// The manager under test: commits on Ok, rolls back otherwise.
+//! struct Tx<'j>(&'j Journal);
+//! impl Manage for Tx<'_> {
+//!     type Target = Self;
+//!     type Error = Error;
+//!     fn enter(&mut self) -> Result<&mut Self, Error> { self.0.note("BEGIN"); Ok(self) }
+//!     fn exit(self, outcome: &Outcome<'_>) -> Result<(), Error> {
+//!         self.0.note(if outcome.is_ok() { "COMMIT" } else { "ROLLBACK" });
+//!         Ok(())
+//!     }
+//! }
+//!
+//! for (fail_inner, expected) in [(false, "COMMIT"), (true, "ROLLBACK")] {
+//!     let journal = Journal::new();
+//!     let inner = journal.probe("inner");
+//!     let inner = if fail_inner { inner.fail_exit() } else { inner };
+//!     let result: Result<(), Error> = scope! {
+//!         let _outer = with!(journal.probe("outer"))?;
+//!         let _tx = with!(Tx(&journal))?;
+//!         let _inner = with!(inner)?;        // fails at exit when asked to
+//!         Ok(())
+//!     };
+//!     journal.assert_all_exited();
+//!     // The transaction saw the inner failure, and ended before `outer`.
+//!     let events = journal.events();
+//!     let at = |e: &Event| events.iter().position(|x| x == e).unwrap();
+//!     assert!(at(&Event::Note(expected.into())) < at(&Event::Exit("outer".into(), journal.seen_by("outer").unwrap())));
+//!     assert_eq!(result.is_err(), fail_inner);
+//!     if fail_inner {
+//!         assert_eq!(journal.seen_by("outer"), Some(Seen::Err("probe inner failed at exit".into())));
+//!     }
+//! }
+//! ```
 
 use std::fmt;
 use std::string::{String, ToString};
