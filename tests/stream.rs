@@ -306,7 +306,7 @@ impl Download {
 }
 
 /// [`Download`] as an async manager whose `exit_cancelled` (no awaiting
-/// possible) records what was received, tagged "exit_cancelled".
+/// possible) records what was received, tagged `"exit_cancelled"`.
 struct AsyncDownload(Download);
 
 impl AsyncManage for AsyncDownload {
