@@ -407,3 +407,61 @@ impl Manage for Probe {
         self.do_exit(outcome)
     }
 }
+
+/// A future that is pending once (waking itself), then ready: the probe's
+/// await point, so that tests can cancel a scope inside an enter or an exit.
+#[cfg(feature = "async")]
+struct YieldOnce(bool);
+
+#[cfg(feature = "async")]
+impl core::future::Future for YieldOnce {
+    type Output = ();
+    fn poll(mut self: core::pin::Pin<&mut Self>, cx: &mut core::task::Context<'_>) -> core::task::Poll<()> {
+        if self.0 {
+            core::task::Poll::Ready(())
+        } else {
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            core::task::Poll::Pending
+        }
+    }
+}
+
+/// The probe as an async manager (an async scope picks this impl): enter
+/// awaits once, then records and acts as the sync enter does; exit records,
+/// awaits once, then acts (no await when the scope was cancelled, so that
+/// the cancellation policy's single poll finishes it). Each await is a
+/// point where a test may drop the scope.
+///
+/// ```
+/// use managed::testing::Journal;
+/// use managed::{scope, with, Error};
+///
+/// let journal = Journal::new();
+/// let scope = async {
+///     scope!(async {
+///         let _db = with!(journal.probe("db"))?;
+///         Ok::<_, Error>(())
+///     })
+///     .await
+/// };
+/// drop(scope); // never polled: nothing entered, nothing exited
+/// journal.assert_all_exited();
+/// ```
+#[cfg(feature = "async")]
+impl crate::SendAsyncManage for Probe {
+    type Target = Probe;
+    type Error = ProbeError;
+    async fn enter(&mut self) -> Result<&mut Probe, ProbeError> {
+        YieldOnce(false).await;
+        self.do_enter()?;
+        Ok(self)
+    }
+    async fn exit(self, outcome: &Outcome<'_>) -> Result<(), ProbeError> {
+        self.journal.push(Event::Exit(self.name.clone(), Seen::of(outcome)));
+        if !outcome.is_cancelled() {
+            YieldOnce(false).await;
+        }
+        self.act(Stage::Exit, self.exit)
+    }
+}
