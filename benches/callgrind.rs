@@ -255,4 +255,41 @@ library_benchmark_group!(
         scope_fallible_hand, scope_fallible_hand_unwind, scope1_attr
 );
 
-main!(library_benchmark_groups = defer, scope, stream, exit_stack);
+// ------------------------------------------------------------ async scope!
+// Each call builds the scope's future and polls it to completion with the
+// no-op-waker loop of `workloads::async_scope::block_on` (no runtime).
+
+#[library_benchmark]
+#[bench::ok(false)]
+#[bench::err(true)]
+fn async1_managed(fail: bool) -> u64 {
+    repeat(|h, i| fold(workloads::async_scope::async1_managed(h, i, black_box(fail))))
+}
+
+#[library_benchmark]
+#[bench::ok(false)]
+#[bench::err(true)]
+fn async1_hand(fail: bool) -> u64 {
+    repeat(|h, i| fold(workloads::async_scope::async1_hand(h, i, black_box(fail))))
+}
+
+#[library_benchmark]
+#[bench::ok(false)]
+#[bench::err(true)]
+fn async3_managed(fail: bool) -> u64 {
+    repeat(|h, i| fold(workloads::async_scope::async3_managed(h, i, black_box(fail))))
+}
+
+#[library_benchmark]
+#[bench::ok(false)]
+#[bench::err(true)]
+fn async3_hand(fail: bool) -> u64 {
+    repeat(|h, i| fold(workloads::async_scope::async3_hand(h, i, black_box(fail))))
+}
+
+library_benchmark_group!(
+    name = async_scope;
+    benchmarks = async1_managed, async1_hand, async3_managed, async3_hand
+);
+
+main!(library_benchmark_groups = defer, scope, stream, exit_stack, async_scope);

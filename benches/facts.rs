@@ -83,6 +83,29 @@ fn main() {
     scope("allocs.scope3_err.hand", true, workloads::scope3_hand);
     scope("allocs.scope1_attr.managed", false, workloads::scope1_attr);
 
+    // Async scopes: allocations per scope polled to completion, and the
+    // size of each future (the state machine the caller stores).
+    {
+        use workloads::async_scope as a;
+        scope("allocs.async1_ok.managed", false, a::async1_managed);
+        scope("allocs.async1_err.managed", true, a::async1_managed);
+        scope("allocs.async3_ok.managed", false, a::async3_managed);
+        scope("allocs.async3_err.managed", true, a::async3_managed);
+        scope("allocs.async1_ok.hand", false, a::async1_hand);
+        scope("allocs.async3_ok.hand", false, a::async3_hand);
+        let hits = Cell::new(0);
+        fact("size.async1.managed", std::mem::size_of_val(&a::async1_managed_fut(&hits, 0, false)));
+        fact("size.async1.hand", std::mem::size_of_val(&a::async1_hand_fut(&hits, 0, false)));
+        fact("size.async3.managed", std::mem::size_of_val(&a::async3_managed_fut(&hits, 0, false)));
+        fact("size.async3.hand", std::mem::size_of_val(&a::async3_hand_fut(&hits, 0, false)));
+        fact("size.async.body", std::mem::size_of_val(&a::async_body_fut(&hits, 0, false)));
+        fact("size.async.manager", std::mem::size_of::<a::AsyncCounter<'_>>());
+        fact(
+            "size.async.exit_future",
+            std::mem::size_of_val(&managed::AsyncManage::exit(a::AsyncCounter::new(&hits, 0), &managed::Outcome::Ok)),
+        );
+    }
+
     // ExitStack: heap allocations per entry to build and close a stack of N
     // capturing callbacks, next to `Vec<Box<dyn FnOnce()>>`.
     for n in [1u64, 10, 1_000, 10_000] {

@@ -493,6 +493,66 @@ pub use managed_macros::defer;
 /// # Ok::<(), std::fmt::Error>(())
 /// ```
 ///
+/// # Async forms (feature `async`)
+///
+/// - On an `impl` block whose `#[enter]`/`#[exit]` methods are `async fn`
+///   (both, or an `async` exit alone): an [`AsyncManage`] impl, with the
+///   same signature and error-type rules. It is `AsyncManage`, not
+///   [`SendAsyncManage`], so non-`Send` types work; a scope over a `Send`
+///   one is still a `Send` future (the compiler sees the concrete futures).
+/// - On a struct with fields marked `#[managed(async)]` (the macro cannot
+///   see which traits a type implements, so the field says it is an async
+///   manager): an [`AsyncManage`] impl. Fields marked `#[managed]` are sync
+///   managers and mix freely with async ones; the order, rollback,
+///   suppressed-error and hook rules are those of the sync struct (hooks
+///   stay sync fns). If the scope is cancelled while the struct enters,
+///   exits or is entered, every field still entered gets its cancelled exit
+///   ([`AsyncManage::exit_cancelled`], or the sync exit with
+///   [`Outcome::Cancelled`]), newest first, after the `exit` hook.
+/// - An `async fn` with `yield_!` is not available in this build yet (a
+///   compile error says so): implement [`AsyncManage`] by hand.
+///
+/// ```
+/// use managed::{managed, scope, with, Outcome};
+///
+/// struct Conn { open: bool }
+///
+/// #[managed]
+/// impl Conn {
+///     #[enter]
+///     async fn connect(&mut self) -> Result<(), std::io::Error> {
+///         self.open = true; // e.g. `TcpStream::connect(..).await?`
+///         Ok(())
+///     }
+///
+///     #[exit]
+///     async fn close(self, outcome: &Outcome<'_>) -> Result<(), std::io::Error> {
+///         println!("closing, ok: {}", outcome.is_ok()); // e.g. `.shutdown().await?`
+///         Ok(())
+///     }
+/// }
+///
+/// /// A sync and an async manager, entered in order, exited in reverse.
+/// #[managed]
+/// struct Session {
+///     #[managed(async)]
+///     conn: Conn,
+///     #[managed]
+///     audit: std::io::BufWriter<Vec<u8>>,
+/// }
+///
+/// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+/// let open = scope!(async {
+///     let s = with!(Session { conn: Conn { open: false }.into(), audit: std::io::BufWriter::new(Vec::new()).into() })?;
+///     Ok::<_, managed::Error>(s.conn.open)
+/// })
+/// .await?;
+/// assert!(open);
+/// # Ok::<(), managed::Error>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
 /// # Options
 ///
 /// - `crate = "path"`: the path of this crate, when it is renamed or
@@ -500,7 +560,7 @@ pub use managed_macros::defer;
 /// - On a struct: `enter = path`, `exit = path`, `error = Type` (above).
 ///
 /// Unknown, misplaced and repeated options are compile errors that name the
-/// option. Async forms (`AsyncManage`) are not available in this build yet.
+/// option.
 pub use managed_macros::managed;
 
 /// Lends a value from a [`#[managed]`](macro@managed) function to the block and
@@ -572,11 +632,16 @@ pub mod prelude {
 pub mod __private {
     pub use core::convert::From;
     pub use core::convert::Infallible;
+    pub use core::option::Option::Some;
     pub use core::result::Result::{self, Err, Ok};
     #[cfg(feature = "async")]
     pub use managed_core::async_support::*;
     pub use managed_core::compose::*;
+    #[cfg(feature = "async")]
+    pub use managed_core::compose_async::*;
     pub use managed_core::scope_support::*;
+    #[cfg(feature = "async")]
+    pub use managed_core::AsyncManage;
     #[cfg(feature = "alloc")]
     pub use managed_core::Error;
     pub use managed_core::{Manage, Outcome};

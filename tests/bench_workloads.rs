@@ -122,3 +122,32 @@ fn the_panic_safe_baseline_does_what_scope_does() {
     }
     std::panic::set_hook(previous);
 }
+
+#[test]
+fn async_scope_pairs_do_the_same_work_on_both_paths() {
+    use workloads::async_scope as a;
+    let pairs: [(ScopeFn, ScopeFn); 2] = [(a::async1_managed, a::async1_hand), (a::async3_managed, a::async3_hand)];
+    for (managed, hand) in pairs {
+        for fail in [false, true] {
+            for x in [0, 1, 7, 1_000] {
+                let m = run_scope(managed, x, fail);
+                assert_eq!(m.0.is_err(), fail, "the Err row runs the Err path");
+                assert_eq!(run_scope(hand, x, fail), m, "x {x}, fail {fail}");
+            }
+        }
+    }
+    // 3 managers: entered (+1 each) and exited with the body's outcome (+1 ok, +2 err).
+    assert_eq!(run_scope(a::async3_managed, 1, false).1, 3 + 3);
+    assert_eq!(run_scope(a::async3_managed, 1, true).1, 3 + 6);
+}
+
+#[test]
+fn async_scope_pairs_merge_a_failing_exit_alike() {
+    use workloads::async_scope as a;
+    let x = workloads::EXIT_FAILS_FOR;
+    for fail in [false, true] {
+        let m = run_scope(a::async1_managed, x, fail);
+        assert!(m.0.is_err(), "the exit's error, or the body's when both fail");
+        assert_eq!(run_scope(a::async1_hand, x, fail), m, "fail {fail}");
+    }
+}

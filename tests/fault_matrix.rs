@@ -52,83 +52,10 @@ fn name(i: usize) -> String {
 
 // ---------------------------------------------------------------- oracle
 
-/// DESIGN.md section 3, executed by hand: enters in order until one fails;
-/// the body runs only if all entered; exits newest first, each seeing the
-/// primary failure so far; later exit errors are suppressed (in exit order);
-/// a failure during a panic is reported; a panic in an exit replaces an
-/// error (reported) or becomes the outcome.
+/// The oracle for a run that is not cancelled (see [`oracle_async`]).
 fn oracle(plan: &Plan) -> Observed {
-    enum Cur {
-        Ok,
-        Err(String, Vec<String>),
-        Panic(String),
-    }
-    let seen = |c: &Cur| match c {
-        Cur::Ok => Seen::Ok,
-        Cur::Err(m, _) => Seen::Err(m.clone()),
-        Cur::Panic(m) => Seen::Panic(Some(m.clone())),
-    };
-    let mut journal = Vec::new();
-    let mut reports = Vec::new();
-    let mut cur = Cur::Ok;
-    let mut entered = Vec::new();
-    for (i, (enter, _)) in plan.probes.iter().enumerate() {
-        match enter {
-            Act::Succeed => {
-                journal.push(Event::Enter(name(i)));
-                entered.push(i);
-            }
-            Act::Fail => {
-                journal.push(Event::Enter(format!("p{i} (enter failed)")));
-                cur = Cur::Err(format!("probe p{i} failed at enter"), vec![]);
-                break;
-            }
-            Act::Panic => {
-                journal.push(Event::Enter(format!("p{i} (enter failed)")));
-                cur = Cur::Panic(format!("probe p{i} panicked at enter"));
-                break;
-            }
-        }
-    }
-    if entered.len() == plan.probes.len() {
-        journal.push(Event::Note("body".into()));
-        cur = match plan.body {
-            BodyEnd::Ok => Cur::Ok,
-            BodyEnd::Question | BodyEnd::Return | BodyEnd::HiddenReturn => Cur::Err("body error".into(), vec![]),
-            BodyEnd::Panic => Cur::Panic("body panicked".into()),
-        };
-    }
-    for &i in entered.iter().rev() {
-        journal.push(Event::Exit(name(i), seen(&cur)));
-        match plan.probes[i].1 {
-            Act::Succeed => {}
-            Act::Fail => {
-                let msg = format!("probe p{i} failed at exit");
-                match &mut cur {
-                    Cur::Ok => cur = Cur::Err(msg, vec![]),
-                    Cur::Err(_, suppressed) => suppressed.push(msg),
-                    Cur::Panic(_) => reports.push("FailedWhileUnwinding".into()),
-                }
-            }
-            Act::Panic => {
-                let msg = format!("probe p{i} panicked at exit");
-                match cur {
-                    Cur::Panic(_) => reports.push("FailedWhileUnwinding".into()),
-                    Cur::Err(..) => {
-                        reports.push("ReplacedByPanic".into());
-                        cur = Cur::Panic(msg);
-                    }
-                    Cur::Ok => cur = Cur::Panic(msg),
-                }
-            }
-        }
-    }
-    let end = match cur {
-        Cur::Ok => End::Ok(7),
-        Cur::Err(primary, suppressed) => End::Err { primary, suppressed },
-        Cur::Panic(m) => End::Panic(m),
-    };
-    Observed { journal, end, reports }
+    // The sync rules are the async ones without awaits to cancel at.
+    oracle_async(plan, AsyncPlan { yields: 0, cancel_at: None }).0
 }
 
 // ---------------------------------------------------------------- runs
@@ -401,6 +328,250 @@ fn oracle_hand_checked() {
         oracle(&plan).end,
         End::Err { primary: "probe p1 failed at enter".into(), suppressed: vec!["probe p0 failed at exit".into()] }
     );
+}
+
+// ---------------------------------------------------------------- async
+
+/// Where an async run stops: it completes, or it is dropped at its `n`-th
+/// pending poll (every probe enter, every body yield, every exit awaits once).
+#[derive(Clone, Copy, Debug)]
+struct AsyncPlan {
+    /// Awaits in the body before it ends.
+    yields: usize,
+    /// `Some(n)`: the scope's future is dropped when its `n`-th poll is pending.
+    cancel_at: Option<usize>,
+}
+
+/// The oracle, DESIGN.md section 3 executed by hand: enters in order until
+/// one fails; the body runs only if all entered; exits newest first, each
+/// seeing the primary failure so far; later exit errors are suppressed (in
+/// exit order); a failure during a panic is reported; a panic in an exit
+/// replaces an error (reported) or becomes the outcome. Async adds DESIGN
+/// section 11's cancellation:
+/// the scope is dropped at its `n`-th await; every entered probe that has
+/// not exited gets `exit_cancelled`, newest first (our probes' cancelled
+/// exit finishes in one poll; its failure or panic is reported); an exit
+/// interrupted at its own await is reported, not run again; defers and the
+/// rest of the body never run.
+fn oracle_async(plan: &Plan, a: AsyncPlan) -> (Observed, bool) {
+    enum Cur {
+        Ok,
+        Err(String, Vec<String>),
+        Panic(String),
+    }
+    let seen = |c: &Cur| match c {
+        Cur::Ok => Seen::Ok,
+        Cur::Err(m, _) => Seen::Err(m.clone()),
+        Cur::Panic(m) => Seen::Panic(Some(m.clone())),
+    };
+    let mut pendings = 0;
+    let mut pending = || {
+        pendings += 1;
+        a.cancel_at == Some(pendings)
+    };
+    let mut journal = Vec::new();
+    let mut reports: Vec<String> = Vec::new();
+    // The entered probes that have not exited get `exit_cancelled`.
+    let cancelled = |mut journal: Vec<Event>, mut reports: Vec<String>, open: &[usize]| {
+        for &i in open.iter().rev() {
+            journal.push(Event::Exit(name(i), Seen::Cancelled));
+            if plan.probes[i].1 != Act::Succeed {
+                reports.push("Cancelled".into());
+            }
+        }
+        (Observed { journal, end: End::Panic("cancelled".into()), reports }, true)
+    };
+    let mut cur = Cur::Ok;
+    let mut entered = Vec::new();
+    for (i, (enter, _)) in plan.probes.iter().enumerate() {
+        if pending() {
+            return cancelled(journal, reports, &entered);
+        }
+        match enter {
+            Act::Succeed => {
+                journal.push(Event::Enter(name(i)));
+                entered.push(i);
+            }
+            Act::Fail => {
+                journal.push(Event::Enter(format!("p{i} (enter failed)")));
+                cur = Cur::Err(format!("probe p{i} failed at enter"), vec![]);
+                break;
+            }
+            Act::Panic => {
+                journal.push(Event::Enter(format!("p{i} (enter failed)")));
+                cur = Cur::Panic(format!("probe p{i} panicked at enter"));
+                break;
+            }
+        }
+    }
+    if entered.len() == plan.probes.len() {
+        // The body awaits, then notes itself and ends (`async_body!`).
+        for _ in 0..a.yields {
+            if pending() {
+                return cancelled(journal, reports, &entered);
+            }
+        }
+        journal.push(Event::Note("body".into()));
+        cur = match plan.body {
+            BodyEnd::Ok => Cur::Ok,
+            BodyEnd::Question | BodyEnd::Return | BodyEnd::HiddenReturn => Cur::Err("body error".into(), vec![]),
+            BodyEnd::Panic => Cur::Panic("body panicked".into()),
+        };
+    }
+    for (k, &i) in entered.iter().rev().enumerate() {
+        journal.push(Event::Exit(name(i), seen(&cur)));
+        if pending() {
+            // The exit in progress is dropped and reported, not run again.
+            reports.push("Cancelled".into());
+            return cancelled(journal, reports, &entered[..entered.len() - 1 - k]);
+        }
+        match plan.probes[i].1 {
+            Act::Succeed => {}
+            Act::Fail => {
+                let msg = format!("probe p{i} failed at exit");
+                match &mut cur {
+                    Cur::Ok => cur = Cur::Err(msg, vec![]),
+                    Cur::Err(_, suppressed) => suppressed.push(msg),
+                    Cur::Panic(_) => reports.push("FailedWhileUnwinding".into()),
+                }
+            }
+            Act::Panic => {
+                let msg = format!("probe p{i} panicked at exit");
+                match cur {
+                    Cur::Panic(_) => reports.push("FailedWhileUnwinding".into()),
+                    Cur::Err(..) => {
+                        reports.push("ReplacedByPanic".into());
+                        cur = Cur::Panic(msg);
+                    }
+                    Cur::Ok => cur = Cur::Panic(msg),
+                }
+            }
+        }
+    }
+    let end = match cur {
+        Cur::Ok => End::Ok(7),
+        Cur::Err(primary, suppressed) => End::Err { primary, suppressed },
+        Cur::Panic(m) => End::Panic(m),
+    };
+    (Observed { journal, end, reports }, false)
+}
+
+/// Resolves after being pending once: an await point of the body.
+struct Yield(bool);
+impl std::future::Future for Yield {
+    type Output = ();
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        if self.0 {
+            std::task::Poll::Ready(())
+        } else {
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    }
+}
+
+macro_rules! async_body {
+    ($plan:expr, $a:expr, $j:expr) => {{
+        for _ in 0..$a.yields {
+            Yield(false).await;
+        }
+        body!($plan, $j)
+    }};
+}
+
+macro_rules! async_scopes {
+    ($($fn_name:ident => [$($i:literal)*];)*) => {
+        $(
+            async fn $fn_name(plan: &Plan, a: AsyncPlan, j: &Journal) -> Result<u32, Error> {
+                scope!(async {
+                    $( let _p = with!(probe(plan, j, $i))?; )*
+                    async_body!(plan, a, j)
+                })
+                .await
+            }
+        )*
+        fn run_async<'r>(plan: &'r Plan, a: AsyncPlan, j: &'r Journal) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<u32, Error>> + 'r>> {
+            match plan.probes.len() {
+                $( n if n == [$($i),*].len() => Box::pin($fn_name(plan, a, j)), )*
+                n => unreachable!("plans have 1..=8 probes, not {n}"),
+            }
+        }
+    };
+}
+
+async_scopes! {
+    async1 => [0];
+    async2 => [0 1];
+    async3 => [0 1 2];
+    async4 => [0 1 2 3];
+    async5 => [0 1 2 3 4];
+    async6 => [0 1 2 3 4 5];
+    async7 => [0 1 2 3 4 5 6];
+    async8 => [0 1 2 3 4 5 6 7];
+}
+
+/// Polls the async scope with a no-op waker, at most `cancel_at` times
+/// (then drops it); a panic escaping a poll ends the run.
+fn observe_async(plan: &Plan, a: AsyncPlan) -> (Observed, bool) {
+    quiet_panics();
+    managed::set_error_hook(capture);
+    REPORTS.with(|r| r.borrow_mut().clear());
+    let j = Journal::new();
+    let waker = std::task::Waker::noop();
+    let mut cx = std::task::Context::from_waker(waker);
+    let mut end = None;
+    {
+        let mut fut = run_async(plan, a, &j);
+        let mut polls = 0;
+        while end.is_none() && a.cancel_at.is_none_or(|n| polls < n) {
+            polls += 1;
+            match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(&mut cx))) {
+                Ok(std::task::Poll::Ready(r)) => end = Some(Ok(r)),
+                Ok(std::task::Poll::Pending) => {}
+                Err(payload) => end = Some(Err(payload)),
+            }
+        }
+        // Dropping an unfinished scope cancels it.
+    }
+    let cancelled = end.is_none();
+    let end = match end {
+        None => End::Panic("cancelled".into()),
+        Some(Ok(Ok(v))) => End::Ok(v),
+        Some(Ok(Err(e))) => {
+            let mut suppressed = Vec::new();
+            flatten(&e, &mut suppressed);
+            End::Err { primary: e.to_string(), suppressed }
+        }
+        Some(Err(payload)) => End::Panic(
+            payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_default(),
+        ),
+    };
+    j.assert_all_exited();
+    let mut reports = REPORTS.with(|r| std::mem::take(&mut *r.borrow_mut()));
+    reports.sort();
+    (Observed { journal: j.events(), end, reports }, cancelled)
+}
+
+fn async_plan() -> impl Strategy<Value = AsyncPlan> {
+    (0..3usize, prop::option::weighted(0.6, 1..24usize)).prop_map(|(yields, cancel_at)| AsyncPlan { yields, cancel_at })
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn async_scope_matches_the_oracle_also_when_cancelled(plan in plan(), a in async_plan()) {
+        let (observed, cancelled) = observe_async(&plan, a);
+        let (mut expected, expected_cancelled) = oracle_async(&plan, a);
+        expected.reports.sort();
+        prop_assert_eq!(cancelled, expected_cancelled, "plan: {:?} {:?}", plan, a);
+        prop_assert_eq!(observed, expected, "plan: {:?} {:?}", plan, a);
+    }
 }
 
 // ---------------------------------------------------------------- CPython

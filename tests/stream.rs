@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use futures::{FutureExt as _, StreamExt as _};
 use managed::stream::{Accumulator, AsyncChunksExt, ByteAccumulator, ChunksExt, Meter, StreamEnd, StreamMetrics};
-use managed::{scope, with, Guard, Manage, Outcome};
+use managed::{scope, with, AsyncManage, Guard, Manage, Outcome};
 
 // ---------------------------------------------------------------- Accumulator
 
@@ -291,10 +291,35 @@ impl Manage for Download {
             o if o.is_panic() => "panic",
             _ => "cancelled",
         };
+        self.record(outcome);
+        Ok(())
+    }
+}
+
+impl Download {
+    /// What the exit saw: everything received so far, and the metrics.
+    fn record(self, outcome: &'static str) {
         let seen =
             Seen { outcome, content: self.body.finalize(), metrics: self.meter.metrics(), end: self.meter.end() };
         *self.seen.lock().unwrap() = Some(seen);
-        Ok(())
+    }
+}
+
+/// [`Download`] as an async manager whose `exit_cancelled` (no awaiting
+/// possible) records what was received, tagged `"exit_cancelled"`.
+struct AsyncDownload(Download);
+
+impl AsyncManage for AsyncDownload {
+    type Target = Download;
+    type Error = Infallible;
+    async fn enter(&mut self) -> Result<&mut Download, Infallible> {
+        Ok(&mut self.0)
+    }
+    async fn exit(self, outcome: &Outcome<'_>) -> Result<(), Infallible> {
+        self.0.exit(outcome)
+    }
+    fn exit_cancelled(self) {
+        self.0.record("exit_cancelled");
     }
 }
 
@@ -516,4 +541,61 @@ fn panicking_scope_keeps_partial_content_and_metrics_for_the_exit() {
     let seen = seen(&slot);
     assert_eq!((seen.outcome, seen.content.as_str(), seen.end), ("panic", "abcboom", Some(StreamEnd::Dropped)));
     assert_eq!((seen.metrics.chunk_count, seen.metrics.total_bytes), (3, 7));
+}
+
+// ---------------------------------------------------------------- cancelled under `scope!(async)`
+
+#[test]
+fn cancelled_async_scope_gives_exit_cancelled_the_partial_content_and_metrics() {
+    let slot = Arc::new(Mutex::new(None));
+    let mut fut = Box::pin(scope!(async {
+        let d = with!(AsyncDownload(Download { seen: slot.clone(), ..Download::default() }))?;
+        // Two chunks arrive, then the peer goes silent: the scope waits forever.
+        let source = futures::stream::iter(["ab", "c"]).chain(futures::stream::pending());
+        let mut s = source.metered_into(&mut d.meter).accumulate_into(&mut d.body);
+        while s.next().await.is_some() {}
+        drop(s);
+        Ok::<_, managed::Error>(d.body.len())
+    }));
+    for _ in 0..3 {
+        assert!(fut.as_mut().now_or_never().is_none(), "the stream is stalled");
+    }
+    assert!(slot.lock().unwrap().is_none(), "no exit ran while the scope was pending");
+    drop(fut); // cancellation: the scope's future is dropped mid-stream
+    let seen = seen(&slot);
+    assert_eq!((seen.outcome, seen.content.as_str(), seen.end), ("exit_cancelled", "abc", Some(StreamEnd::Dropped)));
+    assert_eq!((seen.metrics.chunk_count, seen.metrics.total_bytes), (2, 3));
+}
+
+#[test]
+fn timed_out_async_scope_exits_a_sync_manager_as_cancelled_with_the_partial_content() {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+    let slot = Arc::new(Mutex::new(None));
+    rt.block_on(async {
+        let ticks = futures::stream::unfold(0u32, |i| async move {
+            if i >= 2 {
+                // The peer stalls after two chunks.
+                std::future::pending::<()>().await;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+            Some((format!("chunk{i};"), i + 1))
+        });
+        let consume = scope!(async {
+            // A sync manager: in an async scope it is exited with `Outcome::Cancelled`.
+            let d = with!(Download { seen: slot.clone(), ..Download::default() })?;
+            let mut s = std::pin::pin!(ticks.metered_into(&mut d.meter).accumulate_into(&mut d.body));
+            while s.next().await.is_some() {}
+            Ok::<_, managed::Error>(())
+        });
+        let timed_out = tokio::time::timeout(Duration::from_millis(40), consume).await;
+        assert!(timed_out.is_err(), "the stalled stream timed out");
+    });
+    let seen = seen(&slot);
+    assert_eq!(
+        (seen.outcome, seen.content.as_str(), seen.end),
+        ("cancelled", "chunk0;chunk1;", Some(StreamEnd::Dropped))
+    );
+    let m = seen.metrics;
+    assert_eq!((m.chunk_count, m.total_bytes), (2, 14));
+    assert!(m.total_time >= Duration::from_millis(40));
 }

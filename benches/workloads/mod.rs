@@ -21,6 +21,8 @@ use std::hint::black_box;
 
 use managed::{Manage, Outcome};
 
+pub mod async_scope;
+
 /// Calls per measured benchmark: instruction counts are divided by this,
 /// so per-call figures carry no harness noise.
 pub const CALLS: u64 = 1_000;

@@ -104,8 +104,13 @@ impl<M: AsyncManage> AsyncSlot<M> {
     }
 }
 
-impl<M: AsyncManage> Drop for AsyncSlot<M> {
-    fn drop(&mut self) {
+impl<M: AsyncManage> AsyncSlot<M> {
+    /// The cancellation path of `drop`, out of line: a scope that runs to
+    /// its end only drops emptied slots (measured in BENCHMARKS.md: an
+    /// out-of-line `drop` cost every level a call).
+    #[cold]
+    #[inline(never)]
+    fn cancel(&mut self) {
         if let Some(manager) = self.take_entered() {
             // An override may panic; this drop may run while another panic
             // unwinds (a second one would abort), and the older managers
@@ -113,6 +118,17 @@ impl<M: AsyncManage> Drop for AsyncSlot<M> {
             if let Err(panic) = catch(|| manager.exit_cancelled()) {
                 crate::report(ReportKind::Cancelled, &panic);
             }
+        }
+    }
+}
+
+impl<M: AsyncManage> Drop for AsyncSlot<M> {
+    #[inline]
+    fn drop(&mut self) {
+        // Only an entered manager is cancelled; one that was never entered
+        // (or was taken by `into_entered`) is just dropped with the slot.
+        if self.entered {
+            self.cancel();
         }
     }
 }

@@ -37,8 +37,8 @@ use crate::{Manage, Outcome, ReportKind};
 /// # Ok::<(), managed::Error>(())
 /// ```
 pub struct Slot<M> {
-    manager: Option<M>,
-    entered: bool,
+    pub(crate) manager: Option<M>,
+    pub(crate) entered: bool,
 }
 
 impl<M> Slot<M> {
@@ -171,8 +171,8 @@ where
 /// ones are attached to it (or reported), a panic resumes at
 /// [`finish`](Exits::finish).
 pub struct Exits<'o, E> {
-    outer: Outcome<'o>,
-    so_far: Result<Result<(), E>, Panicked>,
+    pub(crate) outer: Outcome<'o>,
+    pub(crate) so_far: Result<Result<(), E>, Panicked>,
 }
 
 impl<'o, E: fmt::Debug + Sync + 'static> Exits<'o, E> {
@@ -190,13 +190,24 @@ impl<'o, E: fmt::Debug + Sync + 'static> Exits<'o, E> {
         // panic is what resumes (DESIGN section 3; found by the fault matrix).
         let unwinding = self.outer.is_panic();
         let ran = {
-            let outcome = if unwinding || (self.so_far.is_ok() && self.outer.is_failure()) {
-                self.outer
-            } else {
-                outcome_of(&self.so_far)
-            };
+            let outcome = self.step_outcome();
             catch(|| exit(&outcome))
         };
+        self.record(ran, unwinding);
+    }
+
+    /// The outcome the next step sees (see [`Exits::step`]).
+    pub(crate) fn step_outcome(&self) -> Outcome<'_> {
+        if self.outer.is_panic() || (self.so_far.is_ok() && self.outer.is_failure()) {
+            self.outer
+        } else {
+            outcome_of(&self.so_far)
+        }
+    }
+
+    /// Folds what one step did into the result so far: the first failure
+    /// stays primary, later ones are suppressed (or reported).
+    pub(crate) fn record(&mut self, ran: Result<Result<(), E>, Panicked>, unwinding: bool) {
         let ran = match ran {
             Err(panic) if unwinding => {
                 crate::report(ReportKind::FailedWhileUnwinding, &panic);

@@ -17,6 +17,9 @@ pub mod async_manage;
 pub mod async_support;
 #[doc(hidden)]
 pub mod compose;
+#[cfg(feature = "async")]
+#[doc(hidden)]
+pub mod compose_async;
 pub mod contextlib;
 #[cfg(feature = "alloc")]
 pub mod error;

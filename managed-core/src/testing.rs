@@ -17,6 +17,49 @@
 //! assert_eq!(journal.exit_order(), ["tx", "db"]);
 //! assert_eq!(journal.seen_by("db"), Some(Seen::Err("probe tx failed at exit".into())));
 //! ```
+//!
+//! # Testing your own manager
+//!
+//! Put probes around your manager to check where its exit runs, what it
+//! does with each outcome, and that a failure next to it loses nothing:
+//!
+//! ```
+//! use managed::testing::{Event, Journal, Seen};
+//! use managed::{scope, with, Error, Manage, Outcome};
+//!
+//! /// The manager under test: commits on Ok, rolls back otherwise.
+//! struct Tx<'j>(&'j Journal);
+//! impl Manage for Tx<'_> {
+//!     type Target = Self;
+//!     type Error = Error;
+//!     fn enter(&mut self) -> Result<&mut Self, Error> { self.0.note("BEGIN"); Ok(self) }
+//!     fn exit(self, outcome: &Outcome<'_>) -> Result<(), Error> {
+//!         self.0.note(if outcome.is_ok() { "COMMIT" } else { "ROLLBACK" });
+//!         Ok(())
+//!     }
+//! }
+//!
+//! for (fail_inner, expected) in [(false, "COMMIT"), (true, "ROLLBACK")] {
+//!     let journal = Journal::new();
+//!     let inner = journal.probe("inner");
+//!     let inner = if fail_inner { inner.fail_exit() } else { inner };
+//!     let result: Result<(), Error> = scope! {
+//!         let _outer = with!(journal.probe("outer"))?;
+//!         let _tx = with!(Tx(&journal))?;
+//!         let _inner = with!(inner)?;        // fails at exit when asked to
+//!         Ok(())
+//!     };
+//!     journal.assert_all_exited();
+//!     // The transaction saw the inner failure, and ended before `outer`.
+//!     let events = journal.events();
+//!     let at = |e: &Event| events.iter().position(|x| x == e).unwrap();
+//!     assert!(at(&Event::Note(expected.into())) < at(&Event::Exit("outer".into(), journal.seen_by("outer").unwrap())));
+//!     assert_eq!(result.is_err(), fail_inner);
+//!     if fail_inner {
+//!         assert_eq!(journal.seen_by("outer"), Some(Seen::Err("probe inner failed at exit".into())));
+//!     }
+//! }
+//! ```
 
 use std::fmt;
 use std::string::{String, ToString};
@@ -405,5 +448,63 @@ impl Manage for Probe {
     }
     fn exit(self, outcome: &Outcome<'_>) -> Result<(), ProbeError> {
         self.do_exit(outcome)
+    }
+}
+
+/// A future that is pending once (waking itself), then ready: the probe's
+/// await point, so that tests can cancel a scope inside an enter or an exit.
+#[cfg(feature = "async")]
+struct YieldOnce(bool);
+
+#[cfg(feature = "async")]
+impl core::future::Future for YieldOnce {
+    type Output = ();
+    fn poll(mut self: core::pin::Pin<&mut Self>, cx: &mut core::task::Context<'_>) -> core::task::Poll<()> {
+        if self.0 {
+            core::task::Poll::Ready(())
+        } else {
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            core::task::Poll::Pending
+        }
+    }
+}
+
+/// The probe as an async manager (an async scope picks this impl): enter
+/// awaits once, then records and acts as the sync enter does; exit records,
+/// awaits once, then acts (no await when the scope was cancelled, so that
+/// the cancellation policy's single poll finishes it). Each await is a
+/// point where a test may drop the scope.
+///
+/// ```
+/// use managed::testing::Journal;
+/// use managed::{scope, with, Error};
+///
+/// let journal = Journal::new();
+/// let scope = async {
+///     scope!(async {
+///         let _db = with!(journal.probe("db"))?;
+///         Ok::<_, Error>(())
+///     })
+///     .await
+/// };
+/// drop(scope); // never polled: nothing entered, nothing exited
+/// journal.assert_all_exited();
+/// ```
+#[cfg(feature = "async")]
+impl crate::SendAsyncManage for Probe {
+    type Target = Probe;
+    type Error = ProbeError;
+    async fn enter(&mut self) -> Result<&mut Probe, ProbeError> {
+        YieldOnce(false).await;
+        self.do_enter()?;
+        Ok(self)
+    }
+    async fn exit(self, outcome: &Outcome<'_>) -> Result<(), ProbeError> {
+        self.journal.push(Event::Exit(self.name.clone(), Seen::of(outcome)));
+        if !outcome.is_cancelled() {
+            YieldOnce(false).await;
+        }
+        self.act(Stage::Exit, self.exit)
     }
 }

@@ -99,6 +99,88 @@ proptest! {
     fn with_never_panics(source in input()) {
         feed(&source, crate::with::expand_standalone);
     }
+
+    #[test]
+    fn managed_attribute_never_panics(item in item(), args in args()) {
+        let (Ok(item), Ok(args)) = (TokenStream::from_str(&item), TokenStream::from_str(&args)) else {
+            return Ok(());
+        };
+        let out = crate::managed_attr::expand(args, &item);
+        prop_assert!(TokenStream::from_str(&out.to_string()).is_ok());
+    }
+}
+
+/// Items for `#[managed]`: an item keyword and name, then random pieces, in
+/// a body; sometimes well-formed enough to reach validation and expansion.
+fn item() -> impl Strategy<Value = String> {
+    let head = prop::sample::select(
+        &[
+            "impl Db",
+            "struct S",
+            "fn f()",
+            "async fn f()",
+            "fn f() -> Result<T, E>",
+            "enum E",
+            "trait T",
+            "union U",
+            "impl<T> Db<T>",
+            "struct S<'a, T>",
+            "const C: u8 = 1;",
+            "fn f(x: u8) -> u8",
+        ][..],
+    );
+    let attrs = prop::sample::select(
+        &["", "#[enter]", "#[exit]", "#[managed]", "#[managed(enter = h, exit = g)]", "#[managed(async)]"][..],
+    );
+    (head, prop::collection::vec((attrs, prop::sample::select(ITEM_PIECES)), 0..12)).prop_map(|(head, body)| {
+        let body: Vec<String> = body.into_iter().map(|(a, p)| format!("{a} {p}")).collect();
+        format!("{head} {{ {} }}", body.join(" "))
+    })
+}
+
+const ITEM_PIECES: &[&str] = &[
+    "fn begin(&mut self) -> Result<(), E> { Ok(()) }",
+    "fn end(self, o: &Outcome) {}",
+    "fn end(self) -> Result<(), E> { Ok(()) }",
+    "async fn end(self) {}",
+    "fn e(&self) {}",
+    "a: A,",
+    "b: B,",
+    "let x = 1;",
+    "yield_!(x);",
+    "let o = yield_!(x);",
+    "yield_!();",
+    "loop { yield_!(x); }",
+    "return Err(e);",
+    "x?;",
+    ";",
+    "{",
+    "}",
+    ",",
+    "pub",
+    "self",
+];
+
+fn args() -> impl Strategy<Value = String> {
+    prop::sample::select(
+        &[
+            "",
+            "crate = \"m\"",
+            "crate = m",
+            "crate",
+            "foo",
+            "crate = \"a\", crate = \"b\"",
+            "error = E",
+            "async",
+            "enter = h",
+            "exit = g",
+            "on_cancel = f",
+            "= =",
+            "(",
+            "1",
+        ][..],
+    )
+    .prop_map(str::to_string)
 }
 
 #[test]

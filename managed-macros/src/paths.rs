@@ -38,3 +38,16 @@ pub fn seen_marker() -> TokenStream {
 pub fn is_seen_marker(input: &TokenStream) -> bool {
     input.to_string() == seen_marker().to_string()
 }
+
+/// `::managed::__private` with every token at `at`: generated code located
+/// at the user's `with!`, so that type errors in it point there. (rustc
+/// underlines the whole macro call when a call and its arguments come from
+/// different hygiene contexts, so the whole call is given one.)
+pub fn private_at(at: Span) -> TokenStream {
+    quote::quote_spanned!(at=> ::managed::__private)
+}
+
+/// A hygienic local located at the user's token (see [`private_at`]).
+pub fn local_at(name: &str, index: usize, at: Span) -> syn::Ident {
+    syn::Ident::new(&format!("__managed_{name}{index}"), Span::mixed_site().located_at(at))
+}

@@ -11,6 +11,9 @@
 //!     fn exit(self, outcome: &Outcome<'_>) -> Result<(), E> { Returns::<E>::into_result(Self::close(self, outcome)) }
 //! }
 //! ```
+//! With `async fn` methods it is `impl AsyncManage` instead, the same
+//! bodies with the calls awaited (`async fn enter` / `async fn exit`).
+//!
 //! `Returns<E>` is implemented for `()` and `Result<(), E>` only, so a
 //! method returning another error type is a compile error that says the two
 //! error types must agree.
@@ -43,10 +46,12 @@ pub fn expand(item: syn::ItemImpl, options: &Options, mut errors: Errors) -> Tok
         }
         (Some(ErrorType::Infallible) | None, ErrorType::Infallible) => quote!(#p::Infallible),
     };
+    // Both methods are `async` or neither (checked); an async pair is awaited.
+    let awaited = if exit.sig.asyncness.is_some() { quote!(.await) } else { quote!() };
     let enter_call = match &model.enter {
         Some(m) => {
             let ident = &m.sig.ident;
-            let call = returns(m, &p, &quote!(Self::#ident(self)));
+            let call = returns(m, &p, &quote!(Self::#ident(self)#awaited));
             quote!(#call?;)
         }
         None => quote!(),
@@ -55,9 +60,30 @@ pub fn expand(item: syn::ItemImpl, options: &Options, mut errors: Errors) -> Tok
         let ident = &exit.sig.ident;
         let args = if exit.sig.inputs.len() > 1 { quote!(self, outcome) } else { quote!(self) };
         let unused = if exit.sig.inputs.len() > 1 { quote!() } else { quote!(let _ = outcome;) };
-        let call = returns(exit, &p, &quote!(Self::#ident(#args)));
+        let call = returns(exit, &p, &quote!(Self::#ident(#args)#awaited));
         quote!(#unused #call)
     };
+    if exit.sig.asyncness.is_some() {
+        // `AsyncManage`, not `SendAsyncManage`: a non-`Send` type works, and
+        // a `Send` one still makes `Send` scope futures (the compiler sees
+        // the concrete futures of this impl).
+        return quote! {
+            #item
+            impl #impl_generics #p::AsyncManage for #self_ty #where_clause {
+                type Target = Self;
+                type Error = #error;
+                #[inline]
+                async fn enter(&mut self) -> #p::Result<&mut Self, Self::Error> {
+                    #enter_call
+                    #p::Ok(self)
+                }
+                #[inline]
+                async fn exit(self, outcome: &#p::Outcome<'_>) -> #p::Result<(), Self::Error> {
+                    #exit_call
+                }
+            }
+        };
+    }
     quote! {
         #item
         impl #impl_generics #p::Manage for #self_ty #where_clause {

@@ -20,6 +20,9 @@
 //!     }
 //! }
 //! ```
+//! A struct with a `#[managed(async)]` field is an `AsyncManage` instead
+//! (see `expand_async`).
+//!
 //! The fields live in `Slot`s because a failed enter must exit, by value,
 //! the fields it already entered while the caller still owns the struct.
 
@@ -56,17 +59,9 @@ pub fn expand(item: syn::ItemStruct, options: &Options, mut errors: Errors) -> T
     // the body, where the error points at the field: as a where clause,
     // `BufWriter<W>: Manage` would hide the impl's `Error = io::Error` from
     // the body (where clauses shadow impls when projecting).
-    let type_params: HashSet<String> = item.generics.type_params().map(|t| t.ident.to_string()).collect();
-    let mut generics = item.generics.clone();
-    let mut field_checks = Vec::new();
-    for field in &model.fields {
-        let ty = &field.ty;
-        if is_type_param(ty, &type_params) {
-            let where_clause = generics.make_where_clause();
-            where_clause.predicates.push(syn::parse_quote_spanned!(ty.span()=> #ty: #p::ManagedField<#error>));
-        } else {
-            field_checks.push(quote_spanned!(ty.span()=> #p::managed_field::<#error, #ty>();));
-        }
+    let (generics, field_checks) = field_bounds(&model, &p, &error);
+    if model.fields.iter().any(|f| f.is_async) {
+        return expand_async(&model, options, &generics, &field_checks);
     }
     let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
     let this = syn::Ident::new("this", Span::mixed_site());
@@ -138,6 +133,144 @@ pub fn expand(item: syn::ItemStruct, options: &Options, mut errors: Errors) -> T
             }
         }
     }
+}
+
+/// A struct with a `#[managed(async)]` field: an `AsyncManage` impl. The
+/// steps are written out in the `async fn` bodies (a closure whose future
+/// borrows its argument cannot be named). While an enter or exit runs, a
+/// `CancelOnDrop` guard holds the struct: if that future is dropped (the
+/// scope was cancelled), the fields still entered get their cancelled exit,
+/// newest first; `exit_cancelled` of the struct does the same.
+fn expand_async(
+    model: &super::parse::StructModel,
+    options: &Options,
+    generics: &syn::Generics,
+    field_checks: &[TokenStream],
+) -> TokenStream {
+    let p = options.private();
+    let item = &model.item;
+    let name = &item.ident;
+    let error = options.error.as_ref().map_or_else(|| quote!(#p::Error), |ty| quote!(#ty));
+    let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
+    let this = syn::Ident::new("this", Span::mixed_site());
+    let exits = syn::Ident::new("exits", Span::mixed_site());
+    let outcome = syn::Ident::new("outcome", Span::mixed_site());
+    let enters = model.fields.iter().map(|f| {
+        let member = &f.member;
+        if f.is_async {
+            quote_spanned!(f.ty.span()=> #p::enter_slot_async::<#error, _>(&mut #this.#member).await?;)
+        } else {
+            quote_spanned!(f.ty.span()=> #p::enter_slot::<#error, _>(&mut #this.#member)?;)
+        }
+    });
+    let exit_slots: Vec<TokenStream> = model
+        .fields
+        .iter()
+        .rev()
+        .map(|f| {
+            let member = &f.member;
+            if f.is_async {
+                quote_spanned!(f.ty.span()=> #exits.exit_slot_async(&mut #this.#member).await;)
+            } else {
+                quote_spanned!(f.ty.span()=> #exits.exit_slot(&mut #this.#member);)
+            }
+        })
+        .collect();
+    let cancel_slots: Vec<TokenStream> = model
+        .fields
+        .iter()
+        .rev()
+        .map(|f| {
+            let member = &f.member;
+            if f.is_async {
+                quote_spanned!(f.ty.span()=> #p::cancel_slot_async(&mut #this.#member);)
+            } else {
+                quote_spanned!(f.ty.span()=> #p::cancel_slot(&mut #this.#member);)
+            }
+        })
+        .collect();
+    let cancel = quote!(|#this: &mut Self| { #(#cancel_slots)* });
+    let enter_hook = options
+        .enter
+        .as_ref()
+        .map(|hook| quote_spanned!(hook.span()=> <_ as #p::Fallible<#error>>::into_result(#hook(&mut *#this))?;));
+    let exit_hook = options.exit.as_ref().map(|hook| {
+        quote_spanned!(hook.span()=>
+            #exits.step(|#outcome: &#p::Outcome<'_>| <_ as #p::Fallible<#error>>::into_result(#hook(&mut *#this, #outcome)));
+        )
+    });
+    let cancel_hook = options.exit.as_ref().map(|hook| {
+        quote_spanned!(hook.span()=>
+            #p::cancel_hook(|#outcome: &#p::Outcome<'_>| <_ as #p::Fallible<#error>>::into_result(#hook(&mut self, #outcome)));
+        )
+    });
+    quote! {
+        #item
+        impl #impl_generics #p::AsyncManage for #name #ty_generics #where_clause {
+            type Target = Self;
+            type Error = #error;
+            async fn enter(&mut self) -> #p::Result<&mut Self, Self::Error> {
+                #(#field_checks)*
+                {
+                    let mut #this = #p::CancelOnDrop::new(&mut *self, #cancel);
+                    let entered = #p::catch_async(async {
+                        #(#enters)*
+                        #enter_hook
+                        #p::Ok::<(), #error>(())
+                    })
+                    .await;
+                    if let #p::Some(mut #exits) = #p::Exits::<#error>::after_enter(entered) {
+                        #(#exit_slots)*
+                        // As the sync `enter_all`: the rollback's result, a failure.
+                        #exits.finish()?;
+                    }
+                    #this.defuse();
+                }
+                #p::Ok(self)
+            }
+            async fn exit(mut self, #outcome: &#p::Outcome<'_>) -> #p::Result<(), Self::Error> {
+                let mut #this = #p::CancelOnDrop::new(&mut self, #cancel);
+                let mut #exits = #p::Exits::<#error>::new(*#outcome);
+                #exit_hook
+                #(#exit_slots)*
+                #exits.finish()
+            }
+            fn exit_cancelled(mut self) {
+                #cancel_hook
+                let #this = &mut self;
+                #(#cancel_slots)*
+            }
+        }
+    }
+}
+
+/// The fields' manager bounds: a where clause for a field whose type is a
+/// type parameter, a check in the body (pointing at the field) for any
+/// other field type.
+fn field_bounds(
+    model: &super::parse::StructModel,
+    p: &TokenStream,
+    error: &TokenStream,
+) -> (syn::Generics, Vec<TokenStream>) {
+    let item = &model.item;
+    let type_params: HashSet<String> = item.generics.type_params().map(|t| t.ident.to_string()).collect();
+    let mut generics = item.generics.clone();
+    let mut field_checks = Vec::new();
+    for field in &model.fields {
+        let ty = &field.ty;
+        let (bound, check) = if field.is_async {
+            (quote!(AsyncManagedField), quote!(async_managed_field))
+        } else {
+            (quote!(ManagedField), quote!(managed_field))
+        };
+        if is_type_param(ty, &type_params) {
+            let where_clause = generics.make_where_clause();
+            where_clause.predicates.push(syn::parse_quote_spanned!(ty.span()=> #ty: #p::#bound<#error>));
+        } else {
+            field_checks.push(quote_spanned!(ty.span()=> #p::#check::<#error, #ty>();));
+        }
+    }
+    (generics, field_checks)
 }
 
 fn is_type_param(ty: &syn::Type, params: &HashSet<String>) -> bool {

@@ -100,6 +100,9 @@ pub struct ManagedField {
     pub member: syn::Member,
     /// The field's type as the user wrote it (the item has `Slot<ty>`).
     pub ty: syn::Type,
+    /// Marked `#[managed(async)]`: an async manager, entered and exited
+    /// with `.await` (the macro cannot see which traits a type implements).
+    pub is_async: bool,
 }
 
 pub struct StructModel {
@@ -113,16 +116,21 @@ pub fn parse_struct(mut item: syn::ItemStruct, krate: &proc_macro2::TokenStream,
     let mut fields = Vec::new();
     for (index, field) in item.fields.iter_mut().enumerate() {
         let mut marked = false;
+        let mut is_async = false;
         field.attrs.retain(|a| {
             if !a.path().is_ident("managed") {
                 return true;
             }
-            if !matches!(a.meta, syn::Meta::Path(_)) {
-                errors.push(syn::Error::new_spanned(
-                    &a.meta,
-                    "`#[managed]` on a field takes no options: write `#[managed]`; hooks and options go on the \
-                     struct's `#[managed(..)]`",
-                ));
+            match &a.meta {
+                syn::Meta::Path(_) => {}
+                syn::Meta::List(list) if syn::parse2::<syn::Token![async]>(list.tokens.clone()).is_ok() => {
+                    is_async = true;
+                }
+                meta => errors.push(syn::Error::new_spanned(
+                    meta,
+                    "`#[managed]` on a field takes no options but `async`: write `#[managed]` for a manager, \
+                     `#[managed(async)]` for an async manager; hooks and options go on the struct's `#[managed(..)]`",
+                )),
             }
             if marked {
                 errors.push(syn::Error::new_spanned(a, "`#[managed]` is repeated on this field"));
@@ -142,7 +150,7 @@ pub fn parse_struct(mut item: syn::ItemStruct, krate: &proc_macro2::TokenStream,
         let ty = field.ty.clone();
         let span = ty.span();
         field.ty = syn::parse_quote_spanned!(span=> #krate::Slot<#ty>);
-        fields.push(ManagedField { member, ty });
+        fields.push(ManagedField { member, ty, is_async });
     }
     StructModel { item, fields }
 }

@@ -96,9 +96,6 @@ pub fn check_impl(model: &ImplModel, errors: &mut Errors) {
             "the `#[enter]` method is `async` but the `#[exit]` method is not: an async manager (`AsyncManage`) \
              has both `async`; make the exit `async fn` too, or the enter sync",
         )),
-        (Some(a), Some(_), _) | (None, Some(a), None) => {
-            errors.push(not_yet_async(a.span, "write sync methods, or implement `AsyncManage` by hand"));
-        }
         _ => {}
     }
 }

@@ -46,13 +46,14 @@ pub(super) fn seen_macros(scope: &Scope) -> TokenStream {
     out
 }
 
-/// On a validation error: the errors, and a value of any type so that no
-/// second wave of type errors hides them.
-pub fn fallback(errors: &TokenStream) -> TokenStream {
+/// On a validation error: the errors (a `compile_error!` in tail position is
+/// a value of any type, so no second wave of type errors hides them), and
+/// the markers that keep the user's `with`/`defer` imports counted as used.
+pub fn fallback(errors: &TokenStream, scope: &Scope) -> TokenStream {
+    let seen = seen_macros(scope);
     quote! {{
+        #seen
         #errors
-        #[allow(unreachable_code)]
-        { ::core::unreachable!() }
     }}
 }
 
@@ -70,14 +71,18 @@ fn expand_from(segments: &[Segment], from: usize) -> TokenStream {
     let Some(at) = split else { return quote!(#(#plain)*) };
     let index = from + at;
     let inner = expand_from(segments, index + 1);
-    let body = paths::local("body", index);
     let split_code = match &segments[index] {
         Segment::With(w) => {
-            let manager = paths::local("manager", index);
-            let entered = paths::local("entered", index);
+            // Located at the user's `with!`: a manager that is not one, or an
+            // exit error that does not convert, is reported there.
+            let at = Span::mixed_site().located_at(w.span);
+            let body = paths::local_at("body", index, at);
+            let manager = paths::local_at("manager", index, at);
+            let entered = paths::local_at("entered", index, at);
             let stmt = with_enter(w, &manager, &entered);
             let expr = &w.manager;
-            quote! {
+            let p = paths::private_at(at);
+            quote_spanned! {at=>
                 let mut #manager = #expr;
                 let mut #entered = false;
                 let #body = #p::catch(|| { #stmt #inner });
@@ -85,6 +90,7 @@ fn expand_from(segments: &[Segment], from: usize) -> TokenStream {
             }
         }
         Segment::Defer(d) => {
+            let body = paths::local("body", index);
             let deferred = deferred_closure(&d.defer);
             let when = d.defer.filter.when();
             quote! {
@@ -98,12 +104,16 @@ fn expand_from(segments: &[Segment], from: usize) -> TokenStream {
 }
 
 /// The `with!` statement with the call replaced by the enter of the
-/// manager stored in `manager`. The call is spanned at the user's manager
-/// expression, so "not a manager" errors point there.
+/// manager stored in `manager`. The call is located at the user's `with!`
+/// (in one hygiene context, or rustc would underline the whole scope), so
+/// "not a manager" and error-conversion errors point there.
 fn with_enter(w: &WithStmt, manager: &syn::Ident, entered: &syn::Ident) -> Stmt {
-    let p = paths::private();
-    let span = w.manager.span();
-    let enter = quote_spanned!(span=> #p::enter_tracked(&mut #manager, &mut #entered));
+    let hygienic = Span::mixed_site().located_at(w.span);
+    let p = paths::private_at(hygienic);
+    let call = quote_spanned!(hygienic=> #p::enter_tracked(&mut #manager, &mut #entered));
+    // The parentheses carry the user's context, so `with!(m)?` still reads
+    // as one expression in errors about the `?`.
+    let enter = quote_spanned!(w.span=> (#call));
     let mut stmt = w.stmt.clone();
     ReplaceSlot(Some(enter)).visit_stmt_mut(&mut stmt);
     stmt

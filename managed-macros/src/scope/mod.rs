@@ -18,6 +18,6 @@ pub fn expand(input: TokenStream) -> TokenStream {
     };
     match validate::validate(&scope) {
         Ok(()) => expand::expand(&scope),
-        Err(errors) => expand::fallback(&errors),
+        Err(errors) => expand::fallback(&errors, &scope),
     }
 }

@@ -1,0 +1,420 @@
+//! The async forms of `#[managed]`: an impl block with `async fn`
+//! `#[enter]`/`#[exit]` (an `AsyncManage` impl) and a struct with
+//! `#[managed(async)]` fields, through `scope!(async { .. })`: ok, `?`,
+//! `return`, panic, enter failure and rollback, aggregated exit failures,
+//! cancellation, `Send`ness.
+#![cfg(feature = "async")]
+#![allow(
+    clippy::unused_async,
+    clippy::unnecessary_wraps,
+    reason = "the test managers spell out each signature form #[managed] accepts"
+)]
+
+mod async_common;
+
+use std::cell::RefCell;
+use std::io;
+use std::rc::Rc;
+
+use async_common::{block_on, describe, panic_message, poll_n_then_drop, quiet_panics, reports_of, Journal, Pending};
+use managed::prelude::*;
+use managed::Error;
+
+fn error_type_is<E, M: AsyncManage<Error = E>>(_: &M) {}
+
+/// Not `Send` (an `Rc`): the generated impl is `AsyncManage`, which needs
+/// no `Send`.
+struct Conn {
+    log: Rc<RefCell<Vec<String>>>,
+    fail_enter: bool,
+    fail_exit: bool,
+    queries: u32,
+}
+
+impl Conn {
+    fn new(log: &Rc<RefCell<Vec<String>>>) -> Self {
+        Conn { log: Rc::clone(log), fail_enter: false, fail_exit: false, queries: 0 }
+    }
+    fn push(&self, line: impl Into<String>) {
+        self.log.borrow_mut().push(line.into());
+    }
+}
+
+#[managed]
+impl Conn {
+    #[enter]
+    async fn connect(&mut self) -> Result<(), io::Error> {
+        self.push("connect");
+        Pending(1).await;
+        if self.fail_enter {
+            return Err(io::Error::other("refused"));
+        }
+        self.push("connected");
+        Ok(())
+    }
+
+    #[exit]
+    async fn close(self, outcome: &Outcome<'_>) -> Result<(), io::Error> {
+        self.push(format!("close {} after {} queries", describe(outcome), self.queries));
+        Pending(1).await;
+        if self.fail_exit {
+            return Err(io::Error::other("close failed"));
+        }
+        Ok(())
+    }
+}
+
+fn log() -> Rc<RefCell<Vec<String>>> {
+    Rc::new(RefCell::new(Vec::new()))
+}
+
+fn lines(log: &Rc<RefCell<Vec<String>>>) -> Vec<String> {
+    log.borrow().clone()
+}
+
+#[test]
+fn an_async_impl_block_is_an_async_manager_with_the_written_error_type() {
+    let l = log();
+    error_type_is::<io::Error, _>(&Conn::new(&l));
+    let r: Result<u32, io::Error> = block_on(scope!(async {
+        let c = with!(Conn::new(&l))?;
+        c.queries += 2;
+        Pending(1).await;
+        Ok(c.queries)
+    }));
+    assert_eq!(r.expect("ok"), 2);
+    assert_eq!(lines(&l), ["connect", "connected", "close ok after 2 queries"]);
+}
+
+#[test]
+fn question_mark_and_return_leave_the_scope_and_the_exit_sees_the_error() {
+    let l = log();
+    let r: Result<u32, io::Error> = block_on(scope!(async {
+        let c = with!(Conn::new(&l))?;
+        c.queries = 1;
+        Err(io::Error::other("query failed"))?;
+        Ok(0)
+    }));
+    assert_eq!(r.expect_err("failed").to_string(), "query failed");
+    assert!(lines(&l)[2].starts_with("close err("), "{:?}", lines(&l));
+
+    let l = log();
+    let r: Result<u32, io::Error> = block_on(scope!(async {
+        let c = with!(Conn::new(&l))?;
+        if c.queries == 0 {
+            return Ok(7);
+        }
+        Ok(0)
+    }));
+    assert_eq!(r.expect("returned"), 7);
+    assert_eq!(lines(&l).last().map(String::as_str), Some("close ok after 0 queries"));
+}
+
+#[test]
+fn a_panic_in_the_body_is_seen_by_the_async_exit_then_resumes() {
+    quiet_panics();
+    let l = log();
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _: Result<(), io::Error> = block_on(scope!(async {
+            let _c = with!(Conn::new(&l))?;
+            Pending(1).await;
+            panic!("test: body panicked");
+        }));
+    }));
+    assert_eq!(panic_message(&*caught.expect_err("the panic resumes")), "test: body panicked");
+    assert_eq!(lines(&l).last().map(String::as_str), Some("close panic(test: body panicked) after 0 queries"));
+}
+
+#[test]
+fn a_failed_async_enter_is_not_exited_and_an_exit_error_is_returned() {
+    let l = log();
+    let r: Result<(), io::Error> = block_on(scope!(async {
+        let _c = with!(Conn { fail_enter: true, ..Conn::new(&l) })?;
+        Ok(())
+    }));
+    assert_eq!(r.expect_err("refused").to_string(), "refused");
+    assert_eq!(lines(&l), ["connect"]);
+
+    let l = log();
+    let r: Result<(), io::Error> = block_on(scope!(async {
+        let _c = with!(Conn { fail_exit: true, ..Conn::new(&l) })?;
+        Ok(())
+    }));
+    assert_eq!(r.expect_err("close failed").to_string(), "close failed");
+}
+
+/// `Send`, no `#[enter]`, an exit without the outcome and returning `()`:
+/// the error type is `Infallible`.
+struct Ticket(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+#[managed]
+impl Ticket {
+    #[exit]
+    async fn release(self) {
+        tokio::task::yield_now().await;
+        self.0.lock().expect("unpoisoned").push(format!("released on {:?}", std::thread::current().name()));
+    }
+}
+
+fn assert_send<T: Send>(t: T) -> T {
+    t
+}
+
+#[test]
+fn a_scope_over_a_send_generated_async_manager_is_spawnable() {
+    error_type_is::<std::convert::Infallible, _>(&Ticket(std::sync::Arc::default()));
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let inner = std::sync::Arc::clone(&log);
+    let future = assert_send(scope!(async move {
+        let t = with!(Ticket(inner))?;
+        tokio::task::yield_now().await;
+        t.0.lock().expect("unpoisoned").push("body".into());
+        Ok::<_, Error>(3)
+    }));
+    assert_eq!(rt.block_on(rt.spawn(future)).expect("joined").expect("ok"), 3);
+    let log = log.lock().expect("unpoisoned").clone();
+    assert_eq!(log.len(), 2);
+    assert!(log[1].starts_with("released on"), "{log:?}");
+}
+
+/// A sync manager journaling into the same journal as the async probes.
+struct SyncProbe {
+    name: &'static str,
+    journal: Journal,
+    fail_exit: bool,
+}
+
+#[managed]
+impl SyncProbe {
+    #[enter]
+    fn open(&mut self) -> Result<(), Error> {
+        self.journal.push(format!("entered {}", self.name));
+        Ok(())
+    }
+    #[exit]
+    fn close(self, outcome: &Outcome<'_>) -> Result<(), Error> {
+        self.journal.push(format!("exit {} {}", self.name, describe(outcome)));
+        if self.fail_exit {
+            return Err(Error::msg(format!("exit {} failed", self.name)));
+        }
+        Ok(())
+    }
+}
+
+/// Two async fields around a sync one, plus plain data and hooks.
+#[managed(enter = Stack::started, exit = Stack::stopping)]
+struct Stack {
+    #[managed(async)]
+    a: async_common::AsyncProbe,
+    #[managed]
+    b: SyncProbe,
+    #[managed(async)]
+    c: async_common::AsyncProbe,
+    journal: Journal,
+}
+
+impl Stack {
+    fn new(j: &Journal) -> Self {
+        Stack::with(j, |p| p, |p| p, false)
+    }
+    fn with(
+        j: &Journal,
+        a: impl FnOnce(async_common::AsyncProbe) -> async_common::AsyncProbe,
+        c: impl FnOnce(async_common::AsyncProbe) -> async_common::AsyncProbe,
+        fail_b: bool,
+    ) -> Self {
+        Stack {
+            a: a(j.probe("a")).into(),
+            b: SyncProbe { name: "b", journal: j.clone(), fail_exit: fail_b }.into(),
+            c: c(j.probe("c")).into(),
+            journal: j.clone(),
+        }
+    }
+    fn started(&mut self) {
+        self.journal.push("started");
+    }
+    fn stopping(&mut self, outcome: &Outcome<'_>) {
+        self.journal.push(format!("stopping {}", describe(outcome)));
+    }
+}
+
+fn exits(j: &Journal) -> Vec<String> {
+    j.lines().into_iter().filter(|l| l.starts_with("exit ") || l.starts_with("stopping")).collect()
+}
+
+#[test]
+fn an_async_struct_enters_its_fields_in_order_and_exits_them_in_reverse() {
+    let j = Journal::new();
+    let r: Result<u32, Error> = block_on(scope!(async {
+        let s = with!(Stack::new(&j))?;
+        s.journal.push("body");
+        Ok(1)
+    }));
+    assert_eq!(r.expect("ok"), 1);
+    assert_eq!(
+        j.lines(),
+        [
+            "enter a",
+            "entered a",
+            "entered b",
+            "enter c",
+            "entered c",
+            "started",
+            "body",
+            "stopping ok",
+            "exit c ok",
+            "exited c",
+            "exit b ok",
+            "exit a ok",
+            "exited a"
+        ]
+    );
+}
+
+#[test]
+fn a_failed_field_enter_rolls_back_the_entered_fields_newest_first() {
+    let j = Journal::new();
+    let r: Result<(), Error> = block_on(scope!(async {
+        let _s = with!(Stack::with(&j, |a| a, async_common::AsyncProbe::failing_enter, false))?;
+        j.push("body");
+        Ok(())
+    }));
+    assert_eq!(r.expect_err("c fails").to_string(), "enter c failed");
+    assert_eq!(exits(&j), ["exit b err(enter c failed)", "exit a err(enter c failed)"]);
+    assert!(!j.lines().contains(&"body".to_string()));
+}
+
+#[test]
+fn a_panicking_field_enter_rolls_back_then_resumes() {
+    quiet_panics();
+    let j = Journal::new();
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _: Result<(), Error> = block_on(scope!(async {
+            let _s = with!(Stack::with(&j, |a| a, async_common::AsyncProbe::panicking_enter, false))?;
+            Ok(())
+        }));
+    }));
+    assert_eq!(panic_message(&*caught.expect_err("resumes")), "enter c panicked");
+    assert_eq!(exits(&j), ["exit b panic(enter c panicked)", "exit a panic(enter c panicked)"]);
+}
+
+#[test]
+fn every_field_exits_and_the_first_failure_is_primary_with_the_rest_suppressed() {
+    let j = Journal::new();
+    let r: Result<(), Error> = block_on(scope!(async {
+        let _s = with!(Stack::with(
+            &j,
+            async_common::AsyncProbe::failing_exit,
+            async_common::AsyncProbe::failing_exit,
+            true
+        ))?;
+        Ok(())
+    }));
+    let e = r.expect_err("exits failed");
+    assert_eq!(e.to_string(), "exit c failed");
+    let suppressed: Vec<String> = e.suppressed().iter().map(ToString::to_string).collect();
+    assert_eq!(suppressed, ["exit b failed", "exit a failed"]);
+    assert_eq!(exits(&j), ["stopping ok", "exit c ok", "exit b err(exit c failed)", "exit a err(exit c failed)"]);
+}
+
+#[test]
+fn a_body_error_reaches_every_field_and_exit_errors_are_attached_to_it() {
+    let j = Journal::new();
+    let r: Result<(), Error> = block_on(scope!(async {
+        let _s = with!(Stack::with(&j, async_common::AsyncProbe::failing_exit, |c| c, false))?;
+        Err(Error::msg("body failed"))?;
+        Ok(())
+    }));
+    let e = r.expect_err("body failed");
+    assert_eq!(e.to_string(), "body failed");
+    assert_eq!(e.suppressed().iter().map(ToString::to_string).collect::<Vec<_>>(), ["exit a failed"]);
+    assert_eq!(
+        exits(&j),
+        ["stopping err(body failed)", "exit c err(body failed)", "exit b err(body failed)", "exit a err(body failed)"]
+    );
+}
+
+#[allow(
+    clippy::manual_async_fn,
+    reason = "the `+ Send` bound is the point: the scope over the struct is a Send future"
+)]
+fn scope_over_stack(j: &Journal) -> impl std::future::Future<Output = Result<u32, Error>> + Send + '_ {
+    scope!(async move {
+        let s = with!(Stack::new(j))?;
+        Pending(1).await;
+        s.journal.push("body");
+        Ok(2)
+    })
+}
+
+#[test]
+fn cancellation_at_every_point_exits_each_entered_field_once_newest_first() {
+    let mut completed_at = None;
+    for n in 0..100 {
+        let j = Journal::new();
+        let (out, reports) = reports_of(|| poll_n_then_drop(scope_over_stack(&j), n));
+        let lines = j.lines();
+        if let Some(result) = out {
+            assert_eq!(result.expect("completes"), 2);
+            completed_at = Some(n);
+            break;
+        }
+        let entered: Vec<&str> =
+            ["a", "b", "c"].into_iter().filter(|name| lines.contains(&format!("entered {name}"))).collect();
+        for name in &entered {
+            let exit_starts = lines.iter().filter(|l| l.starts_with(&format!("exit {name} "))).count();
+            assert_eq!(exit_starts, 1, "n={n}: {name} exited {exit_starts}x: {lines:?}");
+        }
+        for name in ["a", "b", "c"] {
+            if !entered.contains(&name) {
+                assert!(!lines.iter().any(|l| l.starts_with(&format!("exit {name} "))), "n={n}: {lines:?}");
+            }
+        }
+        // Cancelled exits come newest first.
+        let cancelled: Vec<String> = lines.iter().filter(|l| l.ends_with(" cancelled")).cloned().collect();
+        let mut sorted = cancelled.clone();
+        sorted.sort_by(|x, y| y.cmp(x));
+        assert_eq!(cancelled, sorted, "n={n}: {lines:?}");
+        // Only an exit interrupted mid-way is reported.
+        assert!(reports.iter().all(|r| r.contains("cancelled while the exit of")), "n={n}: {reports:?}");
+    }
+    assert!(completed_at.is_some());
+}
+
+#[test]
+fn cancelled_while_the_struct_enters_its_entered_fields_get_a_cancelled_exit() {
+    let j = Journal::new();
+    // Poll 1: `a` pending; poll 2: `a` entered, `b` entered, `c` pending.
+    assert!(poll_n_then_drop(scope_over_stack(&j), 2).is_none());
+    assert_eq!(
+        j.lines(),
+        ["enter a", "entered a", "entered b", "enter c", "exit b cancelled", "exit a cancelled", "exited a"]
+    );
+}
+
+#[test]
+fn cancelled_in_the_body_every_field_and_the_hook_see_cancelled_newest_first() {
+    let j = Journal::new();
+    assert!(poll_n_then_drop(scope_over_stack(&j), 3).is_none());
+    assert_eq!(exits(&j), ["stopping cancelled", "exit c cancelled", "exit b cancelled", "exit a cancelled"]);
+}
+
+/// A generic async struct: `S<M>` is an async manager when `M` is.
+#[managed]
+struct Wrapper<M> {
+    #[managed(async)]
+    inner: M,
+}
+
+#[test]
+fn a_generic_field_makes_a_conditional_async_manager() {
+    let j = Journal::new();
+    let r: Result<(), Error> = block_on(scope!(async {
+        let w = with!(Wrapper { inner: j.probe("w").into() })?;
+        w.inner.journal.push("body");
+        Ok(())
+    }));
+    r.expect("ok");
+    assert_eq!(exits(&j), ["exit w ok"]);
+}
