@@ -421,8 +421,12 @@ fn oracle_async(plan: &Plan, a: AsyncPlan) -> (Observed, bool) {
     for (k, &i) in entered.iter().rev().enumerate() {
         journal.push(Event::Exit(name(i), seen(&cur)));
         if pending() {
-            // The exit in progress is dropped and reported, not run again.
+            // The exit in progress is dropped and reported, not run again,
+            // and so is the failure the scope carried (nothing is lost).
             reports.push("Cancelled".into());
+            if !matches!(cur, Cur::Ok) {
+                reports.push("Cancelled".into());
+            }
             return cancelled(journal, reports, &entered[..entered.len() - 1 - k]);
         }
         match plan.probes[i].1 {
@@ -511,9 +515,39 @@ async_scopes! {
     async8 => [0 1 2 3 4 5 6 7];
 }
 
+/// The probes entered with `enter_async` into an `AsyncExitStack`, the body
+/// run inside `AsyncExitStack::run`.
+fn run_async_exit_stack<'r>(
+    plan: &'r Plan,
+    a: AsyncPlan,
+    j: &'r Journal,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<u32, Error>> + 'r>> {
+    Box::pin(async move {
+        let out = managed::AsyncExitStack::new()
+            .run(async |stack: &managed::AsyncExitStack<'_>| {
+                for i in 0..plan.probes.len() {
+                    stack.enter_async(probe(plan, j, i)).await?;
+                }
+                async_body!(plan, a, j)
+            })
+            .await?;
+        Ok(out.unwrap_or_else(|| unreachable!("no exit suppresses")))
+    })
+}
+
 /// Polls the async scope with a no-op waker, at most `cancel_at` times
 /// (then drops it); a panic escaping a poll ends the run.
 fn observe_async(plan: &Plan, a: AsyncPlan) -> (Observed, bool) {
+    observe_async_with(plan, a, run_async)
+}
+
+type AsyncRun = for<'r> fn(
+    &'r Plan,
+    AsyncPlan,
+    &'r Journal,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<u32, Error>> + 'r>>;
+
+fn observe_async_with(plan: &Plan, a: AsyncPlan, run: AsyncRun) -> (Observed, bool) {
     quiet_panics();
     managed::set_error_hook(capture);
     REPORTS.with(|r| r.borrow_mut().clear());
@@ -522,7 +556,7 @@ fn observe_async(plan: &Plan, a: AsyncPlan) -> (Observed, bool) {
     let mut cx = std::task::Context::from_waker(waker);
     let mut end = None;
     {
-        let mut fut = run_async(plan, a, &j);
+        let mut fut = run(plan, a, &j);
         let mut polls = 0;
         while end.is_none() && a.cancel_at.is_none_or(|n| polls < n) {
             polls += 1;
@@ -570,6 +604,18 @@ proptest! {
         let (mut expected, expected_cancelled) = oracle_async(&plan, a);
         expected.reports.sort();
         prop_assert_eq!(cancelled, expected_cancelled, "plan: {:?} {:?}", plan, a);
+        prop_assert_eq!(observed, expected, "plan: {:?} {:?}", plan, a);
+    }
+
+    #[test]
+    fn async_exit_stack_matches_the_oracle(plan in plan(), yields in 0..3usize) {
+        // Runs to completion (a stack's cancellation is tested in
+        // tests/exit_stack_async.rs: it cancels each entry on its own).
+        let a = AsyncPlan { yields, cancel_at: None };
+        let (mut observed, _) = observe_async_with(&plan, a, run_async_exit_stack);
+        let (mut expected, _) = oracle_async(&plan, a);
+        observed.reports = report_kinds(observed.reports);
+        expected.reports = report_kinds(expected.reports);
         prop_assert_eq!(observed, expected, "plan: {:?} {:?}", plan, a);
     }
 }

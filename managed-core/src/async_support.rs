@@ -195,17 +195,25 @@ pub fn exit_async<'o, 'a, M: AsyncManage>(
     manager: Option<M>,
     outcome: &'o Outcome<'a>,
 ) -> impl Future<Output = Result<Result<(), M::Error>, Panicked>> + use<'o, 'a, M> {
-    ExitAsync { exit: manager.map(|m| catch_async(m.exit(outcome))), manager: core::marker::PhantomData::<fn(M)> }
+    ExitAsync {
+        exit: manager.map(|m| catch_async(m.exit(outcome))),
+        outcome,
+        manager: core::marker::PhantomData::<fn(M)>,
+    }
 }
 
 /// See [`exit_async`].
-struct ExitAsync<F, M> {
+struct ExitAsync<'o, 'a, F, M> {
     /// `None` when there is nothing to exit, and once the exit finished.
     exit: Option<CatchUnwind<F>>,
+    /// The failure so far (the block's, with the exit errors attached to
+    /// it): reported if the scope is cancelled during this exit, since the
+    /// scope's result that carried it is dropped too.
+    outcome: &'o Outcome<'a>,
     manager: core::marker::PhantomData<fn(M)>,
 }
 
-impl<F, M> Future for ExitAsync<F, M>
+impl<F, M> Future for ExitAsync<'_, '_, F, M>
 where
     M: AsyncManage,
     F: Future<Output = Result<(), M::Error>>,
@@ -235,11 +243,25 @@ where
     }
 }
 
-impl<F, M> Drop for ExitAsync<F, M> {
+impl<F, M> Drop for ExitAsync<'_, '_, F, M> {
     fn drop(&mut self) {
         if self.exit.is_some() {
             crate::report(ReportKind::Cancelled, &ExitInterrupted(core::any::type_name::<M>()));
+            if self.outcome.is_failure() {
+                // Nothing is lost: the scope's failure so far (and the exit
+                // errors attached to it) had no other way out.
+                crate::report(ReportKind::Cancelled, &LostWithScope(*self.outcome));
+            }
         }
+    }
+}
+
+/// The failure a cancelled scope was carrying when an exit was interrupted.
+struct LostWithScope<'a>(Outcome<'a>);
+
+impl fmt::Debug for LostWithScope<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the scope was cancelled while carrying this failure: {:?}", self.0)
     }
 }
 
