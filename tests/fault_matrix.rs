@@ -193,12 +193,10 @@ fn capture(report: &managed::Report<'_>) {
     REPORTS.with(|r| r.borrow_mut().push(format!("{:?}", report.kind())));
 }
 
-fn observe(plan: &Plan, run: impl FnOnce(&Plan, &Journal) -> Result<u32, Error>) -> Observed {
-    quiet_panics();
-    managed::set_error_hook(capture);
-    REPORTS.with(|r| r.borrow_mut().clear());
-    let j = Journal::new();
-    let end = match catch_unwind(AssertUnwindSafe(|| run(plan, &j))) {
+/// How a run ended: its value, its error (suppressed ones flattened), or
+/// the message of its panic.
+fn end_of(run: std::thread::Result<Result<u32, Error>>) -> End {
+    match run {
         Ok(Ok(v)) => End::Ok(v),
         Ok(Err(e)) => {
             let mut suppressed = Vec::new();
@@ -212,7 +210,15 @@ fn observe(plan: &Plan, run: impl FnOnce(&Plan, &Journal) -> Result<u32, Error>)
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_default(),
         ),
-    };
+    }
+}
+
+fn observe(plan: &Plan, run: impl FnOnce(&Plan, &Journal) -> Result<u32, Error>) -> Observed {
+    quiet_panics();
+    managed::set_error_hook(capture);
+    REPORTS.with(|r| r.borrow_mut().clear());
+    let j = Journal::new();
+    let end = end_of(catch_unwind(AssertUnwindSafe(|| run(plan, &j))));
     j.assert_all_exited();
     let reports = REPORTS.with(|r| std::mem::take(&mut *r.borrow_mut()));
     Observed { journal: j.events(), end, reports }
@@ -569,22 +575,7 @@ fn observe_async_with(plan: &Plan, a: AsyncPlan, run: AsyncRun) -> (Observed, bo
         // Dropping an unfinished scope cancels it.
     }
     let cancelled = end.is_none();
-    let end = match end {
-        None => End::Panic("cancelled".into()),
-        Some(Ok(Ok(v))) => End::Ok(v),
-        Some(Ok(Err(e))) => {
-            let mut suppressed = Vec::new();
-            flatten(&e, &mut suppressed);
-            End::Err { primary: e.to_string(), suppressed }
-        }
-        Some(Err(payload)) => End::Panic(
-            payload
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_default(),
-        ),
-    };
+    let end = end.map_or_else(|| End::Panic("cancelled".into()), end_of);
     j.assert_all_exited();
     let mut reports = REPORTS.with(|r| std::mem::take(&mut *r.borrow_mut()));
     reports.sort();
