@@ -2,41 +2,17 @@
 //! (DESIGN section 10: at most one allocation per entry, amortised less;
 //! fewer than `Vec<Box<dyn FnOnce()>>` for small stacks).
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::io::BufWriter;
 
 use managed::{ExitStack, Outcome};
 
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-// SAFETY: forwards to the system allocator; only counts (per thread, so
-// tests running in parallel do not disturb each other).
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+mod counting_alloc;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
 
-/// Allocations (including reallocations) made by `f` on this thread.
-fn allocations<R>(f: impl FnOnce() -> R) -> (R, u64) {
-    let before = ALLOCATIONS.with(Cell::get);
-    let r = f();
-    (r, ALLOCATIONS.with(Cell::get) - before)
-}
+use counting_alloc::allocations;
 
 /// Allocations to build a stack of `n` capturing callbacks.
 fn stack_of(n: usize, counter: &Cell<u64>) -> (ExitStack<'_>, u64) {
