@@ -7,35 +7,51 @@
 //! generic function or a type here, never a method on the scope's result
 //! (its error type may not be inferred yet).
 //!
-//! One level of an async scope expands, roughly, to
+//! A run of `with!` / `defer!` levels of an async scope (a *frame*: see
+//! `managed-macros/src/scope/expand_async.rs` for when levels share one)
+//! expands, roughly, to
 //!
 //! ```text
-//! {
-//!     let (body, entered) = {
-//!         let mut slot = AsyncSlot::new(pick(manager));
-//!         let body = catch_async(async { let x = enter_async(&mut slot).await?; ..rest.. }).await;
-//!         (body, into_entered(slot))
+//! finish({
+//!     let (body, entered1) = {
+//!         let mut slot1 = AsyncSlot::empty();
+//!         let (body, entered2) = {
+//!             let mut slot2 = AsyncSlot::empty();
+//!             let body = catch_async(async {
+//!                 let x = enter_async(pick(m1), &mut slot1).await?;
+//!                 let y = enter_async(pick(m2), &mut slot2).await?;
+//!                 ..rest..
+//!             }).await;
+//!             (body, into_entered(slot2))
+//!         };
+//!         let outcome = outcome_of(&body);
+//!         let exited = exit_async(entered2, &outcome).await;
+//!         (merge_exit(body, exited), into_entered(slot1))
 //!     };
 //!     let outcome = outcome_of(&body);
-//!     let exited = exit_async(entered, &outcome).await;
-//!     settle_exit(body, exited)
-//! }
+//!     let exited = exit_async(entered1, &outcome).await;
+//!     merge_exit(body, exited)
+//! })
 //! ```
 //!
-//! The slot lives in the scope's future while the rest runs; when that
-//! future is dropped, the slot's drop calls `exit_cancelled`, and since the
-//! rest (with the newer levels' slots) is dropped before the slot, the
-//! newest manager goes first. `into_entered` takes the manager out of the
-//! slot before its exit is awaited, so no manager is exited twice. The slot
-//! sits in an inner block and the manager moves straight into its exit
-//! future, so the scope's future holds each manager once.
+//! One future and one panic catcher for the whole body, however many
+//! managers it enters: each resume of the scope walks one state machine.
+//! The slots live in the scope's future while the body runs; when that
+//! future is dropped, the body (holding the targets) is dropped first, then
+//! the slots, innermost block first: the newest manager gets
+//! `exit_cancelled` first. `into_entered` takes the manager out of the slot
+//! before its exit is awaited, so no manager is exited twice; each slot sits
+//! in its own block, so its memory is free again while its exit is awaited,
+//! and the manager moves straight into its exit future: the future holds
+//! each manager once. A caught panic travels between the exits as a value
+//! (`Err(Panicked)`) and resumes in `finish`, after the last exit.
 
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
-use crate::scope_support::{catch, outcome_of, settle, Panicked, When};
+use crate::scope_support::{attach_or_report, catch, outcome_of, settle, Panicked, When};
 use crate::{AsyncManage, Manage, Outcome, ReportKind};
 
 /// A future that catches a panic of the future it wraps: the output is
@@ -79,16 +95,19 @@ impl<F: Future> Future for CatchUnwind<F> {
 /// (the scope's future was dropped mid-block), it calls
 /// [`AsyncManage::exit_cancelled`].
 pub struct AsyncSlot<M: AsyncManage> {
-    /// `None` once [`exit_level_async`] took it.
+    /// `None` until [`enter_async`] puts the manager in, and once
+    /// [`into_entered`] took it.
     manager: Option<M>,
     entered: bool,
 }
 
 impl<M: AsyncManage> AsyncSlot<M> {
-    /// Holds `manager`, not yet entered.
+    /// A slot for a manager the body has not reached yet. Declared in the
+    /// scope's frame, outside the body's future, so that the manager
+    /// outlives the body and its exit can be awaited after it.
     #[inline]
-    pub fn new(manager: M) -> Self {
-        AsyncSlot { manager: Some(manager), entered: false }
+    pub fn empty() -> Self {
+        AsyncSlot { manager: None, entered: false }
     }
 
     /// The manager, if it was entered and not yet exited; marks the slot
@@ -139,24 +158,24 @@ impl<M: AsyncManage + fmt::Debug> fmt::Debug for AsyncSlot<M> {
     }
 }
 
-/// Enters the slot's manager; the slot counts as entered once the enter
-/// finished with `Ok` (a cancelled or failed enter is not exited).
+/// Puts `manager` in the (empty) slot and enters it; the slot counts as
+/// entered once the enter finished with `Ok` (a cancelled or failed enter is
+/// not exited).
+///
+/// The manager is stored when this is called, before the enter is first
+/// polled: a body dropped between the two leaves an unentered manager,
+/// which is only dropped.
 #[inline]
 pub fn enter_async<M: AsyncManage>(
+    manager: M,
     slot: &mut AsyncSlot<M>,
 ) -> impl Future<Output = Result<&mut M::Target, M::Error>> + '_ {
-    let AsyncSlot { manager, entered } = slot;
+    let AsyncSlot { manager: stored, entered } = slot;
+    let m = stored.insert(manager);
     async move {
-        match manager {
-            Some(m) => {
-                let target = m.enter().await;
-                *entered = target.is_ok();
-                target
-            }
-            // `exit_level_async` consumes the slot: a slot without its
-            // manager cannot be borrowed any more.
-            None => unreachable!("AsyncSlot entered after its exit"),
-        }
+        let target = m.enter().await;
+        *entered = target.is_ok();
+        target
     }
 }
 
@@ -171,9 +190,10 @@ impl fmt::Debug for ExitInterrupted {
     }
 }
 
-/// The manager of a slot whose level's body ended: `Some` if it was
-/// entered (it is then exited by [`exit_async`]), `None` if its enter failed
-/// (it is dropped here). Either way the slot no longer cancels it.
+/// The manager of a slot whose body ended: `Some` if it was entered (it is
+/// then exited by [`exit_async`]), `None` if its enter failed or was never
+/// reached (a manager whose enter failed is dropped here). Either way the
+/// slot no longer cancels it.
 #[inline]
 pub fn into_entered<M: AsyncManage>(mut slot: AsyncSlot<M>) -> Option<M> {
     slot.take_entered()
@@ -265,26 +285,86 @@ impl fmt::Debug for LostWithScope<'_> {
     }
 }
 
-/// Merges an exit's result into its level's body by the primary/suppressed
-/// rule (see `scope_support::settle`), converting the manager's error.
+/// How an async scope's body ended, as the exits after it carry it: its
+/// result, or the panic it caught (resumed by [`finish`] once every exit
+/// ran).
+pub type Ended<T, E> = Result<Result<T, E>, Panicked>;
+
+/// Merges an exit's result into what the body ended with, by the
+/// primary/suppressed rule of `scope_support::settle` (the first failure
+/// wins, later ones are attached or reported), converting the manager's
+/// error. A panic, the body's or the exit's, stays a value: the older exits
+/// see it as their outcome, and [`finish`] resumes it.
+///
+/// The common case (the exit succeeded) is inlined; the rest is one cold
+/// call, as in `settle`.
 #[inline]
-pub fn settle_exit<T, E, X>(
-    body: Result<Result<T, E>, Panicked>,
-    exited: Result<Result<(), X>, Panicked>,
-) -> Result<T, E>
+pub fn merge_exit<T, E, X>(body: Ended<T, E>, exited: Result<Result<(), X>, Panicked>) -> Ended<T, E>
 where
     E: From<X> + fmt::Debug + 'static,
 {
-    settle(body, exited.map(|r| r.map_err(E::from)))
+    match (body, exited) {
+        (Ok(result), Ok(Ok(()))) => Ok(result),
+        (body, exited) => merge_failed_cleanup(body, exited.map(|r| r.map_err(E::from))),
+    }
 }
 
-/// Runs an awaited `defer!(async { .. })` of an async scope after its
-/// level's body ended, if `when` matches the outcome, and merges a panic of
-/// the defer. The deferred future is built by the caller but not polled
-/// unless it runs (futures are lazy), so it may borrow what the body
-/// borrowed.
+/// [`merge_exit`] (and the defers' merges) when the cleanup failed or the
+/// body panicked: `settle`'s rules, with the panic kept as a value.
+#[cold]
+#[inline(never)]
+fn merge_failed_cleanup<T, E: fmt::Debug + 'static>(
+    body: Ended<T, E>,
+    cleanup: Result<Result<(), E>, Panicked>,
+) -> Ended<T, E> {
+    match (body, cleanup) {
+        (Ok(result), Ok(Ok(()))) => Ok(result),
+        (Ok(Ok(_value)), Ok(Err(later))) => Ok(Err(later)),
+        (Ok(Err(mut primary)), Ok(Err(later))) => {
+            attach_or_report(&mut primary, later);
+            Ok(Err(primary))
+        }
+        (Err(panic), Ok(Ok(()))) => Err(panic),
+        (Err(panic), Ok(Err(later))) => {
+            crate::report(ReportKind::FailedWhileUnwinding, &later);
+            Err(panic)
+        }
+        (Err(panic), Err(later_panic)) => {
+            crate::report(ReportKind::FailedWhileUnwinding, &later_panic);
+            Err(panic)
+        }
+        (Ok(result), Err(later_panic)) => {
+            if let Err(primary) = result {
+                crate::report(ReportKind::ReplacedByPanic, &primary);
+            }
+            Err(later_panic)
+        }
+    }
+}
+
+/// Merges what a defer did (`Ok(Ok(()))`, or its panic) into what the body
+/// ended with.
 #[inline]
-pub async fn defer_level_async<T, E, F>(body: Result<Result<T, E>, Panicked>, when: When, deferred: F) -> Result<T, E>
+fn merge_ran<T, E: fmt::Debug + 'static>(body: Ended<T, E>, ran: Result<Result<(), E>, Panicked>) -> Ended<T, E> {
+    match (body, ran) {
+        (Ok(result), Ok(Ok(()))) => Ok(result),
+        (body, ran) => merge_failed_cleanup(body, ran),
+    }
+}
+
+/// The scope's result once every exit ran: the merged result, or the
+/// panic resumed with its original payload.
+#[inline]
+pub fn finish<T, E: fmt::Debug + 'static>(ended: Ended<T, E>) -> Result<T, E> {
+    settle(ended, Ok(Ok(())))
+}
+
+/// Runs an awaited `defer!(async { .. })` of an async scope after the body
+/// ended, if `when` matches the outcome so far, and merges a panic of the
+/// defer. The deferred future is built by the caller but not polled unless
+/// it runs (futures are lazy), so it may borrow what the body borrowed.
+#[inline]
+pub async fn defer_async<T, E, F>(body: Ended<T, E>, when: When, deferred: F) -> Ended<T, E>
 where
     E: fmt::Debug + Sync + 'static,
     F: Future<Output = ()>,
@@ -295,7 +375,28 @@ where
         drop(deferred);
         Ok(Ok(()))
     };
-    settle(body, ran)
+    merge_ran(body, ran)
+}
+
+/// Runs a sync `defer!` of an async scope after the body ended, if `when`
+/// matches the outcome so far, and merges a panic of the defer. The closure
+/// is built after the body's future finished, so it may borrow what the
+/// body borrowed.
+#[inline]
+pub fn defer_sync<T, E: fmt::Debug + Sync + 'static>(
+    body: Ended<T, E>,
+    when: When,
+    deferred: impl FnOnce(&Outcome<'_>),
+) -> Ended<T, E> {
+    let ran = {
+        let outcome = outcome_of(&body);
+        if when.matches(&outcome) {
+            catch(|| deferred(&outcome)).map(Ok)
+        } else {
+            Ok(Ok(()))
+        }
+    };
+    merge_ran(body, ran)
 }
 
 /// A sync [`Manage`] used in an async scope: enter and exit run in place,

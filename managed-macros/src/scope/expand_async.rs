@@ -1,29 +1,56 @@
 //! Code generation for `scope!(async { .. })`: the sync expansion's
-//! continuation passing, with `async` blocks instead of closures.
+//! continuation passing, with one `async` body per *frame* instead of one
+//! closure per level.
 //!
-//! Each `with!` level becomes
+//! A frame is a run of `with!` / `defer!` levels that share one body future
+//! and one panic catcher: the managers' slots are declared in the scope's
+//! own future (one block each, oldest outermost), the body enters them in
+//! order, and after the body's one `.await` the exits and defers run newest
+//! first, each merging into the outcome the older ones see (the panic kept
+//! as a value until `finish` resumes it). For levels `a` then `b`:
 //!
 //! ```text
-//! let (body, entered) = {
-//!     let mut slot = AsyncSlot::new(<the manager, sync ones wrapped>);
-//!     let body = catch_async(async { <the with! statement, entering the slot>; <rest> }).await;
-//!     (body, into_entered(slot))
-//! };
-//! let outcome = outcome_of(&body);
-//! let exited = exit_async(entered, &outcome).await;
-//! settle_exit(body, exited)
+//! finish({
+//!     let (body, entered_a) = {
+//!         let mut slot_a = AsyncSlot::empty();
+//!         let (body, entered_b) = {
+//!             let mut slot_b = AsyncSlot::empty();
+//!             let body = catch_async(async {
+//!                 <with! a, entering `enter_async(pick(m_a), &mut slot_a).await`>
+//!                 <with! b, likewise into slot_b>
+//!                 <rest>
+//!             }).await;
+//!             (body, into_entered(slot_b))
+//!         };
+//!         let outcome = outcome_of(&body);
+//!         let exited = exit_async(entered_b, &outcome).await;
+//!         (merge_exit(body, exited), into_entered(slot_a))
+//!     };
+//!     ..exit a likewise..
+//! })
 //! ```
 //!
-//! The slot sits in an inner block so that its memory is free again while
-//! the exit is awaited, and so that, when the scope's future is dropped
-//! mid-block, the rest (holding the newer slots) is dropped before it: the
-//! newest manager gets `exit_cancelled` first. The manager moves from the
-//! slot straight into its exit future (`entered` is never borrowed, so its
-//! storage is not kept either): the future holds each manager once.
+//! A level joins the frame of the level before it only when nothing the
+//! flat form changes can be seen (`frame_levels`): the statements between
+//! them bind no local (a local of the body is dropped when the body ends,
+//! before every exit of the frame, where one level per frame drops it after
+//! the newer exits: `let _lock = ..; with!(tx)?` must commit under the
+//! lock), and the level does not borrow a local of the frame's body (a slot
+//! outlives the body; a defer runs after it). Otherwise the level starts a
+//! nested frame inside the body, as every level did before frames.
+//!
+//! Each slot sits in its own block so that its memory is free again while
+//! its exit is awaited, and so that, when the scope's future is dropped
+//! mid-block, the body (holding the targets) is dropped first, then the
+//! slots newest first: the newest manager gets `exit_cancelled` first. The
+//! manager moves from the slot straight into its exit future (`entered` is
+//! never borrowed, so its storage is not kept either): the future holds
+//! each manager once.
 
-use proc_macro2::{Span, TokenStream};
-use quote::{quote, quote_spanned};
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
+use syn::visit::Visit;
 use syn::visit_mut::VisitMut;
 
 use super::parse::{is_placeholder, with_slot, Asyncness, Scope, Segment, WithStmt};
@@ -40,58 +67,269 @@ pub fn expand(scope: &Scope, asyncness: &Asyncness) -> TokenStream {
     }
 }
 
-/// The body of the async block that runs `segments[from..]` (see the sync
-/// `expand_from`).
+/// The code that runs `segments[from..]`: the plain statements up to the
+/// first split point, then the frame that starts there (see the module
+/// docs), as the tail expression.
 fn expand_from(segments: &[Segment], from: usize) -> TokenStream {
-    let p = paths::private();
     let rest = &segments[from..];
     let split = rest.iter().position(|s| !matches!(s, Segment::Plain(_)));
-    let plain = rest[..split.unwrap_or(rest.len())].iter().filter_map(|s| match s {
+    let plain = plain_stmts(&rest[..split.unwrap_or(rest.len())]);
+    let Some(at) = split else { return quote!(#(#plain)*) };
+    let levels = frame_levels(segments, from + at);
+    let frame = expand_frame(segments, &levels);
+    quote!(#(#plain)* #frame)
+}
+
+fn plain_stmts(segments: &[Segment]) -> impl Iterator<Item = &syn::Stmt> {
+    segments.iter().filter_map(|s| match s {
         Segment::Plain(stmt) => Some(stmt),
         _ => None,
-    });
-    let Some(at) = split else { return quote!(#(#plain)*) };
-    let index = from + at;
-    let inner = expand_from(segments, index + 1);
-    let body = paths::local("body", index);
-    let split_code = match &segments[index] {
-        Segment::With(w) => {
-            let slot = paths::local("slot", index);
-            let entered = paths::local("entered", index);
-            let outcome = paths::local("outcome", index);
-            let exited = paths::local("exited", index);
-            let stmt = with_enter(w, &slot);
-            let manager = pick_kind(&w.manager);
-            quote! {
-                let (#body, #entered) = {
-                    let mut #slot = #p::AsyncSlot::new(#manager);
-                    let #body = #p::catch_async(async { #stmt #inner }).await;
-                    (#body, #p::into_entered(#slot))
+    })
+}
+
+/// One frame: the levels `levels` (indices of split points, the statements
+/// between them plain) share one body future; the last level's rest, which
+/// may hold a nested frame, ends the body.
+fn expand_frame(segments: &[Segment], levels: &[usize]) -> TokenStream {
+    let p = paths::private();
+    let mut body = TokenStream::new();
+    for (k, &index) in levels.iter().enumerate() {
+        if let Segment::With(w) = &segments[index] {
+            with_enter(w, &paths::local("slot", index)).to_tokens(&mut body);
+        }
+        match levels.get(k + 1) {
+            Some(&next) => body.extend(plain_stmts(&segments[index + 1..next]).map(ToTokens::to_token_stream)),
+            None => body.extend(expand_from(segments, index + 1)),
+        }
+    }
+    let mut ended = quote!(#p::catch_async(async { #body }).await);
+    for &index in levels.iter().rev() {
+        let b = paths::local("body", index);
+        ended = match &segments[index] {
+            Segment::With(_) => {
+                let slot = paths::local("slot", index);
+                let entered = paths::local("entered", index);
+                let outcome = paths::local("outcome", index);
+                let exited = paths::local("exited", index);
+                quote! {{
+                    let (#b, #entered) = {
+                        let mut #slot = #p::AsyncSlot::empty();
+                        let #b = #ended;
+                        (#b, #p::into_entered(#slot))
+                    };
+                    let #outcome = #p::outcome_of(&#b);
+                    let #exited = #p::exit_async(#entered, &#outcome).await;
+                    #p::merge_exit(#b, #exited)
+                }}
+            }
+            Segment::Defer(d) => {
+                let when = d.defer.filter.when();
+                let run = match &d.defer.body {
+                    Body::Async(block) => quote!(#p::defer_async(#b, #when, #block).await),
+                    Body::Stmts(stmts) => {
+                        let span = stmts.first().map_or_else(Span::call_site, Spanned::span);
+                        let deferred = quote_spanned!(span=> |_: &#p::Outcome<'_>| { #(#stmts)* });
+                        quote!(#p::defer_sync(#b, #when, #deferred))
+                    }
+                    Body::Closure(closure) => quote!(#p::defer_sync(#b, #when, #closure)),
                 };
-                let #outcome = #p::outcome_of(&#body);
-                let #exited = #p::exit_async(#entered, &#outcome).await;
-                #p::settle_exit(#body, #exited)
+                quote! {{
+                    let #b = #ended;
+                    #run
+                }}
+            }
+            Segment::Plain(_) => unreachable!("a level is a split point"),
+        };
+    }
+    quote!(#p::finish(#ended))
+}
+
+/// The split points that share the frame starting at `start`: `start`,
+/// then each next one as long as flattening it cannot be seen. A level
+/// joins when
+///
+/// - the level before it binds only the `with!` target (`let x =
+///   with!(m)?;`, possibly through `.map_err(..)` / `.context(..)`), which
+///   is a reference: dropping it at the end of the body changes nothing;
+/// - the plain statements between them bind no local (a `let`, or a
+///   statement macro that may expand to one): such a local would be dropped
+///   before the newer exits instead of after them;
+/// - a `with!` does not borrow a `with!` binding of the frame itself (`&x`,
+///   or `x` inside a closure, an `async` block or a macro): its slot
+///   outlives the body, so it may hold a reborrow of the target (`x.tx()`)
+///   but not a borrow of the local;
+/// - a `defer!` does not name a `with!` binding of the frame: it runs after
+///   the body, when those locals are gone.
+///
+/// Any other level starts a nested frame in the body (exactly the
+/// expansion of one level per frame), so the rule only decides the cost.
+fn frame_levels(segments: &[Segment], start: usize) -> Vec<usize> {
+    let mut levels = vec![start];
+    let mut bound: Vec<String> = Vec::new();
+    let mut at = start;
+    loop {
+        if let Segment::With(w) = &segments[at] {
+            match target_bindings(&w.stmt) {
+                Some(names) => bound.extend(names),
+                None => break,
             }
         }
-        Segment::Defer(d) => {
-            let when = d.defer.filter.when();
-            let run = match &d.defer.body {
-                Body::Async(block) => quote!(#p::defer_level_async(#body, #when, #block).await),
-                Body::Stmts(stmts) => {
-                    let span = stmts.first().map_or_else(Span::call_site, Spanned::span);
-                    let deferred = quote_spanned!(span=> |_: &#p::Outcome<'_>| { #(#stmts)* });
-                    quote!(#p::defer_level(#body, #when, #deferred))
-                }
-                Body::Closure(closure) => quote!(#p::defer_level(#body, #when, #closure)),
-            };
-            quote! {
-                let #body = #p::catch_async(async { #inner }).await;
-                #run
-            }
+        let Some(next) = segments[at + 1..].iter().position(|s| !matches!(s, Segment::Plain(_))) else { break };
+        let next = at + 1 + next;
+        if !plain_stmts(&segments[at + 1..next]).all(binds_nothing) {
+            break;
         }
-        Segment::Plain(_) => unreachable!("a split point is not plain"),
+        let joins = match &segments[next] {
+            Segment::With(w) => !borrows_binding(&w.manager, &bound),
+            Segment::Defer(d) => !mentions(&defer_tokens(&d.defer.body), &bound),
+            Segment::Plain(_) => unreachable!("`next` is a split point"),
+        };
+        if !joins {
+            break;
+        }
+        levels.push(next);
+        at = next;
+    }
+    levels
+}
+
+/// The names a `with!` statement binds, when it binds only the target (or
+/// the enter's `Result`): `None` when its value may be something else.
+fn target_bindings(stmt: &syn::Stmt) -> Option<Vec<String>> {
+    match stmt {
+        syn::Stmt::Expr(..) => Some(Vec::new()),
+        syn::Stmt::Local(local) => {
+            let init = local.init.as_ref()?;
+            if !only_target(&init.expr) {
+                return None;
+            }
+            let mut names = Names::default();
+            names.visit_pat(&local.pat);
+            Some(names.0)
+        }
+        _ => None,
+    }
+}
+
+/// Whether `expr` is the `with!` placeholder under only `?`, parentheses and
+/// error-mapping calls, so its value is the target (or the `Result`).
+fn only_target(expr: &syn::Expr) -> bool {
+    match expr {
+        e if is_placeholder(e) => true,
+        syn::Expr::Try(e) => only_target(&e.expr),
+        syn::Expr::Paren(e) => only_target(&e.expr),
+        syn::Expr::MethodCall(e) => {
+            matches!(e.method.to_string().as_str(), "map_err" | "context" | "with_context") && only_target(&e.receiver)
+        }
+        _ => false,
+    }
+}
+
+/// The identifiers a pattern binds.
+#[derive(Default)]
+struct Names(Vec<String>);
+
+impl Visit<'_> for Names {
+    fn visit_pat_ident(&mut self, p: &syn::PatIdent) {
+        self.0.push(p.ident.to_string());
+        syn::visit::visit_pat_ident(self, p);
+    }
+}
+
+/// Whether a plain statement between two levels surely binds no local: a
+/// `let` does, and a statement macro may (`tokio::pin!(f)` rebinds `f`),
+/// unless it is one of the common ones known not to.
+fn binds_nothing(stmt: &syn::Stmt) -> bool {
+    let mac = match stmt {
+        syn::Stmt::Local(_) => return false,
+        syn::Stmt::Item(_) => return true,
+        syn::Stmt::Macro(m) => &m.mac,
+        syn::Stmt::Expr(syn::Expr::Macro(m), _) => &m.mac,
+        syn::Stmt::Expr(..) => return true,
     };
-    quote!(#(#plain)* #split_code)
+    let Some(last) = mac.path.segments.last() else { return false };
+    matches!(
+        last.ident.to_string().as_str(),
+        "println"
+            | "print"
+            | "eprintln"
+            | "eprint"
+            | "dbg"
+            | "assert"
+            | "assert_eq"
+            | "assert_ne"
+            | "debug_assert"
+            | "debug_assert_eq"
+            | "debug_assert_ne"
+            | "write"
+            | "writeln"
+            | "panic"
+            | "unreachable"
+            | "trace"
+            | "debug"
+            | "info"
+            | "warn"
+            | "error"
+            | "event"
+            | "scope"
+    )
+}
+
+/// Whether a manager expression may borrow one of the `bound` locals
+/// itself (not only through it): `&x`, `&mut x`, or `x` inside a closure,
+/// an `async` block or a macro call, whose captures are not visible here.
+fn borrows_binding(manager: &syn::Expr, bound: &[String]) -> bool {
+    struct Finder<'b> {
+        bound: &'b [String],
+        found: bool,
+    }
+    impl Visit<'_> for Finder<'_> {
+        fn visit_expr_reference(&mut self, e: &syn::ExprReference) {
+            let mut inner = &*e.expr;
+            while let syn::Expr::Paren(p) = inner {
+                inner = &p.expr;
+            }
+            if let syn::Expr::Path(path) = inner {
+                if path.path.get_ident().is_some_and(|i| self.bound.contains(&i.to_string())) {
+                    self.found = true;
+                }
+            }
+            syn::visit::visit_expr_reference(self, e);
+        }
+        fn visit_expr_closure(&mut self, e: &syn::ExprClosure) {
+            self.found |= mentions(&e.to_token_stream(), self.bound);
+        }
+        fn visit_expr_async(&mut self, e: &syn::ExprAsync) {
+            self.found |= mentions(&e.to_token_stream(), self.bound);
+        }
+        fn visit_macro(&mut self, m: &syn::Macro) {
+            self.found |= mentions(&m.tokens, self.bound);
+        }
+    }
+    if bound.is_empty() {
+        return false;
+    }
+    let mut finder = Finder { bound, found: false };
+    finder.visit_expr(manager);
+    finder.found
+}
+
+/// Whether `tokens` name any of `bound`.
+fn mentions(tokens: &TokenStream, bound: &[String]) -> bool {
+    !bound.is_empty()
+        && tokens.clone().into_iter().any(|t| match t {
+            TokenTree::Ident(i) => bound.contains(&i.to_string()),
+            TokenTree::Group(g) => mentions(&g.stream(), bound),
+            _ => false,
+        })
+}
+
+fn defer_tokens(body: &Body) -> TokenStream {
+    match body {
+        Body::Stmts(stmts) => quote!(#(#stmts)*),
+        Body::Closure(closure) => closure.to_token_stream(),
+        Body::Async(block) => block.to_token_stream(),
+    }
 }
 
 /// The manager expression, with a sync `Manage` wrapped so that it is an
@@ -117,11 +355,12 @@ fn pick_kind(manager: &syn::Expr) -> TokenStream {
     }
 }
 
-/// The `with!` statement with the call replaced by the awaited enter of
-/// the manager in `slot`.
+/// The `with!` statement with the call replaced by the manager's
+/// evaluation and its awaited enter into `slot`.
 fn with_enter(w: &WithStmt, slot: &syn::Ident) -> syn::Stmt {
     let p = paths::private();
-    let enter = quote_spanned!(w.manager.span()=> #p::enter_async(&mut #slot).await);
+    let manager = pick_kind(&w.manager);
+    let enter = quote_spanned!(w.manager.span()=> #p::enter_async(#manager, &mut #slot).await);
     let mut stmt = w.stmt.clone();
     ReplaceSlot(Some(enter)).visit_stmt_mut(&mut stmt);
     stmt
