@@ -7,7 +7,7 @@ mod async_common;
 
 use async_common::{block_on, poll_n_then_drop, quiet_panics, reports_of, Journal, Pending};
 use managed::__private::{
-    catch_async, defer_level_async, enter_async, exit_async, into_entered, outcome_of, settle_exit, AsyncKind as _,
+    catch_async, defer_async, enter_async, exit_async, finish, into_entered, merge_exit, outcome_of, AsyncKind as _,
     AsyncSlot, SyncKind as _, When,
 };
 use managed::Error;
@@ -41,18 +41,39 @@ fn catch_async_catches_a_panic_of_a_pinned_self_borrowing_future_after_pending()
 #[test]
 fn a_slot_dropped_entered_cancels_its_manager_and_a_slot_never_entered_does_nothing() {
     let j = Journal::new();
-    drop(AsyncSlot::new(j.probe("fresh")));
-    let mut slot = AsyncSlot::new(j.probe("entered").pending(0));
+    drop(AsyncSlot::<async_common::AsyncProbe>::empty());
+    // The manager is stored when the enter is created: a body dropped
+    // before polling it leaves a manager that is dropped, not exited.
+    let mut fresh = AsyncSlot::empty();
+    drop(enter_async(j.probe("fresh"), &mut fresh));
+    drop(fresh);
+    let mut slot = AsyncSlot::empty();
     block_on(async {
-        enter_async(&mut slot).await.expect("enters");
+        enter_async(j.probe("entered").pending(0), &mut slot).await.expect("enters");
     });
     drop(slot);
-    let mut failed = AsyncSlot::new(j.probe("failed").pending(0).failing_enter());
-    assert!(block_on(enter_async(&mut failed)).is_err());
+    let mut failed = AsyncSlot::empty();
+    assert!(block_on(enter_async(j.probe("failed").pending(0).failing_enter(), &mut failed)).is_err());
     drop(failed);
+    // Never entered, or entered and then taken for its exit: nothing more.
+    let mut taken = AsyncSlot::empty();
+    block_on(async {
+        enter_async(j.probe("taken"), &mut taken).await.expect("enters");
+    });
+    assert!(into_entered(taken).is_some());
+    let never = AsyncSlot::<async_common::AsyncProbe>::empty();
+    assert!(into_entered(never).is_none());
     assert_eq!(
         j.lines(),
-        ["enter entered", "entered entered", "exit entered cancelled", "exited entered", "enter failed"]
+        [
+            "enter entered",
+            "entered entered",
+            "exit entered cancelled",
+            "exited entered",
+            "enter failed",
+            "enter taken",
+            "entered taken"
+        ]
     );
 }
 
@@ -73,42 +94,44 @@ fn the_call_site_tag_passes_async_managers_through_and_wraps_sync_ones() {
 }
 
 /// `scope!(async { let a = with!(m0)?; A; defer!(err => async { D }); let b = with!(m1)?; B })`,
-/// written out as the macro expands it.
+/// written out as the macro expands it: the three levels share one frame
+/// (nothing between them binds a local), so one body future enters both
+/// slots, and the exits and the defer run after it, newest first.
 #[allow(clippy::manual_async_fn, reason = "written as the macro writes it: a block, not a fn")]
 fn hand_expanded(j: &Journal, fail: bool) -> impl Future<Output = Result<u32, Error>> + Send + '_ {
     async move {
-        let (body0, entered0) = {
-            let mut slot0 = AsyncSlot::new(j.probe("a"));
-            let body0 = catch_async(async {
-                let a = enter_async(&mut slot0).await?;
-                a.journal.push("A");
-                let body1 = catch_async(async {
-                    let (body2, entered1) = {
-                        let mut slot1 = AsyncSlot::new(j.probe("b"));
-                        let body2 = catch_async(async {
-                            let b = enter_async(&mut slot1).await?;
-                            b.journal.push("B");
-                            if fail {
-                                return Err(Error::msg("B failed"));
-                            }
-                            Ok(1)
-                        })
-                        .await;
-                        (body2, into_entered(slot1))
+        finish({
+            let (body0, entered0) = {
+                let mut slot0 = AsyncSlot::empty();
+                let body0 = {
+                    let body1 = {
+                        let (body2, entered2) = {
+                            let mut slot2 = AsyncSlot::empty();
+                            let body2 = catch_async(async {
+                                let a = enter_async(j.probe("a"), &mut slot0).await?;
+                                a.journal.push("A");
+                                let b = enter_async(j.probe("b"), &mut slot2).await?;
+                                b.journal.push("B");
+                                if fail {
+                                    return Err(Error::msg("B failed"));
+                                }
+                                Ok(1)
+                            })
+                            .await;
+                            (body2, into_entered(slot2))
+                        };
+                        let outcome2 = outcome_of(&body2);
+                        let exited2 = exit_async(entered2, &outcome2).await;
+                        merge_exit(body2, exited2)
                     };
-                    let outcome1 = outcome_of(&body2);
-                    let exited1 = exit_async(entered1, &outcome1).await;
-                    settle_exit(body2, exited1)
-                })
-                .await;
-                defer_level_async(body1, When::Err, async { j.push("D") }).await
-            })
-            .await;
-            (body0, into_entered(slot0))
-        };
-        let outcome0 = outcome_of(&body0);
-        let exited0 = exit_async(entered0, &outcome0).await;
-        settle_exit(body0, exited0)
+                    defer_async(body1, When::Err, async { j.push("D") }).await
+                };
+                (body0, into_entered(slot0))
+            };
+            let outcome0 = outcome_of(&body0);
+            let exited0 = exit_async(entered0, &outcome0).await;
+            merge_exit(body0, exited0)
+        })
     }
 }
 

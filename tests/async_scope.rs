@@ -311,13 +311,46 @@ fn three_managers(j: &Journal) -> impl Future<Output = Result<u32, Error>> + Sen
     })
 }
 
+/// [`three_managers`] with a local bound between the levels (`let pause =
+/// ..`), so that they do not share one body future: the levels `a`, `b`
+/// and `defer + c` each get their own (see `expand_async.rs`, frames). The
+/// same awaits, the same journal.
+#[allow(clippy::manual_async_fn, reason = "the scope is the future: no extra state machine around it")]
+fn three_managers_in_three_frames(j: &Journal) -> impl Future<Output = Result<u32, Error>> + Send + '_ {
+    scope!(async move {
+        let a = with!(j.probe("a"))?;
+        let pause = Pending(1);
+        pause.await;
+        let b = with!(j.probe("b"))?;
+        let pause = Pending(1);
+        pause.await;
+        defer!(async { j.push("defer") });
+        let c = with!(j.probe("c"))?;
+        Pending(1).await;
+        a.journal.push("body");
+        let _ = (b, c);
+        Ok(3)
+    })
+}
+
+type Boxed<'j> = std::pin::Pin<Box<dyn Future<Output = Result<u32, Error>> + Send + 'j>>;
+
 #[test]
 fn cancellation_at_every_await_point_exits_each_entered_manager_once_newest_first() {
+    cancel_at_every_await_point(|j| Box::pin(three_managers(j)));
+}
+
+#[test]
+fn cancellation_at_every_await_point_across_nested_frames_is_the_same() {
+    cancel_at_every_await_point(|j| Box::pin(three_managers_in_three_frames(j)));
+}
+
+fn cancel_at_every_await_point(scope: for<'j> fn(&'j Journal) -> Boxed<'j>) {
     let names = ["a", "b", "c"];
     let mut completed_at = None;
     for n in 0..200 {
         let j = Journal::new();
-        let (out, reports) = reports_of(|| poll_n_then_drop(three_managers(&j), n));
+        let (out, reports) = reports_of(|| poll_n_then_drop(scope(&j), n));
         let lines = j.lines();
         if let Some(result) = out {
             assert_eq!(result.expect("completes"), 3);
@@ -574,4 +607,155 @@ fn a_panicking_exit_cancelled_is_reported_and_the_older_managers_are_still_cance
     assert_eq!(exits(&j), ["exit a cancelled"]);
     assert_eq!(reports.len(), 1, "{reports:?}");
     assert!(reports[0].starts_with("Cancelled") && reports[0].contains("test: exit_cancelled panicked"));
+}
+
+/// A local that writes to the journal when dropped.
+struct Noisy<'j>(&'j Journal, &'static str);
+
+impl Drop for Noisy<'_> {
+    fn drop(&mut self) {
+        self.0.push(format!("drop {}", self.1));
+    }
+}
+
+/// A local of the body lives until after the exits of the managers entered
+/// after it, as in a sync scope: `b` exits under `lock`, then `lock` is
+/// dropped, then `a` exits. (A local between two levels keeps them in
+/// separate body futures; levels with nothing between them share one.)
+#[test]
+fn a_local_between_two_managers_is_dropped_after_the_newer_exit_and_before_the_older() {
+    let j = Journal::new();
+    let r: Result<u32, Error> = block_on(scope!(async {
+        let _a = with!(j.probe("a"))?;
+        let _lock = Noisy(&j, "lock");
+        let _b = with!(j.probe("b"))?;
+        let _c = with!(j.probe("c"))?;
+        j.push("body");
+        Ok(1)
+    }));
+    assert_eq!(r.expect("ok"), 1);
+    let lines: Vec<String> = j.lines().into_iter().filter(|l| !l.starts_with("enter")).collect();
+    assert_eq!(lines, ["body", "exit c ok", "exited c", "exit b ok", "exited b", "drop lock", "exit a ok", "exited a"]);
+}
+
+/// The same when the local comes from a statement macro (which may hide a
+/// `let`, as `tokio::pin!` does).
+#[test]
+fn a_local_bound_by_a_statement_macro_is_kept_until_the_newer_exits_ran() {
+    macro_rules! bind_noisy {
+        ($name:ident, $j:expr) => {
+            let $name = Noisy($j, stringify!($name));
+        };
+    }
+    let j = Journal::new();
+    let r: Result<(), Error> = block_on(scope!(async {
+        let _a = with!(j.probe("a"))?;
+        bind_noisy!(guard, &j);
+        let _b = with!(j.probe("b"))?;
+        let _ = &guard;
+        Ok(())
+    }));
+    r.expect("ok");
+    let lines: Vec<String> =
+        j.lines().into_iter().filter(|l| l.starts_with("exit ") || l.starts_with("drop")).collect();
+    assert_eq!(lines, ["exit b ok", "drop guard", "exit a ok"]);
+}
+
+/// An async manager over a borrowed buffer: writes its name into it on
+/// enter and exit.
+struct Borrowing<'b>(&'b mut Vec<&'static str>, &'static str);
+
+impl managed::AsyncManage for Borrowing<'_> {
+    type Target = Vec<&'static str>;
+    type Error = Error;
+    async fn enter(&mut self) -> Result<&mut Vec<&'static str>, Error> {
+        self.0.push(self.1);
+        Pending(1).await;
+        Ok(&mut *self.0)
+    }
+    async fn exit(self, outcome: &managed::Outcome<'_>) -> Result<(), Error> {
+        Pending(1).await;
+        self.0.push(if outcome.is_ok() { "exit ok" } else { "exit failed" });
+        Ok(())
+    }
+}
+
+/// Managers may borrow what the body holds: a local of the body (the
+/// manager then lives in the body's own frame), and the target of an
+/// earlier `with!`, through it (`with!(Borrowing(log, ..))` reborrows the
+/// target) or as a borrow of the binding itself (`&mut outer`).
+#[test]
+fn managers_may_borrow_a_local_of_the_body_and_an_earlier_target() {
+    let mut outer_log = Vec::new();
+    let r: Result<Vec<&'static str>, Error> = block_on(scope!(async {
+        let mut local = Vec::new();
+        let log = with!(Borrowing(&mut local, "local"))?;
+        let nested = with!(Borrowing(log, "nested"))?;
+        nested.push("body");
+        let mut outer = with!(Borrowing(&mut outer_log, "outer"))?;
+        let by_ref = with!(Borrowing(&mut outer, "by ref"))?;
+        by_ref.push("inner body");
+        Ok(nested.clone())
+    }));
+    assert_eq!(r.expect("ok"), ["local", "nested", "body"]);
+    assert_eq!(outer_log, ["outer", "by ref", "inner body", "exit ok", "exit ok"]);
+}
+
+/// A `defer!` that names a target of an earlier `with!` runs while that
+/// target is still borrowed by the body (its own body future), after the
+/// newer exits.
+#[test]
+fn a_defer_naming_an_earlier_target_runs_with_the_target_still_alive() {
+    let j = Journal::new();
+    let r: Result<(), Error> = block_on(scope!(async {
+        let a = with!(j.probe("a"))?;
+        defer!(err => a.journal.push("defer sees a"));
+        let _b = with!(j.probe("b"))?;
+        Err(Error::msg("fails"))
+    }));
+    assert_eq!(r.expect_err("fails").to_string(), "fails");
+    let lines: Vec<String> = j.lines().into_iter().filter(|l| !l.starts_with("enter")).collect();
+    assert_eq!(lines, ["exit b err(fails)", "exited b", "defer sees a", "exit a err(fails)", "exited a"]);
+}
+
+/// A panic in the innermost of several body futures (one level per frame,
+/// then levels sharing one) runs every exit with the panic as the outcome,
+/// newest first, and resumes the original payload once.
+#[test]
+fn a_panic_crosses_nested_and_shared_frames_with_its_payload() {
+    quiet_panics();
+    let j = Journal::new();
+    let (caught, reports) = reports_of(|| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            block_on(scope!(async {
+                let _a = with!(j.probe("a"))?;
+                let _lock = Noisy(&j, "lock");
+                let _b = with!(j.probe("b"))?;
+                let _c = with!(j.probe("c").failing_exit())?;
+                Pending(1).await;
+                if j.lines().len() < 100 {
+                    panic!("test: panicked in the body");
+                }
+                Ok::<(), Error>(())
+            }))
+        }))
+    });
+    let payload = caught.expect_err("the panic resumes");
+    assert_eq!(panic_message(&*payload), "test: panicked in the body");
+    // c's failed exit could not be returned: reported, the panic stays.
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert!(reports[0].contains("exit c failed"), "{reports:?}");
+    let lines: Vec<String> = j.lines().into_iter().filter(|l| !l.starts_with("enter")).collect();
+    assert_eq!(
+        lines,
+        [
+            "exit c panic(test: panicked in the body)",
+            "exited c",
+            "exit b panic(test: panicked in the body)",
+            "exited b",
+            "drop lock",
+            "exit a panic(test: panicked in the body)",
+            "exited a",
+        ]
+    );
 }

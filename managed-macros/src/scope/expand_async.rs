@@ -95,7 +95,9 @@ fn expand_frame(segments: &[Segment], levels: &[usize]) -> TokenStream {
     let mut body = TokenStream::new();
     for (k, &index) in levels.iter().enumerate() {
         if let Segment::With(w) = &segments[index] {
-            with_enter(w, &paths::local("slot", index)).to_tokens(&mut body);
+            // The slot named at the manager, so that "not an async manager"
+            // from the enter's bound points at the user's expression.
+            with_enter(w, &paths::local_at("slot", index, w.manager.span())).to_tokens(&mut body);
         }
         match levels.get(k + 1) {
             Some(&next) => body.extend(plain_stmts(&segments[index + 1..next]).map(ToTokens::to_token_stream)),
@@ -358,7 +360,7 @@ fn pick_kind(manager: &syn::Expr) -> TokenStream {
 /// The `with!` statement with the call replaced by the manager's
 /// evaluation and its awaited enter into `slot`.
 fn with_enter(w: &WithStmt, slot: &syn::Ident) -> syn::Stmt {
-    let p = paths::private();
+    let p = paths::private_at(w.manager.span());
     let manager = pick_kind(&w.manager);
     let enter = quote_spanned!(w.manager.span()=> #p::enter_async(#manager, &mut #slot).await);
     let mut stmt = w.stmt.clone();
