@@ -158,25 +158,40 @@ impl<M: AsyncManage + fmt::Debug> fmt::Debug for AsyncSlot<M> {
     }
 }
 
-/// Puts `manager` in the (empty) slot and enters it; the slot counts as
-/// entered once the enter finished with `Ok` (a cancelled or failed enter is
-/// not exited).
+/// Puts `manager` in the (empty) slot, and lends it with the slot's
+/// `entered` flag for the enter the generated code awaits in place:
+/// `mark_entered(entered, start_enter(manager).await)`. (An `async fn`
+/// doing all three was one more state machine, polled through on every
+/// resume of the body.)
 ///
-/// The manager is stored when this is called, before the enter is first
-/// polled: a body dropped between the two leaves an unentered manager,
-/// which is only dropped.
+/// The manager is stored before its enter is first polled: a body dropped
+/// between the two leaves an unentered manager, which is only dropped.
 #[inline]
-pub fn enter_async<M: AsyncManage>(
-    manager: M,
-    slot: &mut AsyncSlot<M>,
-) -> impl Future<Output = Result<&mut M::Target, M::Error>> + '_ {
+pub fn fill<M: AsyncManage>(manager: M, slot: &mut AsyncSlot<M>) -> (&mut M, &mut bool) {
     let AsyncSlot { manager: stored, entered } = slot;
-    let m = stored.insert(manager);
-    async move {
-        let target = m.enter().await;
-        *entered = target.is_ok();
-        target
-    }
+    (stored.insert(manager), entered)
+}
+
+/// The enter of a manager in its slot (see [`fill`]).
+#[inline]
+pub fn start_enter<M: AsyncManage>(manager: &mut M) -> impl Future<Output = Result<&mut M::Target, M::Error>> + '_ {
+    manager.enter()
+}
+
+/// Records whether the enter succeeded: only an entered manager is exited
+/// (or cancelled).
+#[inline]
+pub fn mark_entered<T, E>(entered: &mut bool, target: Result<T, E>) -> Result<T, E> {
+    *entered = target.is_ok();
+    target
+}
+
+/// [`fill`], [`start_enter`] and [`mark_entered`] as one future, for tests
+/// and hand-written expansions.
+#[inline]
+pub async fn enter_async<M: AsyncManage>(manager: M, slot: &mut AsyncSlot<M>) -> Result<&mut M::Target, M::Error> {
+    let (manager, entered) = fill(manager, slot);
+    mark_entered(entered, start_enter(manager).await)
 }
 
 /// Reported when the scope's future is dropped while an exit is being
@@ -264,15 +279,26 @@ where
 }
 
 impl<F, M> Drop for ExitAsync<'_, '_, F, M> {
+    // Only a test inline: a scope that runs to its end drops finished exits
+    // (and the drop glue of the scope's future stays small).
+    #[inline]
     fn drop(&mut self) {
         if self.exit.is_some() {
-            crate::report(ReportKind::Cancelled, &ExitInterrupted(core::any::type_name::<M>()));
-            if self.outcome.is_failure() {
-                // Nothing is lost: the scope's failure so far (and the exit
-                // errors attached to it) had no other way out.
-                crate::report(ReportKind::Cancelled, &LostWithScope(*self.outcome));
-            }
+            exit_interrupted(core::any::type_name::<M>(), self.outcome);
         }
+    }
+}
+
+/// Reports an exit dropped unfinished (the scope was cancelled during it)
+/// and the failure the scope carried.
+#[cold]
+#[inline(never)]
+fn exit_interrupted(manager: &'static str, outcome: &Outcome<'_>) {
+    crate::report(ReportKind::Cancelled, &ExitInterrupted(manager));
+    if outcome.is_failure() {
+        // Nothing is lost: the scope's failure so far (and the exit errors
+        // attached to it) had no other way out.
+        crate::report(ReportKind::Cancelled, &LostWithScope(*outcome));
     }
 }
 

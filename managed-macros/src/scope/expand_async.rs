@@ -362,7 +362,14 @@ fn pick_kind(manager: &syn::Expr) -> TokenStream {
 fn with_enter(w: &WithStmt, slot: &syn::Ident) -> syn::Stmt {
     let p = paths::private_at(w.manager.span());
     let manager = pick_kind(&w.manager);
-    let enter = quote_spanned!(w.manager.span()=> #p::enter_async(#manager, &mut #slot).await);
+    let m = syn::Ident::new("__managed_entering", Span::mixed_site().located_at(w.manager.span()));
+    let entered = syn::Ident::new("__managed_entered", Span::mixed_site().located_at(w.manager.span()));
+    let enter = quote_spanned! {w.manager.span()=>
+        {
+            let (#m, #entered) = #p::fill(#manager, &mut #slot);
+            #p::mark_entered(#entered, #p::start_enter(#m).await)
+        }
+    };
     let mut stmt = w.stmt.clone();
     ReplaceSlot(Some(enter)).visit_stmt_mut(&mut stmt);
     stmt
