@@ -18,8 +18,11 @@
 //!         let (body, entered2) = {
 //!             let mut slot2 = AsyncSlot::empty();
 //!             let body = catch_async(async {
-//!                 let x = enter_async(pick(m1), &mut slot1).await?;
-//!                 let y = enter_async(pick(m2), &mut slot2).await?;
+//!                 let x = {
+//!                     let (m, entered) = fill(pick(m1), &mut slot1);
+//!                     mark_entered(entered, start_enter(m).await)
+//!                 }?;
+//!                 let y = ..the same with m2 and slot2..;
 //!                 ..rest..
 //!             }).await;
 //!             (body, into_entered(slot2))

@@ -16,7 +16,7 @@
 //!         let (body, entered_b) = {
 //!             let mut slot_b = AsyncSlot::empty();
 //!             let body = catch_async(async {
-//!                 <with! a, entering `enter_async(pick(m_a), &mut slot_a).await`>
+//!                 <with! a: `fill(pick(m_a), &mut slot_a)`, its enter awaited in place, `mark_entered`>
 //!                 <with! b, likewise into slot_b>
 //!                 <rest>
 //!             }).await;
