@@ -685,6 +685,7 @@ impl managed::AsyncManage for Borrowing<'_> {
 /// earlier `with!`, through it (`with!(Borrowing(log, ..))` reborrows the
 /// target) or as a borrow of the binding itself (`&mut outer`).
 #[test]
+#[allow(clippy::needless_borrow, reason = "`&mut outer` borrows the binding itself: the case tested")]
 fn managers_may_borrow_a_local_of_the_body_and_an_earlier_target() {
     let mut outer_log = Vec::new();
     let r: Result<Vec<&'static str>, Error> = block_on(scope!(async {
@@ -733,9 +734,7 @@ fn a_panic_crosses_nested_and_shared_frames_with_its_payload() {
                 let _b = with!(j.probe("b"))?;
                 let _c = with!(j.probe("c").failing_exit())?;
                 Pending(1).await;
-                if j.lines().len() < 100 {
-                    panic!("test: panicked in the body");
-                }
+                assert!(j.lines().len() >= 100, "test: panicked in the body");
                 Ok::<(), Error>(())
             }))
         }))

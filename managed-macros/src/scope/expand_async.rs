@@ -244,10 +244,11 @@ impl Visit<'_> for Names {
 fn binds_nothing(stmt: &syn::Stmt) -> bool {
     let mac = match stmt {
         syn::Stmt::Local(_) => return false,
-        syn::Stmt::Item(_) => return true,
         syn::Stmt::Macro(m) => &m.mac,
         syn::Stmt::Expr(syn::Expr::Macro(m), _) => &m.mac,
-        syn::Stmt::Expr(..) => return true,
+        // An item is no local; an expression statement's temporaries are
+        // dropped at its `;`.
+        syn::Stmt::Item(_) | syn::Stmt::Expr(..) => return true,
     };
     let Some(last) = mac.path.segments.last() else { return false };
     matches!(
