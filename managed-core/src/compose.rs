@@ -335,7 +335,7 @@ impl<E> ReturnError for Result<(), E> {
     message = "a `#[managed(enter = ..)]`/`#[managed(exit = ..)]` hook must return `()` or `Result<(), E>` with \
                `{E}: From<E>`, not `{Self}`",
     label = "the struct's error type is `{E}`",
-    note = "a hook that is an `async fn` is marked `async`: `enter = async path`, `exit = async path` (the struct \
+    note = "if the hook is an `async fn`, say so: `enter = async path` / `exit = async path` (the struct then \
             becomes an async manager)"
 )]
 pub trait Fallible<E> {

@@ -16,7 +16,7 @@ use core::fmt;
 use core::future::Future;
 
 use crate::async_support::catch_async;
-use crate::compose::{Exits, Fallible, Slot};
+use crate::compose::{Exits, Slot};
 use crate::scope_support::{catch, run_exit_reporting, settle, Panicked};
 use crate::{AsyncManage, Manage, Outcome, ReportKind};
 
@@ -193,11 +193,43 @@ pub trait AsyncHook<E>: Future + Sized {
 
 impl<E, F: Future> AsyncHook<E> for F
 where
-    F::Output: Fallible<E>,
+    F::Output: AsyncHookOutput<E>,
 {
     #[inline]
     fn into_result(output: F::Output) -> Result<(), E> {
         output.into_result()
+    }
+}
+
+/// What an `async` hook of a struct may return: `()` or `Result<(), E2>`
+/// with the struct's error type `E: From<E2>` (the async twin of
+/// [`Fallible`], with its own message).
+#[diagnostic::on_unimplemented(
+    message = "an `async` hook must return `()` or `Result<(), E>` with `{E}: From<E>`, not `{Self}`",
+    label = "the struct's error type is `{E}`"
+)]
+pub trait AsyncHookOutput<E> {
+    /// As a `Result` of the struct's error type.
+    ///
+    /// # Errors
+    /// The hook's error, converted.
+    fn into_result(self) -> Result<(), E>;
+}
+
+impl<E> AsyncHookOutput<E> for () {
+    #[inline]
+    fn into_result(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+impl<E, E2> AsyncHookOutput<E> for Result<(), E2>
+where
+    E: From<E2>,
+{
+    #[inline]
+    fn into_result(self) -> Result<(), E> {
+        self.map_err(E::from)
     }
 }
 

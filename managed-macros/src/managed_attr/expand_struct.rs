@@ -228,8 +228,20 @@ fn expand_async(
     // Without fields there is nothing to cancel (and no binding to leave
     // unused in the user's crate).
     let cancel = if has_fields { quote!(|#this: &mut Self| { #(#cancel_slots)* }) } else { quote!(|_: &mut Self| {}) };
+    // An async hook's runtime paths point at the hook too: otherwise a
+    // hook that is not an `async fn` gets a second error at the attribute.
+    let p_at = |span: Span| -> TokenStream {
+        p.clone()
+            .into_iter()
+            .map(|mut token| {
+                token.set_span(span);
+                token
+            })
+            .collect()
+    };
     let enter_hook = options.enter.as_ref().map(|hook| {
         if options.enter_async.is_some() {
+            let p = p_at(hook.span());
             quote_spanned!(hook.span()=> #p::async_hook::<#error, _>(#hook(&mut *#this)).await?;)
         } else {
             quote_spanned!(hook.span()=> <_ as #p::Fallible<#error>>::into_result(#hook(&mut *#this))?;)
@@ -243,6 +255,7 @@ fn expand_async(
             let unwinding = syn::Ident::new("unwinding", span);
             let ran = syn::Ident::new("ran", span);
             let seen = syn::Ident::new("seen", span);
+            let p = p_at(hook.span());
             quote_spanned!(hook.span()=> {
                 let #unwinding = #exits.unwinding();
                 let #ran = {
@@ -259,6 +272,7 @@ fn expand_async(
     });
     let cancel_hook = options.exit.as_ref().map(|hook| {
         if options.exit_async.is_some() {
+            let p = p_at(hook.span());
             quote_spanned!(hook.span()=>
                 #p::cancel_hook_async::<Self, #error, _>(#hook(&mut self, &#p::Outcome::Cancelled));
             )
