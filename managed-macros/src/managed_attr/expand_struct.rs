@@ -228,6 +228,71 @@ fn expand_async(
     // Without fields there is nothing to cancel (and no binding to leave
     // unused in the user's crate).
     let cancel = if has_fields { quote!(|#this: &mut Self| { #(#cancel_slots)* }) } else { quote!(|_: &mut Self| {}) };
+    let AsyncHooks { enter: enter_hook, exit: exit_hook, cancel: cancel_hook } =
+        async_struct_hooks(options, &p, &error, &this, &exits, &outcome);
+    let rollback_mut = if has_fields { quote!(mut) } else { quote!() };
+    let enter_mut = if has_fields || enter_hook.is_some() { quote!(mut) } else { quote!() };
+    let exit_steps = has_fields || exit_hook.is_some();
+    let exit_mut = if exit_steps { quote!(mut) } else { quote!() };
+    let exit_guard = exit_steps.then(|| quote!(let mut #this = #p::CancelOnDrop::new(&mut self, #cancel);));
+    let cancel_fields = has_fields.then(|| quote!(let #this = &mut self; #(#cancel_slots)*));
+    let cancelled_mut = if has_fields || cancel_hook.is_some() { quote!(mut) } else { quote!() };
+    quote! {
+        #item
+        impl #impl_generics #p::AsyncManage for #name #ty_generics #where_clause {
+            type Target = Self;
+            type Error = #error;
+            async fn enter(&mut self) -> #p::Result<&mut Self, Self::Error> {
+                #(#field_checks)*
+                {
+                    let #enter_mut #this = #p::CancelOnDrop::new(&mut *self, #cancel);
+                    let entered = #p::catch_async(async {
+                        #(#enters)*
+                        #enter_hook
+                        #p::Ok::<(), #error>(())
+                    })
+                    .await;
+                    if let #p::Some(#rollback_mut #exits) = #p::AsyncExits::<#error>::after_enter(entered) {
+                        #(#exit_slots)*
+                        // As the sync `enter_all`: the rollback's result, a failure.
+                        #exits.finish()?;
+                    }
+                    #this.defuse();
+                }
+                #p::Ok(self)
+            }
+            async fn exit(#exit_mut self, #outcome: &#p::Outcome<'_>) -> #p::Result<(), Self::Error> {
+                #exit_guard
+                let #exit_mut #exits = #p::AsyncExits::<#error>::new(*#outcome);
+                #exit_hook
+                #(#exit_slots)*
+                #exits.finish()
+            }
+            fn exit_cancelled(#cancelled_mut self) {
+                #cancel_hook
+                #cancel_fields
+            }
+        }
+    }
+}
+
+/// The hook calls of an async struct: in `enter`, in `exit`, in
+/// `exit_cancelled`.
+struct AsyncHooks {
+    enter: Option<TokenStream>,
+    exit: Option<TokenStream>,
+    cancel: Option<TokenStream>,
+}
+
+/// Each hook is a sync or an async fn (`enter = async path`), independently.
+fn async_struct_hooks(
+    options: &Options,
+    p: &TokenStream,
+    error: &TokenStream,
+    this: &syn::Ident,
+    exits: &syn::Ident,
+    outcome: &syn::Ident,
+) -> AsyncHooks {
     // An async hook's runtime paths point at the hook too: otherwise a
     // hook that is not an `async fn` gets a second error at the attribute.
     let p_at = |span: Span| -> TokenStream {
@@ -282,50 +347,7 @@ fn expand_async(
             )
         }
     });
-    let rollback_mut = if has_fields { quote!(mut) } else { quote!() };
-    let enter_mut = if has_fields || enter_hook.is_some() { quote!(mut) } else { quote!() };
-    let exit_steps = has_fields || exit_hook.is_some();
-    let exit_mut = if exit_steps { quote!(mut) } else { quote!() };
-    let exit_guard = exit_steps.then(|| quote!(let mut #this = #p::CancelOnDrop::new(&mut self, #cancel);));
-    let cancel_fields = has_fields.then(|| quote!(let #this = &mut self; #(#cancel_slots)*));
-    let cancelled_mut = if has_fields || cancel_hook.is_some() { quote!(mut) } else { quote!() };
-    quote! {
-        #item
-        impl #impl_generics #p::AsyncManage for #name #ty_generics #where_clause {
-            type Target = Self;
-            type Error = #error;
-            async fn enter(&mut self) -> #p::Result<&mut Self, Self::Error> {
-                #(#field_checks)*
-                {
-                    let #enter_mut #this = #p::CancelOnDrop::new(&mut *self, #cancel);
-                    let entered = #p::catch_async(async {
-                        #(#enters)*
-                        #enter_hook
-                        #p::Ok::<(), #error>(())
-                    })
-                    .await;
-                    if let #p::Some(#rollback_mut #exits) = #p::AsyncExits::<#error>::after_enter(entered) {
-                        #(#exit_slots)*
-                        // As the sync `enter_all`: the rollback's result, a failure.
-                        #exits.finish()?;
-                    }
-                    #this.defuse();
-                }
-                #p::Ok(self)
-            }
-            async fn exit(#exit_mut self, #outcome: &#p::Outcome<'_>) -> #p::Result<(), Self::Error> {
-                #exit_guard
-                let #exit_mut #exits = #p::AsyncExits::<#error>::new(*#outcome);
-                #exit_hook
-                #(#exit_slots)*
-                #exits.finish()
-            }
-            fn exit_cancelled(#cancelled_mut self) {
-                #cancel_hook
-                #cancel_fields
-            }
-        }
-    }
+    AsyncHooks { enter: enter_hook, exit: exit_hook, cancel: cancel_hook }
 }
 
 /// The fields' manager bounds: a where clause for a field whose type is a
