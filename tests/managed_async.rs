@@ -780,3 +780,29 @@ fn an_async_hook_makes_a_struct_of_sync_fields_an_async_manager() {
         ["entered b", "start", "body", "body done", "stop", "recorded err(body failed)", "exit b err(body failed)"]
     );
 }
+
+/// A generic struct with an async hook named through `Self`.
+#[managed(exit = async Self::done)]
+struct Counted<M> {
+    #[managed(async)]
+    inner: M,
+    journal: Journal,
+}
+
+impl<M> Counted<M> {
+    async fn done(&mut self, outcome: &Outcome<'_>) {
+        Pending(1).await;
+        self.journal.push(format!("done {}", describe(outcome)));
+    }
+}
+
+#[test]
+fn a_generic_struct_takes_an_async_hook() {
+    let j = Journal::new();
+    let r: Result<(), Error> = block_on(scope!(async {
+        let _c = with!(Counted { inner: j.probe("w").into(), journal: j.clone() })?;
+        Ok(())
+    }));
+    r.expect("ok");
+    assert_eq!(j.lines(), ["enter w", "entered w", "done ok", "exit w ok", "exited w"]);
+}
