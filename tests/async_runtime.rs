@@ -7,8 +7,8 @@ mod async_common;
 
 use async_common::{block_on, poll_n_then_drop, quiet_panics, reports_of, Journal, Pending};
 use managed::__private::{
-    catch_async, defer_async, enter_async, exit_async, fill, finish, into_entered, mark_entered, merge_exit,
-    outcome_of, start_enter, AsyncKind as _, AsyncSlot, SyncKind as _, When,
+    catch_async, defer_async, enter_async, exit_async, finish, into_entered, merge_exit, outcome_of, AsyncKind as _,
+    AsyncSlot, SyncKind as _, When,
 };
 use managed::Error;
 use std::future::Future;
@@ -108,15 +108,9 @@ fn hand_expanded(j: &Journal, fail: bool) -> impl Future<Output = Result<u32, Er
                         let (body2, entered2) = {
                             let mut slot2 = AsyncSlot::empty();
                             let body2 = catch_async(async {
-                                let a = {
-                                    let (m, entered) = fill(j.probe("a"), &mut slot0);
-                                    mark_entered(entered, start_enter(m).await)
-                                }?;
+                                let a = enter_async(j.probe("a"), &mut slot0).await?;
                                 a.journal.push("A");
-                                let b = {
-                                    let (m, entered) = fill(j.probe("b"), &mut slot2);
-                                    mark_entered(entered, start_enter(m).await)
-                                }?;
+                                let b = enter_async(j.probe("b"), &mut slot2).await?;
                                 b.journal.push("B");
                                 if fail {
                                     return Err(Error::msg("B failed"));

@@ -18,11 +18,8 @@
 //!         let (body, entered2) = {
 //!             let mut slot2 = AsyncSlot::empty();
 //!             let body = catch_async(async {
-//!                 let x = {
-//!                     let (m, entered) = fill(pick(m1), &mut slot1);
-//!                     mark_entered(entered, start_enter(m).await)
-//!                 }?;
-//!                 let y = ..the same with m2 and slot2..;
+//!                 let x = enter_async(pick(m1), &mut slot1).await?;
+//!                 let y = enter_async(pick(m2), &mut slot2).await?;
 //!                 ..rest..
 //!             }).await;
 //!             (body, into_entered(slot2))
@@ -161,40 +158,25 @@ impl<M: AsyncManage + fmt::Debug> fmt::Debug for AsyncSlot<M> {
     }
 }
 
-/// Puts `manager` in the (empty) slot, and lends it with the slot's
-/// `entered` flag for the enter the generated code awaits in place:
-/// `mark_entered(entered, start_enter(manager).await)`. (An `async fn`
-/// doing all three was one more state machine, polled through on every
-/// resume of the body.)
+/// Puts `manager` in the (empty) slot and enters it; the slot counts as
+/// entered once the enter finished with `Ok` (a cancelled or failed enter is
+/// not exited).
 ///
-/// The manager is stored before its enter is first polled: a body dropped
-/// between the two leaves an unentered manager, which is only dropped.
+/// The manager is stored when this is called, before the enter is first
+/// polled: a body dropped between the two leaves an unentered manager,
+/// which is only dropped.
 #[inline]
-pub fn fill<M: AsyncManage>(manager: M, slot: &mut AsyncSlot<M>) -> (&mut M, &mut bool) {
+pub fn enter_async<M: AsyncManage>(
+    manager: M,
+    slot: &mut AsyncSlot<M>,
+) -> impl Future<Output = Result<&mut M::Target, M::Error>> + '_ {
     let AsyncSlot { manager: stored, entered } = slot;
-    (stored.insert(manager), entered)
-}
-
-/// The enter of a manager in its slot (see [`fill`]).
-#[inline]
-pub fn start_enter<M: AsyncManage>(manager: &mut M) -> impl Future<Output = Result<&mut M::Target, M::Error>> + '_ {
-    manager.enter()
-}
-
-/// Records whether the enter succeeded: only an entered manager is exited
-/// (or cancelled).
-#[inline]
-pub fn mark_entered<T, E>(entered: &mut bool, target: Result<T, E>) -> Result<T, E> {
-    *entered = target.is_ok();
-    target
-}
-
-/// [`fill`], [`start_enter`] and [`mark_entered`] as one future, for tests
-/// and hand-written expansions.
-#[inline]
-pub async fn enter_async<M: AsyncManage>(manager: M, slot: &mut AsyncSlot<M>) -> Result<&mut M::Target, M::Error> {
-    let (manager, entered) = fill(manager, slot);
-    mark_entered(entered, start_enter(manager).await)
+    let m = stored.insert(manager);
+    async move {
+        let target = m.enter().await;
+        *entered = target.is_ok();
+        target
+    }
 }
 
 /// Reported when the scope's future is dropped while an exit is being
