@@ -400,6 +400,45 @@ fn cancelled_in_the_body_every_field_and_the_hook_see_cancelled_newest_first() {
     assert_eq!(exits(&j), ["stopping cancelled", "exit c cancelled", "exit b cancelled", "exit a cancelled"]);
 }
 
+/// Found by the fault matrix: when the struct's exit was cancelled after a
+/// field had failed, that failure (carried by the struct, not yet returned)
+/// was dropped without a report.
+#[test]
+fn a_struct_cancelled_mid_exit_reports_the_failure_its_fields_carried() {
+    let j = Journal::new();
+    let scope = scope!(async {
+        let _s = with!(Stack::with(&j, |a| a, |c| c, true))?;
+        Ok::<_, Error>(())
+    });
+    // Poll 1: `a` enters (pending); 2: `c` enters (pending); 3: `c` exits
+    // (pending); 4: `b` fails, `a` exits (pending): dropped there.
+    let (out, reports) = reports_of(|| poll_n_then_drop(scope, 4));
+    assert!(out.is_none());
+    assert_eq!(exits(&j), ["stopping ok", "exit c ok", "exit b ok", "exit a err(exit b failed)"]);
+    assert!(!j.lines().contains(&"exited a".to_string()), "{:?}", j.lines());
+    assert_eq!(reports.len(), 2, "{reports:?}");
+    assert!(reports[0].contains("cancelled while the exit of"), "{reports:?}");
+    assert!(reports[1].starts_with("Cancelled") && reports[1].contains("exit b failed"), "{reports:?}");
+}
+
+/// Found by the fault matrix: cancelled while rolling back a failed enter,
+/// the struct dropped the enter's failure without a report.
+#[test]
+fn a_struct_cancelled_mid_rollback_reports_the_enter_failure() {
+    let j = Journal::new();
+    let scope = scope!(async {
+        let _s = with!(Stack::with(&j, |a| a, async_common::AsyncProbe::failing_enter, false))?;
+        Ok::<_, Error>(())
+    });
+    // Poll 1: `a` enters (pending); 2: `c` enters (pending); 3: `c` fails,
+    // `b` is rolled back, `a` exits (pending): dropped there.
+    let (out, reports) = reports_of(|| poll_n_then_drop(scope, 3));
+    assert!(out.is_none());
+    assert_eq!(exits(&j), ["exit b err(enter c failed)", "exit a err(enter c failed)"]);
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert!(reports[0].starts_with("Cancelled") && reports[0].contains("enter c failed"), "{reports:?}");
+}
+
 /// A generic async struct: `S<M>` is an async manager when `M` is.
 #[managed]
 struct Wrapper<M> {
