@@ -330,6 +330,27 @@ fn cancelling_aclose_at_every_await_point_exits_each_entry_once() {
     assert!(finished);
 }
 
+/// Found by the fault matrix: `run` cancelled while it closes the stack
+/// dropped the body's failure it carried without a report.
+#[test]
+fn cancelling_run_mid_close_reports_the_body_failure() {
+    let j = Journal::new();
+    let (out, reports) = reports_of(|| {
+        let run = AsyncExitStack::new().run(async |stack: &AsyncExitStack<'_>| {
+            stack.enter_async(j.probe("a")).await?;
+            Err::<(), Error>(Error::msg("body failed"))
+        });
+        // Poll 1: `a` enters (pending); 2: the body fails, `a` exits
+        // (pending): dropped there.
+        poll_n_then_drop(run, 2)
+    });
+    assert!(out.is_none());
+    assert_eq!(j.lines(), ["enter a", "entered a", "exit a err(body failed)"]);
+    assert_eq!(reports.len(), 2, "{reports:?}");
+    assert!(reports[0].contains("dropped unfinished"), "{reports:?}");
+    assert!(reports[1].starts_with("Cancelled") && reports[1].contains("body failed"), "{reports:?}");
+}
+
 #[test]
 fn with_async_exit_stack_in_an_async_scope() {
     let j = Journal::new();

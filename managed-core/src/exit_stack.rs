@@ -182,6 +182,18 @@ pub(crate) struct CloseState<'r, 'o> {
     panic: Option<Panicked>,
 }
 
+/// The block's failure a cut-short close was carrying (see
+/// [`CloseState::abandon`]).
+#[cfg(feature = "async")]
+struct GivenLost<'a>(Outcome<'a>);
+
+#[cfg(feature = "async")]
+impl fmt::Debug for GivenLost<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the stack's close was cancelled while carrying the block's failure: {:?}", self.0)
+    }
+}
+
 /// What closing did, when no exit panic is left to resume.
 pub(crate) struct Closed {
     /// The given outcome was an error and an exit suppressed it.
@@ -273,9 +285,16 @@ impl<'r, 'o> CloseState<'r, 'o> {
 
     /// Closing was cut short (an async close whose future was dropped):
     /// nothing will return what was recorded, so the exit failures and a
-    /// caught panic go to the error hook instead of being lost.
+    /// caught panic go to the error hook instead of being lost. With
+    /// `owns_given` (the close of `AsyncExitStack::run`, whose body's
+    /// failure is dropped with the close), the given failure goes there too,
+    /// unless an exit suppressed it or a panic replaced it (already
+    /// reported).
     #[cfg(feature = "async")]
-    pub(crate) fn abandon(self) {
+    pub(crate) fn abandon(self, owns_given: bool) {
+        if owns_given && self.given_active && self.panic.is_none() {
+            crate::report(ReportKind::Cancelled, &GivenLost(*self.given));
+        }
         for error in &self.failures {
             crate::report(ReportKind::Cancelled, error);
         }

@@ -203,13 +203,17 @@ impl Drop for Awaiting<'_> {
 }
 
 /// The close's state while it is awaited; if its future is dropped, what
-/// was recorded goes to the error hook.
-struct Closing<'r, 'o>(Option<CloseState<'r, 'o>>);
+/// was recorded goes to the error hook (with the given failure when the
+/// close owns it: see [`CloseState::abandon`]).
+struct Closing<'r, 'o> {
+    state: Option<CloseState<'r, 'o>>,
+    owns_given: bool,
+}
 
 impl Drop for Closing<'_, '_> {
     fn drop(&mut self) {
-        if let Some(state) = self.0.take() {
-            state.abandon();
+        if let Some(state) = self.state.take() {
+            state.abandon(self.owns_given);
         }
     }
 }
@@ -542,17 +546,20 @@ impl<'a> AsyncExitStack<'a> {
     /// # }).unwrap();
     /// ```
     pub async fn aclose_with(self, outcome: &Outcome<'_>) -> Result<bool, Error> {
-        self.close_all(outcome).await.into_result()
+        // The caller keeps `outcome`: a cut-short close does not report it.
+        self.close_all(outcome, false).await.into_result()
     }
 
     /// The close loop. If its future is dropped, the exit being awaited is
-    /// dropped (reported), what was recorded is reported, and `self`'s drop
-    /// (after the locals: it is a parameter) cancels the rest.
-    async fn close_all(mut self, outcome: &Outcome<'_>) -> crate::exit_stack::Closed {
-        let mut closing = Closing(Some(CloseState::new(outcome)));
+    /// dropped (reported), what was recorded is reported (and `outcome`'s
+    /// failure with `owns_given`: `run`'s body failure has no other way
+    /// out), and `self`'s drop (after the locals: it is a parameter)
+    /// cancels the rest.
+    async fn close_all(mut self, outcome: &Outcome<'_>, owns_given: bool) -> crate::exit_stack::Closed {
+        let mut closing = Closing { state: Some(CloseState::new(outcome)), owns_given };
         loop {
             let Some(entry) = self.entries.get_mut().pop() else { break };
-            let Some(state) = closing.0.as_mut() else { break };
+            let Some(state) = closing.state.as_mut() else { break };
             let ran = {
                 let seen = state.outcome();
                 let started = catch(|| entry.start(&seen));
@@ -565,7 +572,7 @@ impl<'a> AsyncExitStack<'a> {
             };
             state.record(ran);
         }
-        match closing.0.take() {
+        match closing.state.take() {
             Some(state) => state.finish(),
             None => unreachable!("the close state is only taken here"),
         }
@@ -599,12 +606,12 @@ impl<'a> AsyncExitStack<'a> {
     {
         let result = crate::async_support::catch_async(body(&self)).await;
         match result {
-            Ok(Ok(value)) => match self.close_all(&Outcome::Ok).await.into_result() {
+            Ok(Ok(value)) => match self.close_all(&Outcome::Ok, true).await.into_result() {
                 Ok(_) => Ok(Some(value)),
                 Err(error) => Err(E::from(error)),
             },
             Ok(Err(mut error)) => {
-                let closed = self.close_all(&Outcome::err(&error)).await;
+                let closed = self.close_all(&Outcome::err(&error), true).await;
                 if closed.given_suppressed {
                     return match closed.into_result() {
                         Ok(_) => Ok(None),
@@ -617,7 +624,7 @@ impl<'a> AsyncExitStack<'a> {
                 Err(error)
             }
             Err(panic) => {
-                let closed = self.close_all(&panicked_outcome(&panic)).await;
+                let closed = self.close_all(&panicked_outcome(&panic), true).await;
                 for later in closed.failures {
                     crate::report(ReportKind::FailedWhileUnwinding, &later);
                 }
