@@ -25,9 +25,9 @@
 //! cancelling `aclose` at every await point, `with!(AsyncExitStack::new())`
 //! in `scope!(async ..)`.
 
-mod async_common;
+mod common;
 
-use async_common::{block_on, describe, poll_n_then_drop, quiet_panics, reports_of, Journal, Pending};
+use common::{block_on, describe, poll_n_then_drop, quiet_panics, reports_of, Journal, Pending};
 use managed::{scope, with, AsyncExitStack, Error, Outcome};
 use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -252,7 +252,7 @@ fn a_panicking_exit_future_is_caught_the_rest_run_and_it_resumes() {
         });
     }));
     let payload = caught.expect_err("the exit panic resumes");
-    assert_eq!(async_common::panic_message(&*payload), "exit b panicked");
+    assert_eq!(common::panic_message(&*payload), "exit b panicked");
     let lines = j.lines();
     assert!(lines.contains(&"exit a panic(exit b panicked)".to_string()), "{lines:?}");
 }

@@ -3,9 +3,9 @@
 //! clippy (all + pedantic, run by CI with `-D warnings`) sees this file too.
 #![deny(warnings, unused_qualifications, unused_results, clippy::all, clippy::pedantic)]
 
-mod async_common;
+mod common;
 
-use async_common::{block_on, Journal};
+use common::{block_on, Journal};
 use managed::{defer, scope, with, Error};
 use std::io::{BufWriter, Write};
 
