@@ -27,7 +27,7 @@ use core::ptr::NonNull;
 use core::task::{Context, Poll};
 
 use crate::async_manage::poll_exit_once;
-use crate::exit_stack::{CallbackExit, CloseState, Entries, Exit, ManagerExit, PushedExit};
+use crate::exit_stack::{CallbackExit, CloseState, Entering, Entries, Exit, ManagerExit, PushedExit};
 use crate::scope_support::{catch, panicked_outcome, resume_panicked, Panicked};
 use crate::{AsyncManage, Error, Manage, Outcome, ReportKind};
 
@@ -330,21 +330,11 @@ impl<'a> AsyncExitStack<'a> {
         M: Manage + 'a,
         M::Error: Into<Error>,
     {
-        let raw = NonNull::from(Box::leak(Box::new(ManagerExit(manager))));
-        let guard = Unregistered(raw);
-        // SAFETY: as in `ExitStack::enter`: `raw` is a live box owned only
-        // here; the list keeps it as a raw pointer and frees it only in
-        // `Entries::pop`, which needs `&mut` access to the list, impossible
-        // while `&self` (the lifetime of the returned target) is borrowed;
-        // every entry is its own allocation, so lent targets never alias.
-        let target: *mut M::Target = unsafe { (*raw.as_ptr()).0.enter() }?;
-        core::mem::forget(guard);
-        let erased: NonNull<dyn AsyncExit + 'a> = raw;
-        // SAFETY: `erased` comes from `Box::leak`; ownership passes to the list.
-        unsafe { self.entries.borrow_mut().push_raw(erased) };
-        // SAFETY: derived from the exclusive borrow of the boxed manager,
-        // which outlives `&self` (see above).
-        Ok(unsafe { &mut *target })
+        let entering = Entering::new(ManagerExit(manager));
+        // SAFETY: as in `ExitStack::enter` (see `Entering`).
+        let target: *mut M::Target = unsafe { (*entering.as_ptr()).0.enter() }?;
+        // SAFETY: as in `ExitStack::enter`.
+        Ok(unsafe { entering.register(&self.entries, |raw| -> NonNull<dyn AsyncExit + 'a> { raw }, target) })
     }
 
     /// Enters an async `manager` and registers its exit; lends its target
@@ -382,22 +372,17 @@ impl<'a> AsyncExitStack<'a> {
         M: AsyncManage + 'a,
         M::Error: Into<Error>,
     {
-        let raw = NonNull::from(Box::leak(Box::new(AsyncManagerExit(manager))));
         // Frees the box if the enter fails, panics, or this future is dropped
         // mid-enter. Declared before the enter future, so that future (which
         // borrows the manager) is dropped first.
-        let guard = Unregistered(raw);
-        // SAFETY: the argument of `enter` above. The borrow of the manager is
-        // alive across the await; the box stays put meanwhile (it is owned
-        // by `guard`, which only frees it when dropped, after the enter
-        // future), and nothing else reaches the manager.
-        let target: *mut M::Target = unsafe { (*raw.as_ptr()).0.enter() }.await?;
-        core::mem::forget(guard);
-        let erased: NonNull<dyn AsyncExit + 'a> = raw;
-        // SAFETY: `erased` comes from `Box::leak`; ownership passes to the list.
-        unsafe { self.entries.borrow_mut().push_raw(erased) };
-        // SAFETY: as in `enter`.
-        Ok(unsafe { &mut *target })
+        let entering = Entering::new(AsyncManagerExit(manager));
+        // SAFETY: as in `ExitStack::enter` (see `Entering::as_ptr`): the
+        // borrow of the manager is alive across the await; the box stays put
+        // meanwhile, owned by `entering`, which only frees it when dropped,
+        // after the enter future.
+        let target: *mut M::Target = unsafe { (*entering.as_ptr()).0.enter() }.await?;
+        // SAFETY: as in `ExitStack::enter`.
+        Ok(unsafe { entering.register(&self.entries, |raw| -> NonNull<dyn AsyncExit + 'a> { raw }, target) })
     }
 
     /// Registers a plain cleanup, run in place at close.
@@ -631,20 +616,6 @@ impl<'a> AsyncExitStack<'a> {
                 resume_panicked(panic)
             }
         }
-    }
-}
-
-/// Frees an entry that was not registered (enter failed, panicked, or was
-/// cancelled).
-struct Unregistered<T>(NonNull<T>);
-
-impl<T> Drop for Unregistered<T> {
-    fn drop(&mut self) {
-        // SAFETY: the pointer comes from `Box::leak` in `enter`/`enter_async`
-        // and was not registered (this guard is forgotten when it is), so
-        // this is its only owner; a failed or dropped enter left no borrow
-        // of it alive (the enter future is dropped before this guard).
-        drop(unsafe { Box::from_raw(self.0.as_ptr()) });
     }
 }
 
