@@ -719,11 +719,7 @@ impl Drop for ExitStack<'_> {
         if self.entries.get_mut().len() == 0 {
             return;
         }
-        #[cfg(feature = "std")]
-        let unwinding = std::thread::panicking();
-        #[cfg(not(feature = "std"))]
-        let unwinding = false;
-        let outcome = if unwinding { Outcome::Panic(crate::outcome::PanicView::new(None)) } else { Outcome::Ok };
+        let outcome = crate::outcome::in_drop(Outcome::Ok);
         for error in self.run_all(&outcome).failures {
             crate::report(ReportKind::StackDropped, &error);
         }

@@ -633,11 +633,7 @@ impl Drop for AsyncExitStack<'_> {
         if entries.len() == 0 {
             return;
         }
-        #[cfg(feature = "std")]
-        let unwinding = std::thread::panicking();
-        #[cfg(not(feature = "std"))]
-        let unwinding = false;
-        let outcome = if unwinding { Outcome::Panic(crate::outcome::PanicView::new(None)) } else { Outcome::Cancelled };
+        let outcome = crate::outcome::in_drop(Outcome::Cancelled);
         while let Some(entry) = entries.pop() {
             // `cancel` catches what it runs; this catch is for the drop glue
             // of whatever it leaves (the entry itself is consumed by it).
