@@ -639,6 +639,8 @@ pub mod __private {
     pub use managed_core::compose::*;
     #[cfg(feature = "async")]
     pub use managed_core::compose_async::*;
+    #[cfg(all(feature = "async", feature = "alloc"))]
+    pub use managed_core::coroutine::{coroutine, enter_failed, AsyncFnManager, EnterFailure, Lender};
     pub use managed_core::scope_support::*;
     #[cfg(feature = "async")]
     pub use managed_core::AsyncManage;
