@@ -42,9 +42,7 @@ impl Conn {
     async fn execute(&mut self, sql: &'static str) -> Result<(), io::Error> {
         self.journal.push(format!("{sql} {:?}", self.rows));
         Pending(1).await;
-        if self.panic_on == Some(sql) {
-            panic!("{sql} panicked");
-        }
+        assert_ne!(self.panic_on, Some(sql), "{sql} panicked");
         if self.fail_on == Some(sql) {
             return Err(io::Error::other(format!("{sql} failed")));
         }
@@ -162,12 +160,12 @@ fn panics_before_and_after_the_yield_propagate() {
     quiet_panics();
     let j = Journal::new();
     let caught = catch_unwind(AssertUnwindSafe(|| block_on(insert(&j, Conn::new(&j).panicking("BEGIN"), 1))));
-    assert_eq!(panic_message(&*caught.expect_err("panics")), "BEGIN panicked");
+    assert!(panic_message(&*caught.expect_err("panics")).contains("BEGIN panicked"));
     assert_eq!(j.lines(), ["BEGIN []"]);
 
     let j = Journal::new();
     let caught = catch_unwind(AssertUnwindSafe(|| block_on(insert(&j, Conn::new(&j).panicking("COMMIT"), 1))));
-    assert_eq!(panic_message(&*caught.expect_err("panics")), "COMMIT panicked");
+    assert!(panic_message(&*caught.expect_err("panics")).contains("COMMIT panicked"));
     assert_eq!(j.lines().last().map(String::as_str), Some(r#"COMMIT ["row"]"#));
 }
 

@@ -68,15 +68,22 @@ struct Shared<T, F> {
 pub struct AsyncFnManager<T, E, F> {
     /// Owned (from `Box::into_raw`); freed in `Drop`.
     shared: NonNull<Shared<T, F>>,
-    on_cancel: Option<fn(&mut T) -> Result<(), E>>,
+    on_cancel: Option<Fallback<T, E>>,
     name: &'static str,
     /// Whether the body is `Some`. Kept here because reading the body itself
     /// (even its discriminant through a `&Option<F>`) while the coroutine is
     /// parked would be a read of memory the coroutine holds `&mut` borrows
     /// into.
     running: bool,
-    owns: PhantomData<(Box<Shared<T, F>>, fn() -> E)>,
+    owns: PhantomData<Owns<T, E, F>>,
 }
+
+/// `#[managed(on_cancel = path)]`, as a fn pointer.
+type Fallback<T, E> = fn(&mut T) -> Result<(), E>;
+
+/// What the manager owns, for the auto traits and drop check (`E` is only
+/// produced).
+type Owns<T, E, F> = (Box<Shared<T, F>>, fn() -> E);
 
 // SAFETY: the manager owns its allocation alone: the coroutine, the cell and
 // the lender (inside the coroutine) move between threads together with it,
@@ -180,7 +187,7 @@ impl<T, E, F> AsyncFnManager<T, E, F> {
     /// `#[managed(on_cancel = path)]`: on cancellation, `fallback` gets the
     /// lent value instead of the code after `yield_!` running.
     #[must_use]
-    pub fn on_cancel(mut self, fallback: fn(&mut T) -> Result<(), E>) -> Self {
+    pub fn on_cancel(mut self, fallback: Fallback<T, E>) -> Self {
         self.on_cancel = Some(fallback);
         self
     }

@@ -157,7 +157,7 @@ fn fallback(errors: &TokenStream, item: &syn::ItemFn, keep_import: Option<&Token
     quote! {
         #errors
         #(#attrs)*
-        #[allow(unused_variables, unreachable_code, clippy::diverging_sub_expression)]
+        #[allow(unused_variables, unused_mut, unreachable_code, clippy::diverging_sub_expression)]
         #vis #sig {
             #keep_import
             ::core::panic!("`#[managed]` reported an error on this fn")

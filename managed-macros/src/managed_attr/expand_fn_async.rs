@@ -75,10 +75,7 @@ pub fn generate(
         (quote_spanned!(lent_span=> let mut #lent_local: #target = #lent;), quote!(&mut #lent_local))
     };
     let handoff = quote!(#lender.lend(#lent_place).await);
-    let yield_stmt = match outcome_pat {
-        Some(pat) => quote!(let #pat = #handoff;),
-        None => quote!(#handoff;),
-    };
+    let yield_stmt = outcome_pat.map_or_else(|| quote!(#handoff;), |pat| quote!(let #pat = #handoff;));
     let body = exit_body(after, &p, error);
 
     let (use_list, target, error) = captures(&mut sig, target, error);
@@ -91,7 +88,8 @@ pub fn generate(
         >
     };
     let on_cancel = options.on_cancel.as_ref().map(|fallback| {
-        let value = syn::Ident::new("value", Span::mixed_site());
+        // Spanned at the path, so a fallback of the wrong type is pointed at.
+        let value = syn::Ident::new("value", fallback.span().resolved_at(Span::mixed_site()));
         quote_spanned! {fallback.span()=>
             .on_cancel(|#value: &mut #target| <_ as #p::Returns<#error>>::into_result(#fallback(#value)))
         }
