@@ -633,10 +633,7 @@ mod tests {
         run(m.enter()).expect("enters again").push(3);
         assert!(format!("{m:?}").contains("\"entered\""));
         assert_eq!(run(m.exit(&Outcome::Ok)), Ok(()));
-        assert_eq!(
-            lines(&log),
-            ["before", "after Ok [1, 2, 3] borrowed across the yield", "dropped seeing Ok"]
-        );
+        assert_eq!(lines(&log), ["before", "after Ok [1, 2, 3] borrowed across the yield", "dropped seeing Ok"]);
     }
 
     #[test]

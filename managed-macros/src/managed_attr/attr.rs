@@ -126,9 +126,7 @@ fn parse_one(meta: &ParseNestedMeta, form: Form, options: &mut Options, errors: 
             .map(|p| set(&mut options.krate, p)),
         ENTER => parse_value(meta, |m| m.value()?.parse::<syn::ExprPath>()).map(|p| set(&mut options.enter, p)),
         EXIT => parse_value(meta, |m| m.value()?.parse::<syn::ExprPath>()).map(|p| set(&mut options.exit, p)),
-        ON_CANCEL => {
-            parse_value(meta, |m| m.value()?.parse::<syn::ExprPath>()).map(|p| set(&mut options.on_cancel, p))
-        }
+        ON_CANCEL => parse_value(meta, |m| m.value()?.parse::<syn::ExprPath>()).map(|p| set(&mut options.on_cancel, p)),
         _ => parse_value(meta, |m| m.value()?.parse::<syn::Type>()).map(|t| set(&mut options.error, t)),
     };
     match parsed {
