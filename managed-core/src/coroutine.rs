@@ -685,9 +685,7 @@ mod tests {
         let body = |mut lender: Lender<u8>| async move {
             let mut value = 0;
             YieldOnce(false).await;
-            if value == 0 {
-                panic!("test: enter panicked");
-            }
+            assert!(value != 0, "test: enter panicked");
             lender.lend(&mut value).await;
             Ok::<(), String>(())
         };
@@ -703,7 +701,7 @@ mod tests {
         let log = Log::default();
         let mut m = manager(&log, false, "pending");
         run(m.enter()).expect("enters");
-        let (_, reports) = reports_of(|| {
+        let ((), reports) = reports_of(|| {
             let outcome = Outcome::err(&"block failed");
             let mut exit = Box::pin(m.exit(&outcome));
             assert!(poll(exit.as_mut()).is_pending());
