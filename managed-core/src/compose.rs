@@ -334,7 +334,9 @@ impl<E> ReturnError for Result<(), E> {
 #[diagnostic::on_unimplemented(
     message = "a `#[managed(enter = ..)]`/`#[managed(exit = ..)]` hook must return `()` or `Result<(), E>` with \
                `{E}: From<E>`, not `{Self}`",
-    label = "the struct's error type is `{E}`"
+    label = "the struct's error type is `{E}`",
+    note = "if the hook is an `async fn`, say so: `enter = async path` / `exit = async path` (the struct then \
+            becomes an async manager)"
 )]
 pub trait Fallible<E> {
     /// As a `Result` of the struct's error type.

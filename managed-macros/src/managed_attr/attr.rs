@@ -62,6 +62,10 @@ pub struct Options {
     pub exit: Option<syn::ExprPath>,
     pub error: Option<syn::Type>,
     pub on_cancel: Option<syn::ExprPath>,
+    /// `enter = async path`: the enter hook is an `async fn`.
+    pub enter_async: Option<syn::Token![async]>,
+    /// `exit = async path`: the exit hook is an `async fn`.
+    pub exit_async: Option<syn::Token![async]>,
 }
 
 impl Options {
@@ -124,8 +128,10 @@ fn parse_one(meta: &ParseNestedMeta, form: Form, options: &mut Options, errors: 
     let parsed = match name.as_str() {
         CRATE => parse_value(meta, |m| m.value()?.parse::<syn::LitStr>()?.parse::<syn::Path>())
             .map(|p| set(&mut options.krate, p)),
-        ENTER => parse_value(meta, |m| m.value()?.parse::<syn::ExprPath>()).map(|p| set(&mut options.enter, p)),
-        EXIT => parse_value(meta, |m| m.value()?.parse::<syn::ExprPath>()).map(|p| set(&mut options.exit, p)),
+        ENTER => {
+            parse_value(meta, parse_hook).map(|(a, p)| set_hook(&mut options.enter, &mut options.enter_async, a, p))
+        }
+        EXIT => parse_value(meta, parse_hook).map(|(a, p)| set_hook(&mut options.exit, &mut options.exit_async, a, p)),
         ON_CANCEL => parse_value(meta, |m| m.value()?.parse::<syn::ExprPath>()).map(|p| set(&mut options.on_cancel, p)),
         _ => parse_value(meta, |m| m.value()?.parse::<syn::Type>()).map(|t| set(&mut options.error, t)),
     };
@@ -149,8 +155,14 @@ fn parse_one(meta: &ParseNestedMeta, form: Form, options: &mut Options, errors: 
 fn example(name: &str) -> &'static str {
     match name {
         CRATE => "write `crate = \"path::to::managed\"` (a string, as in serde and tokio)",
-        ENTER => "write `enter = path::to::hook` (a fn taking `&mut Self`)",
-        EXIT => "write `exit = path::to::hook` (a fn taking `&mut Self, &Outcome`)",
+        ENTER => {
+            "write `enter = path::to::hook` (a fn taking `&mut Self`), or `enter = async path::to::hook` for an \
+                  `async fn`"
+        }
+        EXIT => {
+            "write `exit = path::to::hook` (a fn taking `&mut Self, &Outcome`), or `exit = async path::to::hook` \
+                 for an `async fn`"
+        }
         ON_CANCEL => "write `on_cancel = path::to::fallback` (a fn taking `&mut` the lent value)",
         _ => "write `error = Type` (the struct's error type, default `managed::Error`)",
     }
@@ -161,6 +173,28 @@ fn parse_value<T>(meta: &ParseNestedMeta, f: impl FnOnce(&ParseNestedMeta) -> sy
         return Err(syn::Error::new(meta.path.span(), "this option needs a value"));
     }
     f(meta)
+}
+
+/// A hook's value: `path`, or `async path` for an `async fn` (a proc macro
+/// cannot see whether a path names one, so the user says so).
+fn parse_hook(meta: &ParseNestedMeta) -> syn::Result<(Option<syn::Token![async]>, syn::ExprPath)> {
+    let input = meta.value()?;
+    Ok((input.parse()?, input.parse()?))
+}
+
+/// Sets a hook and whether it is async, unless it was set: `false` on a
+/// duplicate.
+fn set_hook(
+    slot: &mut Option<syn::ExprPath>,
+    asyncness: &mut Option<syn::Token![async]>,
+    is_async: Option<syn::Token![async]>,
+    path: syn::ExprPath,
+) -> bool {
+    if !set(slot, path) {
+        return false;
+    }
+    *asyncness = is_async;
+    true
 }
 
 /// Sets `slot` unless it was set: `false` on a duplicate.
