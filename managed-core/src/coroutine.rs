@@ -20,7 +20,7 @@
 //!   [`Outcome::Cancelled`] (a no-op waker); whatever did not finish is
 //!   dropped and reported.
 //!
-//! The allocation is held as a raw pointer (`Box::into_raw`), not a `Box`:
+//! The allocation is held as a raw pointer (`Box::leak`), not a `Box`:
 //! a `Box` asserts unique access to its contents whenever it is moved,
 //! while the block holds a `&mut T` into the coroutine.
 
@@ -66,7 +66,7 @@ struct Shared<T, F> {
 /// whose `yield_!` lends a value to the block. Generated code only; see the
 /// module docs for how the hand-off works.
 pub struct AsyncFnManager<T, E, F> {
-    /// Owned (from `Box::into_raw`); freed in `Drop`.
+    /// Owned (from `Box::leak`); freed in `Drop`.
     shared: NonNull<Shared<T, F>>,
     on_cancel: Option<Fallback<T, E>>,
     name: &'static str,
