@@ -41,7 +41,7 @@ fn catch_async_catches_a_panic_of_a_pinned_self_borrowing_future_after_pending()
 #[test]
 fn a_slot_dropped_entered_cancels_its_manager_and_a_slot_never_entered_does_nothing() {
     let j = Journal::new();
-    drop(AsyncSlot::<async_common::AsyncProbe>::empty());
+    drop(AsyncSlot::<common::Probe>::empty());
     // The manager is stored when the enter is created: a body dropped
     // before polling it leaves a manager that is dropped, not exited.
     let mut fresh = AsyncSlot::empty();
@@ -61,7 +61,7 @@ fn a_slot_dropped_entered_cancels_its_manager_and_a_slot_never_entered_does_noth
         enter_async(j.probe("taken"), &mut taken).await.expect("enters");
     });
     assert!(into_entered(taken).is_some());
-    let never = AsyncSlot::<async_common::AsyncProbe>::empty();
+    let never = AsyncSlot::<common::Probe>::empty();
     assert!(into_entered(never).is_none());
     assert_eq!(
         j.lines(),
