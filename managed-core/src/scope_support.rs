@@ -70,7 +70,7 @@ pub fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Panicked> {
 /// block, and the place for its value. The expansion builds it, runs it
 /// with [`catch_dyn`] and takes the value with [`caught`]:
 ///
-/// ```ignore
+/// ```text
 /// let mut level = Level::new(|| { .. });
 /// let body = caught(catch_dyn(&mut level), level.value);
 /// ```
@@ -107,6 +107,10 @@ impl<F: FnOnce() -> R, R> Level<F, R> {
 }
 
 impl<F: FnOnce() -> R, R> RunOnce for Level<F, R> {
+    // `always`: with `#[inline]`, LLVM devirtualised the call too late in a
+    // release build and a 3-manager scope cost 62 instructions instead of 59
+    // (BENCHMARKS.md). In a debug build it is called through the vtable.
+    #[allow(clippy::inline_always, reason = "measured, see above")]
     #[inline(always)]
     fn run_once(&mut self) {
         if let Some(f) = self.body.take() {
