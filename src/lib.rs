@@ -504,13 +504,44 @@ pub use managed_macros::defer;
 ///   see which traits a type implements, so the field says it is an async
 ///   manager): an [`AsyncManage`] impl. Fields marked `#[managed]` are sync
 ///   managers and mix freely with async ones; the order, rollback,
-///   suppressed-error and hook rules are those of the sync struct (hooks
-///   stay sync fns). If the scope is cancelled while the struct enters,
+///   suppressed-error and hook rules are those of the sync struct (a hook
+///   may be an `async fn`, next item). If the scope is cancelled while the struct enters,
 ///   exits or is entered, every field still entered gets its cancelled exit
 ///   ([`AsyncManage::exit_cancelled`], or the sync exit with
 ///   [`Outcome::Cancelled`]), newest first, after the `exit` hook.
-/// - An `async fn` with `yield_!` is not available in this build yet (a
-///   compile error says so): implement [`AsyncManage`] by hand.
+/// - A hook that is an `async fn` is marked `async`, which the macro cannot
+///   see: `#[managed(enter = async path, exit = async path)]`, each hook
+///   independently (`async fn(&mut Self)` / `async fn(&mut Self,
+///   &Outcome<'_>)`, returning `()` or `Result<(), E>`). An async hook makes
+///   the struct an [`AsyncManage`] even when no field is async. Awaited at
+///   the same points as a sync hook, with the same rules. If the struct is
+///   cancelled once entered, its async `exit` hook is polled **once** in
+///   place with [`Outcome::Cancelled`] (as the default
+///   [`AsyncManage::exit_cancelled`] does; a hook that must clean up then
+///   checks `outcome.is_cancelled()` and does not wait), what it did not
+///   finish is reported, then the fields get their cancelled exits. If the
+///   scope is dropped while a hook is awaited, the hook's future is dropped
+///   and every field still entered gets its cancelled exit, once; a failure
+///   the struct was carrying (a failed hook or field) is reported.
+/// - On an `async fn` with one `yield_!`: the whole body becomes one
+///   coroutine and `yield_!(value)` an `.await` that lends `&mut value` to
+///   the block, so locals may borrow each other across it and `value` is
+///   used by name after it (a value that is not a local is moved into the
+///   coroutine first). The rules on `yield_!`, the return type and `?` are
+///   the sync fn's; `return` before `yield_!` can only give `Err(..)`.
+///   Each call allocates once (the parked body points into itself). The fn
+///   returns `AsyncFnManager<T, E, impl Future>` (from
+///   `managed::__private`), an [`AsyncManage`] whose futures are `Send`
+///   when the arguments and the body's locals are.
+/// - Cancellation of an async fn's manager: cancelled before the `yield_!`,
+///   the body is dropped and nothing exits. Cancelled in the block
+///   ([`AsyncManage::exit_cancelled`]), the code after `yield_!` runs once
+///   in place with [`Outcome::Cancelled`]: what it awaits that is not ready
+///   is dropped and reported. `#[managed(on_cancel = path)]` names a sync
+///   fallback that runs instead, `fn(&mut T)` returning `()` or
+///   `Result<(), E>` (then the code after `yield_!` does not run; the body
+///   is dropped). Cancelled while the code after `yield_!` is awaited, its
+///   rest is dropped (the scope reports the interruption).
 ///
 /// ```
 /// use managed::{managed, scope, with, Outcome};
@@ -553,11 +584,112 @@ pub use managed_macros::defer;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
+/// Async hooks: a pooled connection configured after it connected, and
+/// queued statements flushed (awaited) before anything closes.
+///
+/// ```
+/// use managed::{managed, scope, with, Outcome};
+/// use std::{cell::RefCell, rc::Rc};
+///
+/// # /// Stands for a client whose `execute` is awaited.
+/// # struct Conn { sent: Rc<RefCell<Vec<String>>> }
+/// # #[managed]
+/// # impl Conn {
+/// #     #[exit]
+/// #     async fn close(self) {}
+/// # }
+/// # impl Conn {
+/// #     async fn execute(&mut self, sql: &str) -> Result<(), std::io::Error> {
+/// #         self.sent.borrow_mut().push(sql.to_owned());
+/// #         Ok(())
+/// #     }
+/// # }
+/// #[managed(enter = async Session::configure, exit = async Session::flush)]
+/// struct Session {
+///     #[managed(async)]
+///     conn: Conn, // an async manager (as in the example above)
+///     queued: Vec<String>,
+/// }
+///
+/// impl Session {
+///     /// Runs after every field entered; an error rolls the fields back.
+///     async fn configure(&mut self) -> Result<(), std::io::Error> {
+///         self.conn.execute("SET search_path TO app").await
+///     }
+///
+///     /// Runs before any field exits; its error joins the fields' errors.
+///     async fn flush(&mut self, outcome: &Outcome<'_>) -> Result<(), std::io::Error> {
+///         if outcome.is_ok() {
+///             for sql in std::mem::take(&mut self.queued) {
+///                 self.conn.execute(&sql).await?;
+///             }
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// let sent = Rc::new(RefCell::new(Vec::new()));
+/// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+/// scope!(async {
+///     let s = with!(Session { conn: Conn { sent: sent.clone() }.into(), queued: vec![] })?;
+///     s.queued.push("INSERT INTO t VALUES (1)".into());
+///     Ok::<_, managed::Error>(())
+/// })
+/// .await?;
+/// # Ok::<(), managed::Error>(())
+/// # })?;
+/// assert_eq!(*sent.borrow(), ["SET search_path TO app", "INSERT INTO t VALUES (1)"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// An async fn, DESIGN's transaction (`conn` stays in the coroutine and is
+/// used after the block):
+///
+/// ```
+/// use managed::{managed, scope, with, yield_};
+///
+/// struct Conn { log: Vec<&'static str> }
+///
+/// impl Conn {
+///     async fn execute(&mut self, sql: &'static str) -> Result<(), std::io::Error> {
+///         self.log.push(sql); // e.g. a round trip to the database
+///         Ok(())
+///     }
+/// }
+///
+/// /// On cancellation nothing can be awaited: do not reuse the connection.
+/// fn discard(conn: &mut Conn) {
+///     conn.log.push("DISCARD");
+/// }
+///
+/// #[managed(on_cancel = discard)]
+/// async fn transaction(mut conn: Conn) -> Result<Conn, std::io::Error> {
+///     conn.execute("BEGIN").await?;
+///     let outcome = yield_!(conn);                      // the block gets `&mut conn`
+///     conn.execute(if outcome.is_ok() { "COMMIT" } else { "ROLLBACK" }).await?;
+///     assert_eq!(conn.log, ["BEGIN", "INSERT", "COMMIT"]);
+/// }
+///
+/// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+/// scope!(async {
+///     let conn = with!(transaction(Conn { log: Vec::new() }))?;
+///     conn.execute("INSERT").await?;
+///     Ok::<_, managed::Error>(())
+/// })
+/// .await?;
+/// # Ok::<(), managed::Error>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
 /// # Options
 ///
 /// - `crate = "path"`: the path of this crate, when it is renamed or
 ///   re-exported (as serde's and tokio's `crate` option).
 /// - On a struct: `enter = path`, `exit = path`, `error = Type` (above).
+/// - On a struct: `enter = async path`, `exit = async path` for hooks that
+///   are `async fn`s (above).
+/// - On an `async fn`: `on_cancel = path` (above).
 ///
 /// Unknown, misplaced and repeated options are compile errors that name the
 /// option.
@@ -639,6 +771,8 @@ pub mod __private {
     pub use managed_core::compose::*;
     #[cfg(feature = "async")]
     pub use managed_core::compose_async::*;
+    #[cfg(all(feature = "async", feature = "alloc"))]
+    pub use managed_core::coroutine::{coroutine, enter_failed, AsyncFnManager, EnterFailure, Lender};
     pub use managed_core::scope_support::*;
     #[cfg(feature = "async")]
     pub use managed_core::AsyncManage;

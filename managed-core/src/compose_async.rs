@@ -6,12 +6,18 @@
 //! The generated code writes the steps out in place (an `async fn` body)
 //! rather than passing closures, because a closure whose future borrows its
 //! argument cannot be named on stable Rust.
+//!
+//! A struct's `enter` / `exit` hook may be an `async fn`
+//! (`#[managed(enter = async path)]`): [`async_hook`] awaits it, and
+//! [`cancel_hook_async`] is what a cancelled struct does with it (one poll
+//! in place, as the default [`AsyncManage::exit_cancelled`]).
 
 use core::fmt;
+use core::future::Future;
 
 use crate::async_support::catch_async;
 use crate::compose::{Exits, Slot};
-use crate::scope_support::{catch, run_exit_reporting, Panicked};
+use crate::scope_support::{catch, run_exit_reporting, settle, Panicked};
 use crate::{AsyncManage, Manage, Outcome, ReportKind};
 
 /// A `#[managed(async)]` field's manager: an async manager whose error
@@ -59,17 +65,6 @@ where
 }
 
 impl<E: fmt::Debug + Sync + 'static> Exits<'_, E> {
-    /// After a struct's enter: `None` when it entered, else the exits that
-    /// roll it back, with its failure already primary.
-    #[inline]
-    pub fn after_enter(entered: Result<Result<(), E>, Panicked>) -> Option<Self> {
-        if matches!(entered, Ok(Ok(()))) {
-            None
-        } else {
-            Some(Exits { outer: Outcome::Ok, so_far: entered })
-        }
-    }
-
     /// Exits (awaits) the async manager of `slot` if it was entered, seeing
     /// the outcome [`Exits::step`] describes.
     pub async fn exit_slot_async<M>(&mut self, slot: &mut Slot<M>)
@@ -175,5 +170,193 @@ impl<S: ?Sized, C: FnMut(&mut S)> Drop for CancelOnDrop<'_, S, C> {
 impl<S: ?Sized, C: FnMut(&mut S)> fmt::Debug for CancelOnDrop<'_, S, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CancelOnDrop").field("armed", &self.cancel.is_some()).finish_non_exhaustive()
+    }
+}
+
+/// What calling an `async` hook of a struct gives: a future whose output is
+/// `()` or `Result<(), E2>` with the struct's error type `E: From<E2>`.
+#[diagnostic::on_unimplemented(
+    message = "a hook marked `async` must be an `async fn` returning `()` or `Result<(), E>` with `{E}: From<E>`; \
+               calling it gave `{Self}`",
+    label = "marked `async`: calling it must give a future",
+    note = "`enter = async path` names an `async fn(&mut Self)`, `exit = async path` an \
+            `async fn(&mut Self, &Outcome<'_>)`; each returns `()` or `Result<(), E>`",
+    note = "for a sync `fn`, drop `async`: write `enter = path` / `exit = path`"
+)]
+pub trait AsyncHook<E>: Future + Sized {
+    /// The hook's output as a `Result` of the struct's error type.
+    ///
+    /// # Errors
+    /// The hook's error, converted.
+    fn into_result(output: Self::Output) -> Result<(), E>;
+}
+
+impl<E, F: Future> AsyncHook<E> for F
+where
+    F::Output: AsyncHookOutput<E>,
+{
+    #[inline]
+    fn into_result(output: F::Output) -> Result<(), E> {
+        output.into_result()
+    }
+}
+
+/// What an `async` hook of a struct may return: `()` or `Result<(), E2>`
+/// with the struct's error type `E: From<E2>` (the async twin of
+/// [`Fallible`], with its own message).
+#[diagnostic::on_unimplemented(
+    message = "an `async` hook must return `()` or `Result<(), E>` with `{E}: From<E>`, not `{Self}`",
+    label = "the struct's error type is `{E}`"
+)]
+pub trait AsyncHookOutput<E> {
+    /// As a `Result` of the struct's error type.
+    ///
+    /// # Errors
+    /// The hook's error, converted.
+    fn into_result(self) -> Result<(), E>;
+}
+
+impl<E> AsyncHookOutput<E> for () {
+    #[inline]
+    fn into_result(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+impl<E, E2> AsyncHookOutput<E> for Result<(), E2>
+where
+    E: From<E2>,
+{
+    #[inline]
+    fn into_result(self) -> Result<(), E> {
+        self.map_err(E::from)
+    }
+}
+
+/// Awaits the future of an async hook and converts what it returns.
+///
+/// # Errors
+/// The hook's error, converted.
+#[inline]
+pub async fn async_hook<E, F: AsyncHook<E>>(hook: F) -> Result<(), E> {
+    F::into_result(hook.await)
+}
+
+/// Runs a struct's async exit hook on cancellation, as the default
+/// [`AsyncManage::exit_cancelled`] runs an exit: `hook` is the future of
+/// the hook called with [`Outcome::Cancelled`]; it is polled once, in place,
+/// with a no-op waker and inside `catch_unwind`. An error, a panic, or a
+/// hook that did not finish in that poll (the rest of it is dropped) is
+/// reported with [`ReportKind::Cancelled`]; `S` is the struct, named in
+/// the report.
+pub fn cancel_hook_async<S: ?Sized, E: fmt::Debug, F: AsyncHook<E>>(hook: F) {
+    // The unfinished future is dropped inside the catch too: its drop glue
+    // is user code that may panic.
+    let polled = catch(move || {
+        let hook = core::pin::pin!(async_hook::<E, F>(hook));
+        hook.poll(&mut core::task::Context::from_waker(core::task::Waker::noop()))
+    });
+    match polled {
+        Ok(core::task::Poll::Ready(Ok(()))) => {}
+        Ok(core::task::Poll::Ready(Err(e))) => crate::report(ReportKind::Cancelled, &e),
+        Ok(core::task::Poll::Pending) => {
+            crate::report(ReportKind::Cancelled, &UnfinishedHook(core::any::type_name::<S>()));
+        }
+        Err(panic) => crate::report(ReportKind::Cancelled, &panic),
+    }
+}
+
+/// What a cancelled struct reports when its async exit hook did not finish
+/// in its one poll.
+struct UnfinishedHook(&'static str);
+
+impl fmt::Debug for UnfinishedHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the async exit hook of `{}` did not finish in place when the struct was cancelled and was dropped; \
+             a hook that must clean up on cancellation checks `outcome.is_cancelled()` and does it without waiting",
+            self.0
+        )
+    }
+}
+
+/// The exits of an async struct's `exit`, or of the rollback of its
+/// `enter`: [`Exits`] (reached through `Deref`), which reports, when it is
+/// dropped unfinished (the struct's future was dropped mid-way), the
+/// failure it carried: the error or panic of an exit step or of the enter,
+/// which the struct alone knew. (The outcome the struct exits with is its
+/// caller's to report.)
+pub struct AsyncExits<'o, E: fmt::Debug> {
+    exits: Exits<'o, E>,
+}
+
+impl<'o, E: fmt::Debug + Sync + 'static> AsyncExits<'o, E> {
+    /// Exits run for a block that ended with `outer`.
+    #[inline]
+    pub fn new(outer: Outcome<'o>) -> Self {
+        AsyncExits { exits: Exits::new(outer) }
+    }
+
+    /// After a struct's enter: `None` when it entered, else the exits that
+    /// roll it back, with its failure already primary.
+    #[inline]
+    pub fn after_enter(entered: Result<Result<(), E>, Panicked>) -> Option<Self> {
+        if matches!(entered, Ok(Ok(()))) {
+            None
+        } else {
+            Some(AsyncExits { exits: Exits { outer: Outcome::Ok, so_far: entered } })
+        }
+    }
+
+    /// Whether the block is unwinding: pass it to
+    /// [`record_hook`](AsyncExits::record_hook) with what the hook did.
+    #[inline]
+    pub fn unwinding(&self) -> bool {
+        self.exits.outer.is_panic()
+    }
+
+    /// The outcome an async exit hook sees (as [`Exits::step`]'s).
+    #[inline]
+    pub fn hook_outcome(&self) -> Outcome<'_> {
+        self.exits.step_outcome()
+    }
+
+    /// Folds what the async exit hook did into the result so far (as
+    /// [`Exits::step`] does).
+    #[inline]
+    pub fn record_hook(&mut self, ran: Result<Result<(), E>, Panicked>, unwinding: bool) {
+        self.exits.record(ran, unwinding);
+    }
+
+    /// The merged result of every step; resumes a panic of a step.
+    ///
+    /// # Errors
+    /// The first step's error, later ones attached.
+    #[inline]
+    pub fn finish(mut self) -> Result<(), E> {
+        settle(core::mem::replace(&mut self.exits.so_far, Ok(Ok(()))), Ok(Ok(())))
+    }
+}
+
+impl<'o, E: fmt::Debug> core::ops::Deref for AsyncExits<'o, E> {
+    type Target = Exits<'o, E>;
+
+    #[inline]
+    fn deref(&self) -> &Exits<'o, E> {
+        &self.exits
+    }
+}
+
+impl<'o, E: fmt::Debug> core::ops::DerefMut for AsyncExits<'o, E> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut Exits<'o, E> {
+        &mut self.exits
+    }
+}
+
+impl<E: fmt::Debug> fmt::Debug for AsyncExits<'_, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsyncExits").field("failed", &!matches!(self.exits.so_far, Ok(Ok(())))).finish()
     }
 }

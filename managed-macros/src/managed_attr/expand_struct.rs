@@ -60,7 +60,10 @@ pub fn expand(item: syn::ItemStruct, options: &Options, mut errors: Errors) -> T
     // `BufWriter<W>: Manage` would hide the impl's `Error = io::Error` from
     // the body (where clauses shadow impls when projecting).
     let (generics, field_checks) = field_bounds(&model, &p, &error);
-    if model.fields.iter().any(|f| f.is_async) {
+    // An async hook makes the struct async too, even without an async field:
+    // it can only be awaited by an async enter or exit, and a sync struct
+    // with an async hook has no other meaning to give it.
+    if model.fields.iter().any(|f| f.is_async) || options.enter_async.is_some() || options.exit_async.is_some() {
         return expand_async(&model, options, &generics, &field_checks);
     }
     let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
@@ -135,12 +138,44 @@ pub fn expand(item: syn::ItemStruct, options: &Options, mut errors: Errors) -> T
     }
 }
 
-/// A struct with a `#[managed(async)]` field: an `AsyncManage` impl. The
-/// steps are written out in the `async fn` bodies (a closure whose future
-/// borrows its argument cannot be named). While an enter or exit runs, a
-/// `CancelOnDrop` guard holds the struct: if that future is dropped (the
-/// scope was cancelled), the fields still entered get their cancelled exit,
-/// newest first; `exit_cancelled` of the struct does the same.
+/// A struct with a `#[managed(async)]` field or an async hook: an
+/// `AsyncManage` impl. The steps are written out in the `async fn` bodies
+/// (a closure whose future borrows its argument cannot be named). While an
+/// enter or exit runs, a `CancelOnDrop` guard holds the struct: if that
+/// future is dropped (the scope was cancelled), the fields still entered get
+/// their cancelled exit, newest first; `exit_cancelled` of the struct does
+/// the same after the exit hook (an async one polled once in place).
+///
+/// ```text
+/// #[managed(enter = async hello, exit = async bye)] struct S { #[managed(async)] a: A, #[managed] b: B }
+/// impl AsyncManage for S {
+///     async fn enter(&mut self) -> Result<&mut Self, Error> {
+///         let mut this = CancelOnDrop::new(&mut *self, |this| { cancel_slot(&mut this.b); cancel_slot_async(&mut this.a); });
+///         let entered = catch_async(async {
+///             enter_slot_async(&mut this.a).await?; enter_slot(&mut this.b)?;
+///             async_hook(hello(&mut *this)).await?; Ok(())
+///         }).await;
+///         if let Some(mut exits) = AsyncExits::after_enter(entered) {     // rollback, newest first
+///             exits.exit_slot(&mut this.b); exits.exit_slot_async(&mut this.a).await; exits.finish()?;
+///         }
+///         this.defuse();
+///         Ok(self)
+///     }
+///     async fn exit(mut self, outcome: &Outcome<'_>) -> Result<(), Error> {
+///         let mut this = CancelOnDrop::new(&mut self, /* as above */);
+///         let mut exits = AsyncExits::new(*outcome);
+///         let unwinding = exits.unwinding();                           // the exit hook, a step
+///         let ran = { let o = exits.hook_outcome(); catch_async(async_hook(bye(&mut *this, &o))).await };
+///         exits.record_hook(ran, unwinding);
+///         exits.exit_slot(&mut this.b); exits.exit_slot_async(&mut this.a).await;
+///         exits.finish()
+///     }
+///     fn exit_cancelled(mut self) {
+///         cancel_hook_async::<Self, Error, _>(bye(&mut self, &Outcome::Cancelled));  // one poll
+///         cancel_slot(&mut self.b); cancel_slot_async(&mut self.a);
+///     }
+/// }
+/// ```
 fn expand_async(
     model: &super::parse::StructModel,
     options: &Options,
@@ -155,6 +190,7 @@ fn expand_async(
     let this = syn::Ident::new("this", Span::mixed_site());
     let exits = syn::Ident::new("exits", Span::mixed_site());
     let outcome = syn::Ident::new("outcome", Span::mixed_site());
+    let has_fields = !model.fields.is_empty();
     let enters = model.fields.iter().map(|f| {
         let member = &f.member;
         if f.is_async {
@@ -189,21 +225,18 @@ fn expand_async(
             }
         })
         .collect();
-    let cancel = quote!(|#this: &mut Self| { #(#cancel_slots)* });
-    let enter_hook = options
-        .enter
-        .as_ref()
-        .map(|hook| quote_spanned!(hook.span()=> <_ as #p::Fallible<#error>>::into_result(#hook(&mut *#this))?;));
-    let exit_hook = options.exit.as_ref().map(|hook| {
-        quote_spanned!(hook.span()=>
-            #exits.step(|#outcome: &#p::Outcome<'_>| <_ as #p::Fallible<#error>>::into_result(#hook(&mut *#this, #outcome)));
-        )
-    });
-    let cancel_hook = options.exit.as_ref().map(|hook| {
-        quote_spanned!(hook.span()=>
-            #p::cancel_hook(|#outcome: &#p::Outcome<'_>| <_ as #p::Fallible<#error>>::into_result(#hook(&mut self, #outcome)));
-        )
-    });
+    // Without fields there is nothing to cancel (and no binding to leave
+    // unused in the user's crate).
+    let cancel = if has_fields { quote!(|#this: &mut Self| { #(#cancel_slots)* }) } else { quote!(|_: &mut Self| {}) };
+    let AsyncHooks { enter: enter_hook, exit: exit_hook, cancel: cancel_hook } =
+        async_struct_hooks(options, &p, &error, &this, &exits, &outcome);
+    let rollback_mut = if has_fields { quote!(mut) } else { quote!() };
+    let enter_mut = if has_fields || enter_hook.is_some() { quote!(mut) } else { quote!() };
+    let exit_steps = has_fields || exit_hook.is_some();
+    let exit_mut = if exit_steps { quote!(mut) } else { quote!() };
+    let exit_guard = exit_steps.then(|| quote!(let mut #this = #p::CancelOnDrop::new(&mut self, #cancel);));
+    let cancel_fields = has_fields.then(|| quote!(let #this = &mut self; #(#cancel_slots)*));
+    let cancelled_mut = if has_fields || cancel_hook.is_some() { quote!(mut) } else { quote!() };
     quote! {
         #item
         impl #impl_generics #p::AsyncManage for #name #ty_generics #where_clause {
@@ -212,14 +245,14 @@ fn expand_async(
             async fn enter(&mut self) -> #p::Result<&mut Self, Self::Error> {
                 #(#field_checks)*
                 {
-                    let mut #this = #p::CancelOnDrop::new(&mut *self, #cancel);
+                    let #enter_mut #this = #p::CancelOnDrop::new(&mut *self, #cancel);
                     let entered = #p::catch_async(async {
                         #(#enters)*
                         #enter_hook
                         #p::Ok::<(), #error>(())
                     })
                     .await;
-                    if let #p::Some(mut #exits) = #p::Exits::<#error>::after_enter(entered) {
+                    if let #p::Some(#rollback_mut #exits) = #p::AsyncExits::<#error>::after_enter(entered) {
                         #(#exit_slots)*
                         // As the sync `enter_all`: the rollback's result, a failure.
                         #exits.finish()?;
@@ -228,20 +261,93 @@ fn expand_async(
                 }
                 #p::Ok(self)
             }
-            async fn exit(mut self, #outcome: &#p::Outcome<'_>) -> #p::Result<(), Self::Error> {
-                let mut #this = #p::CancelOnDrop::new(&mut self, #cancel);
-                let mut #exits = #p::Exits::<#error>::new(*#outcome);
+            async fn exit(#exit_mut self, #outcome: &#p::Outcome<'_>) -> #p::Result<(), Self::Error> {
+                #exit_guard
+                let #exit_mut #exits = #p::AsyncExits::<#error>::new(*#outcome);
                 #exit_hook
                 #(#exit_slots)*
                 #exits.finish()
             }
-            fn exit_cancelled(mut self) {
+            fn exit_cancelled(#cancelled_mut self) {
                 #cancel_hook
-                let #this = &mut self;
-                #(#cancel_slots)*
+                #cancel_fields
             }
         }
     }
+}
+
+/// The hook calls of an async struct: in `enter`, in `exit`, in
+/// `exit_cancelled`.
+struct AsyncHooks {
+    enter: Option<TokenStream>,
+    exit: Option<TokenStream>,
+    cancel: Option<TokenStream>,
+}
+
+/// Each hook is a sync or an async fn (`enter = async path`), independently.
+fn async_struct_hooks(
+    options: &Options,
+    p: &TokenStream,
+    error: &TokenStream,
+    this: &syn::Ident,
+    exits: &syn::Ident,
+    outcome: &syn::Ident,
+) -> AsyncHooks {
+    // An async hook's runtime paths point at the hook too: otherwise a
+    // hook that is not an `async fn` gets a second error at the attribute.
+    let p_at = |span: Span| -> TokenStream {
+        p.clone()
+            .into_iter()
+            .map(|mut token| {
+                token.set_span(span);
+                token
+            })
+            .collect()
+    };
+    let enter_hook = options.enter.as_ref().map(|hook| {
+        if options.enter_async.is_some() {
+            let p = p_at(hook.span());
+            quote_spanned!(hook.span()=> #p::async_hook::<#error, _>(#hook(&mut *#this)).await?;)
+        } else {
+            quote_spanned!(hook.span()=> <_ as #p::Fallible<#error>>::into_result(#hook(&mut *#this))?;)
+        }
+    });
+    let exit_hook = options.exit.as_ref().map(|hook| {
+        if options.exit_async.is_some() {
+            // Written out as `Exits::step` does it, with the hook's future
+            // awaited: it borrows the outcome, so no closure can make it.
+            let span = hook.span().resolved_at(Span::mixed_site());
+            let unwinding = syn::Ident::new("unwinding", span);
+            let ran = syn::Ident::new("ran", span);
+            let seen = syn::Ident::new("seen", span);
+            let p = p_at(hook.span());
+            quote_spanned!(hook.span()=> {
+                let #unwinding = #exits.unwinding();
+                let #ran = {
+                    let #seen = #exits.hook_outcome();
+                    #p::catch_async(#p::async_hook::<#error, _>(#hook(&mut *#this, &#seen))).await
+                };
+                #exits.record_hook(#ran, #unwinding);
+            })
+        } else {
+            quote_spanned!(hook.span()=>
+                #exits.step(|#outcome: &#p::Outcome<'_>| <_ as #p::Fallible<#error>>::into_result(#hook(&mut *#this, #outcome)));
+            )
+        }
+    });
+    let cancel_hook = options.exit.as_ref().map(|hook| {
+        if options.exit_async.is_some() {
+            let p = p_at(hook.span());
+            quote_spanned!(hook.span()=>
+                #p::cancel_hook_async::<Self, #error, _>(#hook(&mut self, &#p::Outcome::Cancelled));
+            )
+        } else {
+            quote_spanned!(hook.span()=>
+                #p::cancel_hook(|#outcome: &#p::Outcome<'_>| <_ as #p::Fallible<#error>>::into_result(#hook(&mut self, #outcome)));
+            )
+        }
+    });
+    AsyncHooks { enter: enter_hook, exit: exit_hook, cancel: cancel_hook }
 }
 
 /// The fields' manager bounds: a where clause for a field whose type is a
