@@ -686,6 +686,31 @@ pub use managed_macros::scoped;
 pub use managed_core::Slot;
 
 /// The names most code needs: `use managed::prelude::*;`.
+///
+/// ```
+/// use managed::prelude::*;
+///
+/// struct Tx(Vec<&'static str>);
+///
+/// #[managed]
+/// impl Tx {
+///     #[exit]
+///     fn finish(mut self, outcome: &Outcome) {
+///         self.0.push(if outcome.is_ok() { "COMMIT" } else { "ROLLBACK" });
+///         println!("{:?}", self.0);
+///     }
+/// }
+///
+/// let mut log = Vec::new();
+/// let rows = scope! {
+///     let tx = with!(Tx(vec!["BEGIN"]))?;
+///     defer!(ok => log.push("committed"));
+///     tx.0.push("INSERT");
+///     Ok::<_, managed::Error>(tx.0.len() - 1)
+/// }?;
+/// assert_eq!((rows, log.as_slice()), (1, &["committed"][..]));
+/// # Ok::<(), managed::Error>(())
+/// ```
 pub mod prelude {
     #[cfg(feature = "async")]
     pub use crate::AsyncManage;
