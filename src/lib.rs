@@ -103,6 +103,8 @@
 //!   `managed::tokio::spawn_cancelled_exit`.
 //! - `tracing`: the default error hook logs with `tracing::warn!`.
 //! - `anyhow`: conversions between [`Error`] and `anyhow::Error`.
+//! - `testing`: `managed::testing`, a scriptable `Probe` manager and a
+//!   `Journal` of what it went through, to test cleanup paths.
 //! - [`stream`] needs `alloc`; its metrics need `std`, its `futures::Stream`
 //!   adapters `async`; with `tracing`, a metered stream's end is one event.
 //!
