@@ -654,7 +654,8 @@ pub use managed_macros::managed;
 /// }
 ///
 /// let mut guard = Guard::new(counter(40));
-/// *guard.enter().unwrap() += 2;
+/// let Ok(n) = guard.enter(); // a `#[managed] fn` without `Result` cannot fail
+/// *n += 2;
 /// let Ok(()) = guard.exit(&Outcome::Ok);
 /// ```
 pub use managed_macros::yield_;

@@ -145,7 +145,10 @@ static HOOK: std::sync::RwLock<ErrorHook> = std::sync::RwLock::new(default_error
 /// static SEEN: Mutex<Vec<String>> = Mutex::new(Vec::new());
 ///
 /// fn record(report: &managed::Report<'_>) {
-///     SEEN.lock().unwrap().push(report.to_string());
+///     // A hook must not panic (it may run while a panic unwinds): no `unwrap`.
+///     if let Ok(mut seen) = SEEN.lock() {
+///         seen.push(report.to_string());
+///     }
 /// }
 /// let previous = managed::set_error_hook(record);
 /// managed::report(managed::ReportKind::GuardDropped, &"flush failed");

@@ -364,9 +364,10 @@ const FAILED_ENTER: &str = " (enter failed)";
 ///
 /// let journal = Journal::new();
 /// let mut guard = managed::Guard::new(journal.probe("file"));
-/// guard.enter().unwrap();
-/// guard.exit(&managed::Outcome::Ok).unwrap();
+/// guard.enter()?;
+/// guard.exit(&managed::Outcome::Ok)?;
 /// journal.assert_all_exited();
+/// # Ok::<(), managed::testing::ProbeError>(())
 /// ```
 #[derive(Debug)]
 pub struct Probe {
