@@ -3,7 +3,7 @@
 //!
 //! Every step prints what it proves, read back from the database.
 
-use managed::{defer, scope, with, Error, Manage, Outcome};
+use managed::{defer, managed, scope, with, yield_, Error, Manage, Outcome};
 use rusqlite::Connection;
 use std::io::{BufWriter, Write};
 
@@ -59,6 +59,43 @@ impl<'c> Manage for Transaction<'c> {
         println!("  [tx] {sql} (the block ended: {})", describe(outcome));
         self.conn.execute_batch(sql)
     }
+}
+
+/// `#[managed]` on an impl block: the `#[exit]` method (and an optional
+/// `#[enter]`) become the `Manage` impl. Records how a piece of work ended.
+struct AuditRow<'c> {
+    conn: &'c Connection,
+    action: &'static str,
+}
+
+#[managed]
+impl AuditRow<'_> {
+    #[exit]
+    fn record(self, outcome: &Outcome<'_>) -> Result<(), rusqlite::Error> {
+        self.conn.execute("INSERT INTO audit VALUES (?1, ?2)", (self.action, describe(outcome)))?;
+        Ok(())
+    }
+}
+
+/// `#[managed]` on a struct: its `#[managed]` fields are entered in order
+/// and exited in reverse (the transaction ends before the audit row is
+/// written, so the row survives a rollback).
+#[managed]
+struct Audited<'c> {
+    #[managed]
+    audit: AuditRow<'c>,
+    #[managed]
+    tx: Transaction<'c>,
+}
+
+/// `#[managed]` on a fn (Python's `@contextmanager`): before `yield_!` is
+/// the enter, after it the exit, which sees the outcome.
+#[managed]
+fn savepoint<'c>(conn: &'c Connection, name: &'static str) -> Result<&'c Connection, rusqlite::Error> {
+    conn.execute_batch(&format!("SAVEPOINT {name}"))?;
+    let outcome = yield_!(conn);
+    let undo = if outcome.is_ok() { String::new() } else { format!("ROLLBACK TO {name}; ") };
+    conn.execute_batch(&format!("{undo}RELEASE {name}"))?;
 }
 
 fn describe(outcome: &Outcome<'_>) -> String {
@@ -170,6 +207,33 @@ fn main() -> Result<(), Error> {
         defer!(println!("   deferred: runs last"));
         println!("   body: runs first");
     }
+
+    println!("\n6. #[managed]: an impl block, a struct of managers, a yield_! fn");
+    scope! {
+        let conn = with!(Database::in_memory())?;
+        conn.execute_batch("CREATE TABLE audit (action TEXT, outcome TEXT); CREATE TABLE t (x INTEGER);")?;
+        let kept: Result<(), Error> = scope! {
+            let work = with!(Audited { audit: AuditRow { conn, action: "keep" }.into(), tx: Transaction { conn }.into() })?;
+            work.tx.conn.execute("INSERT INTO t VALUES (1)", [])?;
+            let inner = with!(savepoint(conn, "inner"))?;
+            inner.execute("INSERT INTO t VALUES (2)", [])?;
+            Ok(())
+        };
+        kept?;
+        let undone: Result<(), Error> = scope! {
+            let _work = with!(Audited { audit: AuditRow { conn, action: "undo" }.into(), tx: Transaction { conn }.into() })?;
+            conn.execute("INSERT INTO t VALUES (3)", [])?;
+            Err(Error::msg("changed my mind"))
+        };
+        println!("   second piece of work failed: {}", undone.is_err());
+        let rows: Vec<i64> = conn.prepare("SELECT x FROM t ORDER BY x")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        let audit: Vec<(String, String)> =
+            conn.prepare("SELECT action, outcome FROM audit")?.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+        println!("   rows kept: {rows:?}; audit: {audit:?}");
+        assert_eq!(rows, [1, 2]);
+        assert_eq!(audit.len(), 2);
+        Ok::<_, Error>(())
+    }?;
 
     println!("\nTour done.");
     Ok(())

@@ -525,8 +525,25 @@ pub use managed_macros::defer;
 ///   scope is dropped while a hook is awaited, the hook's future is dropped
 ///   and every field still entered gets its cancelled exit, once; a failure
 ///   the struct was carrying (a failed hook or field) is reported.
-/// - An `async fn` with `yield_!` is not available in this build yet (a
-///   compile error says so): implement [`AsyncManage`] by hand.
+/// - On an `async fn` with one `yield_!`: the whole body becomes one
+///   coroutine and `yield_!(value)` an `.await` that lends `&mut value` to
+///   the block, so locals may borrow each other across it and `value` is
+///   used by name after it (a value that is not a local is moved into the
+///   coroutine first). The rules on `yield_!`, the return type and `?` are
+///   the sync fn's; `return` before `yield_!` can only give `Err(..)`.
+///   Each call allocates once (the parked body points into itself). The fn
+///   returns `AsyncFnManager<T, E, impl Future>` (from
+///   `managed::__private`), an [`AsyncManage`] whose futures are `Send`
+///   when the arguments and the body's locals are.
+/// - Cancellation of an async fn's manager: cancelled before the `yield_!`,
+///   the body is dropped and nothing exits. Cancelled in the block
+///   ([`AsyncManage::exit_cancelled`]), the code after `yield_!` runs once
+///   in place with [`Outcome::Cancelled`]: what it awaits that is not ready
+///   is dropped and reported. `#[managed(on_cancel = path)]` names a sync
+///   fallback that runs instead, `fn(&mut T)` returning `()` or
+///   `Result<(), E>` (then the code after `yield_!` does not run; the body
+///   is dropped). Cancelled while the code after `yield_!` is awaited, its
+///   rest is dropped (the scope reports the interruption).
 ///
 /// ```
 /// use managed::{managed, scope, with, Outcome};
@@ -627,6 +644,46 @@ pub use managed_macros::defer;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
+/// An async fn, DESIGN's transaction (`conn` stays in the coroutine and is
+/// used after the block):
+///
+/// ```
+/// use managed::{managed, scope, with, yield_};
+///
+/// struct Conn { log: Vec<&'static str> }
+///
+/// impl Conn {
+///     async fn execute(&mut self, sql: &'static str) -> Result<(), std::io::Error> {
+///         self.log.push(sql); // e.g. a round trip to the database
+///         Ok(())
+///     }
+/// }
+///
+/// /// On cancellation nothing can be awaited: do not reuse the connection.
+/// fn discard(conn: &mut Conn) {
+///     conn.log.push("DISCARD");
+/// }
+///
+/// #[managed(on_cancel = discard)]
+/// async fn transaction(mut conn: Conn) -> Result<Conn, std::io::Error> {
+///     conn.execute("BEGIN").await?;
+///     let outcome = yield_!(conn);                      // the block gets `&mut conn`
+///     conn.execute(if outcome.is_ok() { "COMMIT" } else { "ROLLBACK" }).await?;
+///     assert_eq!(conn.log, ["BEGIN", "INSERT", "COMMIT"]);
+/// }
+///
+/// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+/// scope!(async {
+///     let conn = with!(transaction(Conn { log: Vec::new() }))?;
+///     conn.execute("INSERT").await?;
+///     Ok::<_, managed::Error>(())
+/// })
+/// .await?;
+/// # Ok::<(), managed::Error>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
 /// # Options
 ///
 /// - `crate = "path"`: the path of this crate, when it is renamed or
@@ -634,6 +691,7 @@ pub use managed_macros::defer;
 /// - On a struct: `enter = path`, `exit = path`, `error = Type` (above).
 /// - On a struct: `enter = async path`, `exit = async path` for hooks that
 ///   are `async fn`s (above).
+/// - On an `async fn`: `on_cancel = path` (above).
 ///
 /// Unknown, misplaced and repeated options are compile errors that name the
 /// option.
@@ -741,6 +799,8 @@ pub mod __private {
     pub use managed_core::compose::*;
     #[cfg(feature = "async")]
     pub use managed_core::compose_async::*;
+    #[cfg(all(feature = "async", feature = "alloc"))]
+    pub use managed_core::coroutine::{coroutine, enter_failed, AsyncFnManager, EnterFailure, Lender};
     pub use managed_core::scope_support::*;
     #[cfg(feature = "async")]
     pub use managed_core::AsyncManage;

@@ -3,9 +3,9 @@
 //! polled across `Pending`, the slot's drop rules), and the expansion
 //! written out, as documentation of what the macro generates.
 
-mod async_common;
+mod common;
 
-use async_common::{block_on, poll_n_then_drop, quiet_panics, reports_of, Journal, Pending};
+use common::{block_on, poll_n_then_drop, quiet_panics, reports_of, Journal, Pending};
 use managed::__private::{
     catch_async, defer_level_async, enter_async, exit_async, into_entered, outcome_of, settle_exit, AsyncKind as _,
     AsyncSlot, SyncKind as _, When,
@@ -63,7 +63,7 @@ fn the_call_site_tag_passes_async_managers_through_and_wraps_sync_ones() {
     // An `AsyncManage` keeps its type (the tag's `wrap` is the identity).
     #[allow(clippy::needless_borrow, reason = "the borrow selects the async impl first, as in the macro")]
     let tag = (&probe).__managed_async_kind();
-    let kept: async_common::AsyncProbe = tag.wrap(probe);
+    let kept: common::Probe = tag.wrap(probe);
     assert_eq!(kept.name, "a");
     // A sync `Manage` is adapted.
     let sink = std::io::BufWriter::new(Vec::<u8>::new());
@@ -127,5 +127,5 @@ fn the_hand_written_expansion_behaves_as_the_macro() {
     assert!(out.is_none());
     assert_eq!(exits(&j3), ["A", "B", "exit b ok", "exit a cancelled", "exited a"]);
     assert_eq!(reports.len(), 1);
-    assert!(reports[0].contains("cancelled while the exit of") && reports[0].contains("AsyncProbe"));
+    assert!(reports[0].contains("cancelled while the exit of") && reports[0].contains("common::Probe"));
 }

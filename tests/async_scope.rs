@@ -3,9 +3,9 @@
 //! defers, sync managers and defers mixed in, and cancellation at every
 //! `.await` point.
 
-mod async_common;
+mod common;
 
-use async_common::{block_on, panic_message, poll_n_then_drop, quiet_panics, reports_of, Journal, Pending};
+use common::{block_on, panic_message, poll_n_then_drop, quiet_panics, reports_of, Journal, Pending};
 use managed::prelude::*;
 use managed::{Error, SendAsyncManage};
 use std::future::Future;
@@ -219,7 +219,7 @@ impl Manage for SyncProbe {
         Ok(&mut self.journal)
     }
     fn exit(self, outcome: &Outcome<'_>) -> Result<(), Error> {
-        self.journal.push(format!("exit {} {}", self.name, async_common::describe(outcome)));
+        self.journal.push(format!("exit {} {}", self.name, common::describe(outcome)));
         if self.fail_exit {
             Err(Error::msg(format!("exit {} failed", self.name)))
         } else {
@@ -243,7 +243,7 @@ fn sync_managers_and_sync_and_async_defers_mix_in_one_lifo_order() {
             });
             defer!(async { j.push("async defer") });
             defer!(ok => j.push("ok defer"));
-            defer!(|outcome| j.push(format!("closure defer {}", async_common::describe(outcome))));
+            defer!(|outcome| j.push(format!("closure defer {}", common::describe(outcome))));
             if fail {
                 return Err(Error::msg("failed"));
             }
@@ -408,7 +408,7 @@ impl AsyncManage for SlowExit {
         Ok(self)
     }
     async fn exit(self, outcome: &Outcome<'_>) -> Result<(), Error> {
-        self.0.push(format!("exit {}", async_common::describe(outcome)));
+        self.0.push(format!("exit {}", common::describe(outcome)));
         Pending(1).await;
         self.0.push("exited");
         Ok(())

@@ -8,17 +8,11 @@ exception, managed the first, with the rest suppressed): that is checked
 against DESIGN.md's rule by the oracle in fault_matrix.rs, not here.
 Usage: python3 contextlib_crosscheck.py PLANS.jsonl
 """
-import json
 import sys
-from contextlib import ExitStack
 
-
-class ProbeError(Exception):
-    """A probe's scripted failure (managed: an Err)."""
-
-
-class ProbePanic(BaseException):
-    """A probe's scripted panic (managed: a panic)."""
+# The shared module sits next to this script; keep tests/ free of __pycache__.
+sys.dont_write_bytecode = True
+from crosscheck_common import ProbeError, ProbePanic, check_plans, run_in_exit_stack
 
 
 class Probe:
@@ -43,42 +37,12 @@ class Probe:
 
 
 def run(plan):
-    journal = []
-    try:
-        with ExitStack() as stack:
-            for i, (enter, exit_) in enumerate(plan["probes"]):
-                stack.enter_context(Probe(i, enter, exit_, journal))
-            journal.append("body")
-            if plan["body"] == "error":
-                raise ProbeError("body")
-            if plan["body"] == "panic":
-                raise ProbePanic("body")
-        failed = False
-    except BaseException:  # noqa: BLE001 - every failure counts, as a panic does
-        failed = True
-    return journal, failed
+    def register(stack, journal):
+        for i, (enter, exit_) in enumerate(plan["probes"]):
+            stack.enter_context(Probe(i, enter, exit_, journal))
 
-
-def main(path):
-    count = 0
-    disagreements = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            plan = json.loads(line)
-            journal, failed = run(plan)
-            count += 1
-            if journal != plan["journal"] or failed != plan["failed"]:
-                disagreements.append((plan, journal, failed))
-    for plan, journal, failed in disagreements[:10]:
-        print(f"plan {plan['probes']} body={plan['body']}")
-        print(f"  managed: {plan['journal']} failed={plan['failed']}")
-        print(f"  CPython: {journal} failed={failed}")
-    if disagreements:
-        print(f"{len(disagreements)} of {count} plans disagree")
-        return 1
-    print(f"{count} plans agree with CPython's ExitStack")
-    return 0
+    return run_in_exit_stack(register, plan["body"])
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(check_plans(sys.argv[1], run, lambda plan: f"{plan['probes']} body={plan['body']}"))

@@ -25,9 +25,9 @@
 //! cancelling `aclose` at every await point, `with!(AsyncExitStack::new())`
 //! in `scope!(async ..)`.
 
-mod async_common;
+mod common;
 
-use async_common::{block_on, describe, poll_n_then_drop, quiet_panics, reports_of, Journal, Pending};
+use common::{block_on, describe, poll_n_then_drop, quiet_panics, reports_of, Journal, Pending};
 use managed::{scope, with, AsyncExitStack, Error, Outcome};
 use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -252,7 +252,7 @@ fn a_panicking_exit_future_is_caught_the_rest_run_and_it_resumes() {
         });
     }));
     let payload = caught.expect_err("the exit panic resumes");
-    assert_eq!(async_common::panic_message(&*payload), "exit b panicked");
+    assert_eq!(common::panic_message(&*payload), "exit b panicked");
     let lines = j.lines();
     assert!(lines.contains(&"exit a panic(exit b panicked)".to_string()), "{lines:?}");
 }
@@ -328,6 +328,27 @@ fn cancelling_aclose_at_every_await_point_exits_each_entry_once() {
         }
     }
     assert!(finished);
+}
+
+/// Found by the fault matrix: `run` cancelled while it closes the stack
+/// dropped the body's failure it carried without a report.
+#[test]
+fn cancelling_run_mid_close_reports_the_body_failure() {
+    let j = Journal::new();
+    let (out, reports) = reports_of(|| {
+        let run = AsyncExitStack::new().run(async |stack: &AsyncExitStack<'_>| {
+            stack.enter_async(j.probe("a")).await?;
+            Err::<(), Error>(Error::msg("body failed"))
+        });
+        // Poll 1: `a` enters (pending); 2: the body fails, `a` exits
+        // (pending): dropped there.
+        poll_n_then_drop(run, 2)
+    });
+    assert!(out.is_none());
+    assert_eq!(j.lines(), ["enter a", "entered a", "exit a err(body failed)"]);
+    assert_eq!(reports.len(), 2, "{reports:?}");
+    assert!(reports[0].contains("dropped unfinished"), "{reports:?}");
+    assert!(reports[1].starts_with("Cancelled") && reports[1].contains("body failed"), "{reports:?}");
 }
 
 #[test]

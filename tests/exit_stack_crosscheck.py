@@ -11,17 +11,11 @@ leaves it None when a callback raises outside an except block.) Which failure is
 latest; managed: the first); that is checked by the oracle in the Rust test.
 Usage: python3 exit_stack_crosscheck.py PLANS.jsonl
 """
-import json
 import sys
-from contextlib import ExitStack
 
-
-class ProbeError(Exception):
-    """An exit's or the body's scripted failure (managed: an Err)."""
-
-
-class ProbePanic(BaseException):
-    """A scripted panic (managed: a panic)."""
+# The shared module sits next to this script; keep tests/ free of __pycache__.
+sys.dont_write_bytecode = True
+from crosscheck_common import ProbeError, ProbePanic, check_plans, run_in_exit_stack
 
 
 def make_exit(index, act, journal, state):
@@ -40,44 +34,17 @@ def make_exit(index, act, journal, state):
 
 
 def run(plan):
-    journal = []
     state = {"panicked": False}
-    try:
-        with ExitStack() as stack:
-            for i, act in enumerate(plan["acts"]):
-                stack.push(make_exit(i, act, journal, state))
-            journal.append("body")
-            if plan["body"] == "Error":
-                raise ProbeError("body")
-            if plan["body"] == "Panic":
-                state["panicked"] = True
-                raise ProbePanic("body")
-        failed = False
-    except BaseException:  # noqa: BLE001 - every failure counts, as a panic does
-        failed = True
-    return journal, failed
 
+    def register(stack, journal):
+        for i, act in enumerate(plan["acts"]):
+            stack.push(make_exit(i, act, journal, state))
 
-def main(path):
-    count = 0
-    disagreements = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            plan = json.loads(line)
-            journal, failed = run(plan)
-            count += 1
-            if journal != plan["journal"] or failed != plan["failed"]:
-                disagreements.append((plan, journal, failed))
-    for plan, journal, failed in disagreements[:10]:
-        print(f"plan body={plan['body']} exits={plan['acts']}")
-        print(f"  managed: {plan['journal']} failed={plan['failed']}")
-        print(f"  CPython: {journal} failed={failed}")
-    if disagreements:
-        print(f"{len(disagreements)} of {count} plans disagree")
-        return 1
-    print(f"{count} plans agree with CPython's ExitStack")
-    return 0
+    def on_panic():
+        state["panicked"] = True
+
+    return run_in_exit_stack(register, plan["body"], on_panic)
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(check_plans(sys.argv[1], run, lambda plan: f"body={plan['body']} exits={plan['acts']}"))

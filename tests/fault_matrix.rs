@@ -3,6 +3,14 @@
 //! run through each construct and checked against an oracle written from
 //! DESIGN.md's rules, independently of the implementation.
 //!
+//! Constructs: flat and nested `scope!`, `ExitStack`, a `#[managed]`
+//! struct; async: `scope!(async ..)`, `AsyncExitStack::run` (async or mixed
+//! sync/async entries) and an async `#[managed]` struct (async or mixed
+//! fields, with an exit hook), each also dropped at a random await (in an
+//! enter, the body, an exit or a rollback). Besides the journal, the end and
+//! the kinds of report, every run checks that each failure that happened
+//! can still be seen (returned, resumed or reported): nothing is lost.
+//!
 //! `MANAGED_MATRIX_CASES=N` runs N cases per construct (default 2,000).
 //! `cross_check_with_cpython` runs an exhaustive set of small plans through
 //! `CPython`'s `contextlib.ExitStack` (`tests/contextlib_crosscheck.py`) and
@@ -12,6 +20,7 @@ use managed::testing::{Act, Event, Journal, Seen};
 use managed::{managed, scope, with, Error, ExitStack, Slot};
 use proptest::prelude::*;
 use std::cell::RefCell;
+use std::collections::BTreeSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,7 +52,14 @@ enum End {
 struct Observed {
     journal: Vec<Event>,
     end: End,
+    /// The kind of each report, in order.
     reports: Vec<String>,
+    /// Every failure (enter, body or exit; error or panic) that can still
+    /// be seen: in the returned error (primary or suppressed), as the panic
+    /// that resumed, or in a report. Nothing is lost when this is exactly
+    /// the set of failures that happened, however the constructs group
+    /// them into errors and reports.
+    visible: BTreeSet<String>,
 }
 
 fn name(i: usize) -> String {
@@ -55,7 +71,51 @@ fn name(i: usize) -> String {
 /// The oracle for a run that is not cancelled (see [`oracle_async`]).
 fn oracle(plan: &Plan) -> Observed {
     // The sync rules are the async ones without awaits to cancel at.
-    oracle_async(plan, AsyncPlan { yields: 0, cancel_at: None }).0
+    oracle_async(plan, AsyncPlan { yields: 0, cancel_at: None }, Shape::FLAT).0
+}
+
+/// The failures of a plan's text (an error's `Display` or `Debug`, a panic
+/// message), by their labels: `probe pN failed at STAGE` (a `ProbeError`
+/// shows as `ProbeError { probe: "pN", stage: Stage }` in `Debug`),
+/// `probe pN panicked at STAGE`, `body error`, `body panicked`.
+fn failures_in(text: &str, out: &mut BTreeSet<String>) {
+    for i in 0..8 {
+        for (stage, debug) in [("enter", "Enter"), ("exit", "Exit")] {
+            let failed = format!("probe p{i} failed at {stage}");
+            let failed_debug = format!("ProbeError {{ probe: \"p{i}\", stage: {debug} }}");
+            if text.contains(&failed) || text.contains(&failed_debug) {
+                out.insert(failed);
+            }
+            let panicked = format!("probe p{i} panicked at {stage}");
+            if text.contains(&panicked) {
+                out.insert(panicked);
+            }
+        }
+    }
+    for body in ["body error", "body panicked"] {
+        if text.contains(body) {
+            out.insert(body.to_string());
+        }
+    }
+}
+
+/// What can still be seen of a run's failures (see [`Observed::visible`]).
+fn visible(end: &End, reports: &[(String, String)]) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    match end {
+        End::Ok(_) => {}
+        End::Err { primary, suppressed } => {
+            failures_in(primary, &mut out);
+            for s in suppressed {
+                failures_in(s, &mut out);
+            }
+        }
+        End::Panic(message) => failures_in(message, &mut out),
+    }
+    for (_, error) in reports {
+        failures_in(error, &mut out);
+    }
+    out
 }
 
 // ---------------------------------------------------------------- runs
@@ -186,11 +246,20 @@ fn flatten(e: &Error, out: &mut Vec<String>) {
 }
 
 thread_local! {
-    static REPORTS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    /// Each report's kind and its failure's `Debug`.
+    static REPORTS: RefCell<Vec<(String, String)>> = const { RefCell::new(Vec::new()) };
 }
 
 fn capture(report: &managed::Report<'_>) {
-    REPORTS.with(|r| r.borrow_mut().push(format!("{:?}", report.kind())));
+    REPORTS.with(|r| r.borrow_mut().push((format!("{:?}", report.kind()), format!("{:?}", report.error()))));
+}
+
+/// The reports captured since the last call: their kinds, and what they
+/// make visible (with the run's end).
+fn take_reports(end: &End) -> (Vec<String>, BTreeSet<String>) {
+    let reports = REPORTS.with(|r| std::mem::take(&mut *r.borrow_mut()));
+    let visible = visible(end, &reports);
+    (reports.into_iter().map(|(kind, _)| kind).collect(), visible)
 }
 
 /// How a run ended: its value, its error (suppressed ones flattened), or
@@ -220,8 +289,8 @@ fn observe(plan: &Plan, run: impl FnOnce(&Plan, &Journal) -> Result<u32, Error>)
     let j = Journal::new();
     let end = end_of(catch_unwind(AssertUnwindSafe(|| run(plan, &j))));
     j.assert_all_exited();
-    let reports = REPORTS.with(|r| std::mem::take(&mut *r.borrow_mut()));
-    Observed { journal: j.events(), end, reports }
+    let (reports, visible) = take_reports(&end);
+    Observed { journal: j.events(), end, reports, visible }
 }
 
 fn quiet_panics() {
@@ -263,6 +332,21 @@ fn report_kinds(mut reports: Vec<String>) -> Vec<String> {
     reports.sort();
     reports.dedup();
     reports
+}
+
+/// The kinds of report to compare for a construct that carries failures
+/// and reports them when it is cancelled (a stack, a struct): as
+/// [`report_kinds`], except that a cancelled run may report a failure it
+/// was still carrying as `Cancelled` where the oracle (a flat scope)
+/// reported it at once with its own kind. So, when cancelled, the observed
+/// kinds must be among the predicted ones, and `Cancelled` must be in both
+/// or in neither; `visible` checks that nothing was lost.
+fn carried_kinds(observed: Vec<String>, expected: Vec<String>, cancelled: bool) -> (Vec<String>, Vec<String>) {
+    let (observed, mut expected) = (report_kinds(observed), report_kinds(expected));
+    if cancelled {
+        expected.retain(|k| k == "Cancelled" || observed.contains(k));
+    }
+    (observed, expected)
 }
 
 fn config() -> ProptestConfig {
@@ -329,10 +413,46 @@ fn oracle_hand_checked() {
             Event::Exit("p0".into(), Seen::Panic(Some("probe p1 panicked at exit".into()))),
         ]
     );
+    assert_eq!(
+        o.visible.into_iter().collect::<Vec<_>>(),
+        ["body error", "probe p0 failed at exit", "probe p1 panicked at exit"]
+    );
     let plan = Plan { probes: vec![(Act::Succeed, Act::Fail), (Act::Fail, Act::Succeed)], body: BodyEnd::Ok };
     assert_eq!(
         oracle(&plan).end,
         End::Err { primary: "probe p1 failed at enter".into(), suppressed: vec!["probe p0 failed at exit".into()] }
+    );
+    // Dropped at its third await (two enters, then p1's exit): p1's exit is
+    // interrupted, so its panic never happens (reported as interrupted);
+    // p0 gets a cancelled exit whose failure is reported.
+    let plan = Plan { probes: vec![(Act::Succeed, Act::Fail), (Act::Succeed, Act::Panic)], body: BodyEnd::Ok };
+    let (o, cancelled) = oracle_async(&plan, AsyncPlan { yields: 0, cancel_at: Some(3) }, Shape::FLAT);
+    assert!(cancelled);
+    assert_eq!(
+        o.journal,
+        [
+            Event::Enter("p0".into()),
+            Event::Enter("p1".into()),
+            Event::Note("body".into()),
+            Event::Exit("p1".into(), Seen::Ok),
+            Event::Exit("p0".into(), Seen::Cancelled),
+        ]
+    );
+    assert_eq!(o.reports, ["Cancelled", "Cancelled"]);
+    assert_eq!(o.visible.into_iter().collect::<Vec<_>>(), ["probe p0 failed at exit"]);
+    // A struct with an exit hook, dropped in its body: the hook sees
+    // `Cancelled` first; a sync field (p1) has no await at its enter.
+    let shape = Shape { sync_probes: 0b10, exit_hook: true };
+    let (o, _) = oracle_async(&plan, AsyncPlan { yields: 1, cancel_at: Some(2) }, shape);
+    assert_eq!(
+        o.journal,
+        [
+            Event::Enter("p0".into()),
+            Event::Enter("p1".into()),
+            Event::Note("hook Cancelled".into()),
+            Event::Exit("p1".into(), Seen::Cancelled),
+            Event::Exit("p0".into(), Seen::Cancelled),
+        ]
     );
 }
 
@@ -348,6 +468,65 @@ struct AsyncPlan {
     cancel_at: Option<usize>,
 }
 
+/// What the oracle needs to know of a construct besides the plan.
+#[derive(Clone, Copy, Debug, Default)]
+struct Shape {
+    /// Bit `i` set: probe `i` is entered as a sync manager (no await at its
+    /// enter or exit; cancelled, its exit runs with `Outcome::Cancelled`).
+    sync_probes: u8,
+    /// The probes are the fields of one async `#[managed]` struct whose
+    /// `exit` hook notes `hook SEEN`: it runs first in the struct's exit,
+    /// and first in its `exit_cancelled` (ARCHITECTURE.md section 4 rows).
+    exit_hook: bool,
+}
+
+impl Shape {
+    const FLAT: Shape = Shape { sync_probes: 0, exit_hook: false };
+
+    /// Every other probe sync (the odd ones).
+    const MIXED: u8 = 0b1010_1010;
+
+    fn awaits(self, i: usize) -> bool {
+        self.sync_probes & (1 << i) == 0
+    }
+}
+
+/// The note of a struct's exit hook.
+fn hook_note(seen: &Seen) -> Event {
+    Event::Note(format!("hook {seen:?}"))
+}
+
+/// The failure a run carries so far: the primary one, with the later
+/// errors suppressed, or a panic.
+enum Cur {
+    Ok,
+    Err(String, Vec<String>),
+    Panic(String),
+}
+
+/// DESIGN.md section 3 for probe `i`'s exit doing `act`: the first failure
+/// is primary, a later error is suppressed (reported while panicking), a
+/// panic replaces an error (reported) and is reported while panicking.
+fn after_exit(cur: Cur, i: usize, act: Act, reports: &mut Vec<String>) -> Cur {
+    match (act, cur) {
+        (Act::Succeed, cur) => cur,
+        (Act::Fail, Cur::Ok) => Cur::Err(format!("probe p{i} failed at exit"), vec![]),
+        (Act::Fail, Cur::Err(primary, mut suppressed)) => {
+            suppressed.push(format!("probe p{i} failed at exit"));
+            Cur::Err(primary, suppressed)
+        }
+        (Act::Fail | Act::Panic, cur @ Cur::Panic(_)) => {
+            reports.push("FailedWhileUnwinding".into());
+            cur
+        }
+        (Act::Panic, Cur::Err(..)) => {
+            reports.push("ReplacedByPanic".into());
+            Cur::Panic(format!("probe p{i} panicked at exit"))
+        }
+        (Act::Panic, Cur::Ok) => Cur::Panic(format!("probe p{i} panicked at exit")),
+    }
+}
+
 /// The oracle, DESIGN.md section 3 executed by hand: enters in order until
 /// one fails; the body runs only if all entered; exits newest first, each
 /// seeing the primary failure so far; later exit errors are suppressed (in
@@ -357,14 +536,10 @@ struct AsyncPlan {
 /// the scope is dropped at its `n`-th await; every entered probe that has
 /// not exited gets `exit_cancelled`, newest first (our probes' cancelled
 /// exit finishes in one poll; its failure or panic is reported); an exit
-/// interrupted at its own await is reported, not run again; defers and the
-/// rest of the body never run.
-fn oracle_async(plan: &Plan, a: AsyncPlan) -> (Observed, bool) {
-    enum Cur {
-        Ok,
-        Err(String, Vec<String>),
-        Panic(String),
-    }
+/// interrupted at its own await is reported, not run again, and so is the
+/// failure carried at that point; defers and the rest of the body never
+/// run. Every failure that happens stays visible (`Observed::visible`).
+fn oracle_async(plan: &Plan, a: AsyncPlan, shape: Shape) -> (Observed, bool) {
     let seen = |c: &Cur| match c {
         Cur::Ok => Seen::Ok,
         Cur::Err(m, _) => Seen::Err(m.clone()),
@@ -375,23 +550,39 @@ fn oracle_async(plan: &Plan, a: AsyncPlan) -> (Observed, bool) {
         pendings += 1;
         a.cancel_at == Some(pendings)
     };
+    let exit_failure = |i: usize| match plan.probes[i].1 {
+        Act::Succeed => None,
+        Act::Fail => Some(format!("probe p{i} failed at exit")),
+        Act::Panic => Some(format!("probe p{i} panicked at exit")),
+    };
     let mut journal = Vec::new();
     let mut reports: Vec<String> = Vec::new();
-    // The entered probes that have not exited get `exit_cancelled`.
-    let cancelled = |mut journal: Vec<Event>, mut reports: Vec<String>, open: &[usize]| {
+    let mut happened = BTreeSet::new();
+    // The entered probes that have not exited get `exit_cancelled`, after
+    // the struct's exit hook when the struct is entered and its exit has
+    // not started (`hook`).
+    let cancelled = |mut journal: Vec<Event>,
+                     mut reports: Vec<String>,
+                     mut happened: BTreeSet<String>,
+                     open: &[usize],
+                     hook: bool| {
+        if hook {
+            journal.push(hook_note(&Seen::Cancelled));
+        }
         for &i in open.iter().rev() {
             journal.push(Event::Exit(name(i), Seen::Cancelled));
-            if plan.probes[i].1 != Act::Succeed {
+            if let Some(failure) = exit_failure(i) {
                 reports.push("Cancelled".into());
+                happened.insert(failure);
             }
         }
-        (Observed { journal, end: End::Panic("cancelled".into()), reports }, true)
+        (Observed { journal, end: End::Panic("cancelled".into()), reports, visible: happened }, true)
     };
     let mut cur = Cur::Ok;
     let mut entered = Vec::new();
     for (i, (enter, _)) in plan.probes.iter().enumerate() {
-        if pending() {
-            return cancelled(journal, reports, &entered);
+        if shape.awaits(i) && pending() {
+            return cancelled(journal, reports, happened, &entered, false);
         }
         match enter {
             Act::Succeed => {
@@ -410,11 +601,12 @@ fn oracle_async(plan: &Plan, a: AsyncPlan) -> (Observed, bool) {
             }
         }
     }
-    if entered.len() == plan.probes.len() {
+    let all_entered = entered.len() == plan.probes.len();
+    if all_entered {
         // The body awaits, then notes itself and ends (`async_body!`).
         for _ in 0..a.yields {
             if pending() {
-                return cancelled(journal, reports, &entered);
+                return cancelled(journal, reports, happened, &entered, shape.exit_hook);
             }
         }
         journal.push(Event::Note("body".into()));
@@ -424,46 +616,35 @@ fn oracle_async(plan: &Plan, a: AsyncPlan) -> (Observed, bool) {
             BodyEnd::Panic => Cur::Panic("body panicked".into()),
         };
     }
+    match &cur {
+        Cur::Ok => {}
+        Cur::Err(m, _) | Cur::Panic(m) => {
+            happened.insert(m.clone());
+        }
+    }
+    if all_entered && shape.exit_hook {
+        journal.push(hook_note(&seen(&cur)));
+    }
     for (k, &i) in entered.iter().rev().enumerate() {
         journal.push(Event::Exit(name(i), seen(&cur)));
-        if pending() {
+        if shape.awaits(i) && pending() {
             // The exit in progress is dropped and reported, not run again,
-            // and so is the failure the scope carried (nothing is lost).
+            // and so is the failure the run carried (nothing is lost).
             reports.push("Cancelled".into());
             if !matches!(cur, Cur::Ok) {
                 reports.push("Cancelled".into());
             }
-            return cancelled(journal, reports, &entered[..entered.len() - 1 - k]);
+            return cancelled(journal, reports, happened, &entered[..entered.len() - 1 - k], false);
         }
-        match plan.probes[i].1 {
-            Act::Succeed => {}
-            Act::Fail => {
-                let msg = format!("probe p{i} failed at exit");
-                match &mut cur {
-                    Cur::Ok => cur = Cur::Err(msg, vec![]),
-                    Cur::Err(_, suppressed) => suppressed.push(msg),
-                    Cur::Panic(_) => reports.push("FailedWhileUnwinding".into()),
-                }
-            }
-            Act::Panic => {
-                let msg = format!("probe p{i} panicked at exit");
-                match cur {
-                    Cur::Panic(_) => reports.push("FailedWhileUnwinding".into()),
-                    Cur::Err(..) => {
-                        reports.push("ReplacedByPanic".into());
-                        cur = Cur::Panic(msg);
-                    }
-                    Cur::Ok => cur = Cur::Panic(msg),
-                }
-            }
-        }
+        happened.extend(exit_failure(i));
+        cur = after_exit(cur, i, plan.probes[i].1, &mut reports);
     }
     let end = match cur {
         Cur::Ok => End::Ok(7),
         Cur::Err(primary, suppressed) => End::Err { primary, suppressed },
         Cur::Panic(m) => End::Panic(m),
     };
-    (Observed { journal, end, reports }, false)
+    (Observed { journal, end, reports, visible: happened }, false)
 }
 
 /// Resolves after being pending once: an await point of the body.
@@ -501,7 +682,7 @@ macro_rules! async_scopes {
                 .await
             }
         )*
-        fn run_async<'r>(plan: &'r Plan, a: AsyncPlan, j: &'r Journal) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<u32, Error>> + 'r>> {
+        fn run_async<'r>(plan: &'r Plan, a: AsyncPlan, j: &'r Journal) -> AsyncFuture<'r> {
             match plan.probes.len() {
                 $( n if n == [$($i),*].len() => Box::pin($fn_name(plan, a, j)), )*
                 n => unreachable!("plans have 1..=8 probes, not {n}"),
@@ -521,18 +702,23 @@ async_scopes! {
     async8 => [0 1 2 3 4 5 6 7];
 }
 
-/// The probes entered with `enter_async` into an `AsyncExitStack`, the body
-/// run inside `AsyncExitStack::run`.
-fn run_async_exit_stack<'r>(
-    plan: &'r Plan,
-    a: AsyncPlan,
-    j: &'r Journal,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<u32, Error>> + 'r>> {
+/// The future of one async run.
+type AsyncFuture<'r> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<u32, Error>> + 'r>>;
+
+/// The probes entered into an `AsyncExitStack` (with `enter_async`, or
+/// with the sync `enter` for the probes `sync_probes` marks), the body run
+/// inside `AsyncExitStack::run`.
+fn stack_run<'r>(plan: &'r Plan, a: AsyncPlan, j: &'r Journal, sync_probes: u8) -> AsyncFuture<'r> {
+    let shape = Shape { sync_probes, exit_hook: false };
     Box::pin(async move {
         let out = managed::AsyncExitStack::new()
             .run(async |stack: &managed::AsyncExitStack<'_>| {
                 for i in 0..plan.probes.len() {
-                    stack.enter_async(probe(plan, j, i)).await?;
+                    if shape.awaits(i) {
+                        stack.enter_async(probe(plan, j, i)).await?;
+                    } else {
+                        stack.enter(probe(plan, j, i))?;
+                    }
                 }
                 async_body!(plan, a, j)
             })
@@ -541,17 +727,86 @@ fn run_async_exit_stack<'r>(
     })
 }
 
+fn run_async_exit_stack<'r>(plan: &'r Plan, a: AsyncPlan, j: &'r Journal) -> AsyncFuture<'r> {
+    stack_run(plan, a, j, 0)
+}
+
+fn run_async_exit_stack_mixed<'r>(plan: &'r Plan, a: AsyncPlan, j: &'r Journal) -> AsyncFuture<'r> {
+    stack_run(plan, a, j, Shape::MIXED)
+}
+
+/// A struct whose exit hook notes the outcome it saw.
+trait Noted {
+    fn journal(&self) -> &Journal;
+}
+
+fn exit_hook<S: Noted>(this: &mut S, outcome: &managed::Outcome<'_>) {
+    this.journal().note(format!("hook {:?}", Seen::of(outcome)));
+}
+
+/// Async `#[managed]` structs with `N` probe fields (`(async)` marks the
+/// async ones, the others are sync managers) and an exit hook, entered with
+/// one `with!` in an async scope.
+macro_rules! async_struct_scopes {
+    ($run:ident; $($ty:ident $fn_name:ident => [$($field:ident $i:literal $(($mark:tt))?)*];)*) => {
+        $(
+            #[managed(exit = exit_hook)]
+            struct $ty {
+                $( #[managed $(($mark))?] $field: managed::testing::Probe, )*
+                journal: Journal,
+            }
+            impl Noted for $ty {
+                fn journal(&self) -> &Journal {
+                    &self.journal
+                }
+            }
+            async fn $fn_name(plan: &Plan, a: AsyncPlan, j: &Journal) -> Result<u32, Error> {
+                scope!(async {
+                    let _all = with!($ty { $( $field: Slot::new(probe(plan, j, $i)), )* journal: j.clone() })?;
+                    async_body!(plan, a, j)
+                })
+                .await
+            }
+        )*
+        fn $run<'r>(plan: &'r Plan, a: AsyncPlan, j: &'r Journal) -> AsyncFuture<'r> {
+            match plan.probes.len() {
+                $( n if n == [$($i),*].len() => Box::pin($fn_name(plan, a, j)), )*
+                n => unreachable!("plans have 1..=8 probes, not {n}"),
+            }
+        }
+    };
+}
+
+async_struct_scopes! { run_async_struct;
+    A1 async_struct1 => [a 0 (async)];
+    A2 async_struct2 => [a 0 (async) b 1 (async)];
+    A3 async_struct3 => [a 0 (async) b 1 (async) c 2 (async)];
+    A4 async_struct4 => [a 0 (async) b 1 (async) c 2 (async) d 3 (async)];
+    A5 async_struct5 => [a 0 (async) b 1 (async) c 2 (async) d 3 (async) e 4 (async)];
+    A6 async_struct6 => [a 0 (async) b 1 (async) c 2 (async) d 3 (async) e 4 (async) f 5 (async)];
+    A7 async_struct7 => [a 0 (async) b 1 (async) c 2 (async) d 3 (async) e 4 (async) f 5 (async) g 6 (async)];
+    A8 async_struct8 => [a 0 (async) b 1 (async) c 2 (async) d 3 (async) e 4 (async) f 5 (async) g 6 (async) h 7 (async)];
+}
+
+// The odd fields sync (`Shape::MIXED`).
+async_struct_scopes! { run_async_struct_mixed;
+    M1 mixed_struct1 => [a 0 (async)];
+    M2 mixed_struct2 => [a 0 (async) b 1];
+    M3 mixed_struct3 => [a 0 (async) b 1 c 2 (async)];
+    M4 mixed_struct4 => [a 0 (async) b 1 c 2 (async) d 3];
+    M5 mixed_struct5 => [a 0 (async) b 1 c 2 (async) d 3 e 4 (async)];
+    M6 mixed_struct6 => [a 0 (async) b 1 c 2 (async) d 3 e 4 (async) f 5];
+    M7 mixed_struct7 => [a 0 (async) b 1 c 2 (async) d 3 e 4 (async) f 5 g 6 (async)];
+    M8 mixed_struct8 => [a 0 (async) b 1 c 2 (async) d 3 e 4 (async) f 5 g 6 (async) h 7];
+}
+
 /// Polls the async scope with a no-op waker, at most `cancel_at` times
 /// (then drops it); a panic escaping a poll ends the run.
 fn observe_async(plan: &Plan, a: AsyncPlan) -> (Observed, bool) {
     observe_async_with(plan, a, run_async)
 }
 
-type AsyncRun = for<'r> fn(
-    &'r Plan,
-    AsyncPlan,
-    &'r Journal,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<u32, Error>> + 'r>>;
+type AsyncRun = for<'r> fn(&'r Plan, AsyncPlan, &'r Journal) -> AsyncFuture<'r>;
 
 fn observe_async_with(plan: &Plan, a: AsyncPlan, run: AsyncRun) -> (Observed, bool) {
     quiet_panics();
@@ -577,9 +832,9 @@ fn observe_async_with(plan: &Plan, a: AsyncPlan, run: AsyncRun) -> (Observed, bo
     let cancelled = end.is_none();
     let end = end.map_or_else(|| End::Panic("cancelled".into()), end_of);
     j.assert_all_exited();
-    let mut reports = REPORTS.with(|r| std::mem::take(&mut *r.borrow_mut()));
+    let (mut reports, visible) = take_reports(&end);
     reports.sort();
-    (Observed { journal: j.events(), end, reports }, cancelled)
+    (Observed { journal: j.events(), end, reports, visible }, cancelled)
 }
 
 fn async_plan() -> impl Strategy<Value = AsyncPlan> {
@@ -592,22 +847,36 @@ proptest! {
     #[test]
     fn async_scope_matches_the_oracle_also_when_cancelled(plan in plan(), a in async_plan()) {
         let (observed, cancelled) = observe_async(&plan, a);
-        let (mut expected, expected_cancelled) = oracle_async(&plan, a);
+        let (mut expected, expected_cancelled) = oracle_async(&plan, a, Shape::FLAT);
         expected.reports.sort();
         prop_assert_eq!(cancelled, expected_cancelled, "plan: {:?} {:?}", plan, a);
         prop_assert_eq!(observed, expected, "plan: {:?} {:?}", plan, a);
     }
 
     #[test]
-    fn async_exit_stack_matches_the_oracle(plan in plan(), yields in 0..3usize) {
-        // Runs to completion (a stack's cancellation is tested in
-        // tests/exit_stack_async.rs: it cancels each entry on its own).
-        let a = AsyncPlan { yields, cancel_at: None };
-        let (mut observed, _) = observe_async_with(&plan, a, run_async_exit_stack);
-        let (mut expected, _) = oracle_async(&plan, a);
-        observed.reports = report_kinds(observed.reports);
-        expected.reports = report_kinds(expected.reports);
-        prop_assert_eq!(observed, expected, "plan: {:?} {:?}", plan, a);
+    fn async_exit_stack_matches_the_oracle_also_when_cancelled(plan in plan(), a in async_plan(), mixed in any::<bool>()) {
+        // As `ExitStack`: compare the kinds of report (a stack reports each
+        // failure it carried when cancelled; a scope, one error with the
+        // later ones attached).
+        let (run, sync_probes): (AsyncRun, u8) =
+            if mixed { (run_async_exit_stack_mixed, Shape::MIXED) } else { (run_async_exit_stack, 0) };
+        let (mut observed, cancelled) = observe_async_with(&plan, a, run);
+        let (mut expected, expected_cancelled) = oracle_async(&plan, a, Shape { sync_probes, exit_hook: false });
+        (observed.reports, expected.reports) = carried_kinds(observed.reports, expected.reports, cancelled);
+        prop_assert_eq!(cancelled, expected_cancelled, "plan: {:?} {:?} mixed: {}", plan, a, mixed);
+        prop_assert_eq!(observed, expected, "plan: {:?} {:?} mixed: {}", plan, a, mixed);
+    }
+
+    #[test]
+    fn async_managed_struct_matches_the_oracle_also_when_cancelled(plan in plan(), a in async_plan(), mixed in any::<bool>()) {
+        // As the sync struct: compare the kinds of report.
+        let (run, sync_probes): (AsyncRun, u8) =
+            if mixed { (run_async_struct_mixed, Shape::MIXED) } else { (run_async_struct, 0) };
+        let (mut observed, cancelled) = observe_async_with(&plan, a, run);
+        let (mut expected, expected_cancelled) = oracle_async(&plan, a, Shape { sync_probes, exit_hook: true });
+        (observed.reports, expected.reports) = carried_kinds(observed.reports, expected.reports, cancelled);
+        prop_assert_eq!(cancelled, expected_cancelled, "plan: {:?} {:?} mixed: {}", plan, a, mixed);
+        prop_assert_eq!(observed, expected, "plan: {:?} {:?} mixed: {}", plan, a, mixed);
     }
 }
 

@@ -3,9 +3,9 @@
 //! clippy (all + pedantic, run by CI with `-D warnings`) sees this file too.
 #![deny(warnings, unused_qualifications, unused_results, clippy::all, clippy::pedantic)]
 
-mod async_common;
+mod common;
 
-use async_common::{block_on, AsyncProbe, Journal};
+use common::{block_on, Journal, Probe};
 use managed::{defer, managed, scope, with, Error, Outcome};
 use std::io::{self, BufWriter, Write};
 
@@ -13,7 +13,7 @@ use std::io::{self, BufWriter, Write};
 #[managed(enter = async Pooled::configure, exit = async Pooled::flush)]
 pub struct Pooled {
     #[managed(async)]
-    conn: AsyncProbe,
+    conn: Probe,
     #[managed]
     log: BufWriter<Vec<u8>>,
     statements: u32,

@@ -10,15 +10,13 @@
     reason = "the test managers spell out each signature form #[managed] accepts"
 )]
 
-mod async_common;
+mod common;
 
 use std::cell::RefCell;
 use std::io;
 use std::rc::Rc;
 
-use async_common::{
-    block_on, describe, panic_message, poll_n_then_drop, quiet_panics, reports_of, Act, Journal, Pending,
-};
+use common::{block_on, describe, panic_message, poll_n_then_drop, quiet_panics, reports_of, Act, Journal, Pending};
 use managed::prelude::*;
 use managed::Error;
 
@@ -208,11 +206,11 @@ impl SyncProbe {
 #[managed(enter = Stack::started, exit = Stack::stopping)]
 struct Stack {
     #[managed(async)]
-    a: async_common::AsyncProbe,
+    a: common::Probe,
     #[managed]
     b: SyncProbe,
     #[managed(async)]
-    c: async_common::AsyncProbe,
+    c: common::Probe,
     journal: Journal,
 }
 
@@ -222,8 +220,8 @@ impl Stack {
     }
     fn with(
         j: &Journal,
-        a: impl FnOnce(async_common::AsyncProbe) -> async_common::AsyncProbe,
-        c: impl FnOnce(async_common::AsyncProbe) -> async_common::AsyncProbe,
+        a: impl FnOnce(common::Probe) -> common::Probe,
+        c: impl FnOnce(common::Probe) -> common::Probe,
         fail_b: bool,
     ) -> Self {
         Stack {
@@ -278,7 +276,7 @@ fn an_async_struct_enters_its_fields_in_order_and_exits_them_in_reverse() {
 fn a_failed_field_enter_rolls_back_the_entered_fields_newest_first() {
     let j = Journal::new();
     let r: Result<(), Error> = block_on(scope!(async {
-        let _s = with!(Stack::with(&j, |a| a, async_common::AsyncProbe::failing_enter, false))?;
+        let _s = with!(Stack::with(&j, |a| a, common::Probe::failing_enter, false))?;
         j.push("body");
         Ok(())
     }));
@@ -293,7 +291,7 @@ fn a_panicking_field_enter_rolls_back_then_resumes() {
     let j = Journal::new();
     let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let _: Result<(), Error> = block_on(scope!(async {
-            let _s = with!(Stack::with(&j, |a| a, async_common::AsyncProbe::panicking_enter, false))?;
+            let _s = with!(Stack::with(&j, |a| a, common::Probe::panicking_enter, false))?;
             Ok(())
         }));
     }));
@@ -305,12 +303,7 @@ fn a_panicking_field_enter_rolls_back_then_resumes() {
 fn every_field_exits_and_the_first_failure_is_primary_with_the_rest_suppressed() {
     let j = Journal::new();
     let r: Result<(), Error> = block_on(scope!(async {
-        let _s = with!(Stack::with(
-            &j,
-            async_common::AsyncProbe::failing_exit,
-            async_common::AsyncProbe::failing_exit,
-            true
-        ))?;
+        let _s = with!(Stack::with(&j, common::Probe::failing_exit, common::Probe::failing_exit, true))?;
         Ok(())
     }));
     let e = r.expect_err("exits failed");
@@ -324,7 +317,7 @@ fn every_field_exits_and_the_first_failure_is_primary_with_the_rest_suppressed()
 fn a_body_error_reaches_every_field_and_exit_errors_are_attached_to_it() {
     let j = Journal::new();
     let r: Result<(), Error> = block_on(scope!(async {
-        let _s = with!(Stack::with(&j, async_common::AsyncProbe::failing_exit, |c| c, false))?;
+        let _s = with!(Stack::with(&j, common::Probe::failing_exit, |c| c, false))?;
         Err(Error::msg("body failed"))?;
         Ok(())
     }));
@@ -402,6 +395,45 @@ fn cancelled_in_the_body_every_field_and_the_hook_see_cancelled_newest_first() {
     assert_eq!(exits(&j), ["stopping cancelled", "exit c cancelled", "exit b cancelled", "exit a cancelled"]);
 }
 
+/// Found by the fault matrix: when the struct's exit was cancelled after a
+/// field had failed, that failure (carried by the struct, not yet returned)
+/// was dropped without a report.
+#[test]
+fn a_struct_cancelled_mid_exit_reports_the_failure_its_fields_carried() {
+    let j = Journal::new();
+    let scope = scope!(async {
+        let _s = with!(Stack::with(&j, |a| a, |c| c, true))?;
+        Ok::<_, Error>(())
+    });
+    // Poll 1: `a` enters (pending); 2: `c` enters (pending); 3: `c` exits
+    // (pending); 4: `b` fails, `a` exits (pending): dropped there.
+    let (out, reports) = reports_of(|| poll_n_then_drop(scope, 4));
+    assert!(out.is_none());
+    assert_eq!(exits(&j), ["stopping ok", "exit c ok", "exit b ok", "exit a err(exit b failed)"]);
+    assert!(!j.lines().contains(&"exited a".to_string()), "{:?}", j.lines());
+    assert_eq!(reports.len(), 2, "{reports:?}");
+    assert!(reports[0].contains("cancelled while the exit of"), "{reports:?}");
+    assert!(reports[1].starts_with("Cancelled") && reports[1].contains("exit b failed"), "{reports:?}");
+}
+
+/// Found by the fault matrix: cancelled while rolling back a failed enter,
+/// the struct dropped the enter's failure without a report.
+#[test]
+fn a_struct_cancelled_mid_rollback_reports_the_enter_failure() {
+    let j = Journal::new();
+    let scope = scope!(async {
+        let _s = with!(Stack::with(&j, |a| a, common::Probe::failing_enter, false))?;
+        Ok::<_, Error>(())
+    });
+    // Poll 1: `a` enters (pending); 2: `c` enters (pending); 3: `c` fails,
+    // `b` is rolled back, `a` exits (pending): dropped there.
+    let (out, reports) = reports_of(|| poll_n_then_drop(scope, 3));
+    assert!(out.is_none());
+    assert_eq!(exits(&j), ["exit b err(enter c failed)", "exit a err(enter c failed)"]);
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert!(reports[0].starts_with("Cancelled") && reports[0].contains("enter c failed"), "{reports:?}");
+}
+
 /// A generic async struct: `S<M>` is an async manager when `M` is.
 #[managed]
 struct Wrapper<M> {
@@ -429,7 +461,7 @@ fn a_generic_field_makes_a_conditional_async_manager() {
 #[managed(enter = async Pooled::configure, exit = async Pooled::flush)]
 struct Pooled {
     #[managed(async)]
-    conn: async_common::AsyncProbe,
+    conn: common::Probe,
     #[managed]
     span: SyncProbe,
     journal: Journal,

@@ -73,6 +73,35 @@ fn lines(prefix: &str, limit: usize) -> Result<Vec<String>, Error> {
     }
 }
 
+/// `on_cancel`'s fallback: no awaiting on cancellation.
+fn forget(rows: &mut Vec<String>) {
+    rows.clear();
+}
+
+/// An async `yield_!` fn: `?` before the yield, a borrow across it, the lent
+/// value used by name after it, an explicit `return`, a fallback.
+#[managed(on_cancel = forget)]
+async fn rows(prefix: &str) -> Result<Vec<String>, Error> {
+    let started: u8 = "1".parse()?;
+    let label = prefix.to_owned();
+    let borrowed = &label;
+    let mut rows = Vec::new();
+    let outcome = yield_!(rows);
+    if outcome.is_ok() && started == 1 && rows.len() > borrowed.len() {
+        return Err(Error::msg("too many rows"));
+    }
+}
+
+#[test]
+fn strict_lints_accept_the_async_expansion() {
+    let n = futures::executor::block_on(scope!(async {
+        let r = with!(rows("> "))?;
+        r.push("a".to_owned());
+        Ok::<_, Error>(r.len())
+    }));
+    assert_eq!(n.ok(), Some(1));
+}
+
 #[test]
 fn strict_lints_accept_the_expansion() {
     let mut sink = Vec::new();

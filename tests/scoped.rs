@@ -1,7 +1,6 @@
 //! `#[scoped(expr, ..)]` (ContextDecorator): fresh managers per call, exits
 //! after the body with its outcome, on sync and async functions.
 
-mod async_common;
 mod common;
 
 use common::Journal;
@@ -31,7 +30,7 @@ fn each_call_enters_fresh_managers_and_exits_them_with_the_outcome() {
 }
 
 mod async_fns {
-    use crate::async_common::{block_on, Journal, Pending};
+    use crate::common::{block_on, Journal, Pending};
     use managed::{scoped, Error};
 
     #[scoped(j.probe("a"), std::io::BufWriter::new(Vec::<u8>::new()))]

@@ -170,9 +170,33 @@ where
 /// even when earlier ones fail or panic; the first failure is kept, later
 /// ones are attached to it (or reported), a panic resumes at
 /// [`finish`](Exits::finish).
-pub struct Exits<'o, E> {
+///
+/// Dropped before `finish` (only possible when the future of an async
+/// struct's enter or exit is dropped mid-way: every sync step is caught),
+/// it reports the failure it carries with [`ReportKind::Cancelled`]:
+/// nothing else would return it.
+pub struct Exits<'o, E: fmt::Debug> {
     pub(crate) outer: Outcome<'o>,
     pub(crate) so_far: Result<Result<(), E>, Panicked>,
+}
+
+impl<E: fmt::Debug> Drop for Exits<'_, E> {
+    fn drop(&mut self) {
+        match &self.so_far {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => crate::report(ReportKind::Cancelled, &CarriedWhenCancelled(error)),
+            Err(panic) => crate::report(ReportKind::Cancelled, &CarriedWhenCancelled(panic)),
+        }
+    }
+}
+
+/// What a dropped [`Exits`] reports.
+struct CarriedWhenCancelled<'a, T: fmt::Debug>(&'a T);
+
+impl<T: fmt::Debug> fmt::Debug for CarriedWhenCancelled<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a `#[managed]` struct was cancelled mid-enter or mid-exit while carrying this failure: {:?}", self.0)
+    }
 }
 
 impl<'o, E: fmt::Debug + Sync + 'static> Exits<'o, E> {
@@ -256,8 +280,9 @@ impl<'o, E: fmt::Debug + Sync + 'static> Exits<'o, E> {
     /// # Errors
     /// The first step's error, later ones attached.
     #[inline]
-    pub fn finish(self) -> Result<(), E> {
-        settle(self.so_far, Ok(Ok(())))
+    pub fn finish(mut self) -> Result<(), E> {
+        // Taken out, so that the drop has nothing to report.
+        settle(core::mem::replace(&mut self.so_far, Ok(Ok(()))), Ok(Ok(())))
     }
 }
 

@@ -355,25 +355,6 @@ impl<'o, E: fmt::Debug> core::ops::DerefMut for AsyncExits<'o, E> {
     }
 }
 
-impl<E: fmt::Debug> Drop for AsyncExits<'_, E> {
-    fn drop(&mut self) {
-        match core::mem::replace(&mut self.exits.so_far, Ok(Ok(()))) {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => crate::report(ReportKind::Cancelled, &LostWithStruct(&e)),
-            Err(panic) => crate::report(ReportKind::Cancelled, &LostWithStruct(&panic)),
-        }
-    }
-}
-
-/// The failure an async struct carried when its enter or exit was dropped.
-struct LostWithStruct<'a, T: fmt::Debug>(&'a T);
-
-impl<T: fmt::Debug> fmt::Debug for LostWithStruct<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "a `#[managed]` struct was cancelled mid-enter or mid-exit while carrying this failure: {:?}", self.0)
-    }
-}
-
 impl<E: fmt::Debug> fmt::Debug for AsyncExits<'_, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AsyncExits").field("failed", &!matches!(self.exits.so_far, Ok(Ok(())))).finish()

@@ -100,6 +100,75 @@ impl<T: ?Sized> Entries<T> {
     }
 }
 
+/// An entry being entered (by `ExitStack::enter` or
+/// `AsyncExitStack::enter_async`): boxed first, so that its address is
+/// final before a target is borrowed from it, and owned here until
+/// [`Entering::register`] passes it to the list. Dropped before that (the
+/// enter failed or panicked, or its future was dropped mid-enter), it frees
+/// the box: the entry is not registered and never exited.
+pub(crate) struct Entering<W>(NonNull<W>);
+
+impl<W> Entering<W> {
+    /// Boxes `entry`.
+    pub(crate) fn new(entry: W) -> Self {
+        Entering(NonNull::from(Box::leak(Box::new(entry))))
+    }
+
+    /// The boxed entry, to be entered in place.
+    ///
+    /// A unique borrow of it (made through this pointer) is sound while
+    /// `self` lives: the box is live, exclusively owned here (not yet shared
+    /// with the list), and only freed by `self`'s drop, which the caller
+    /// orders after the borrow ends (the enter's future, which holds the
+    /// borrow across its awaits, is declared after `self` and so dropped
+    /// first).
+    pub(crate) fn as_ptr(&self) -> *mut W {
+        self.0.as_ptr()
+    }
+
+    /// Passes the entry to `entries` (erased by `erase`, which must return
+    /// its argument, unsized) and lends `target` for as long as the list is
+    /// borrowed (`'s` below). Runs no user code.
+    ///
+    /// # Safety
+    /// `target` must come from the enter of the entry behind
+    /// [`Entering::as_ptr`], and `entries` must only free (or rebuild a `Box`
+    /// from) its entries through `&mut` access ([`Entries::pop`]). Then the
+    /// target stays valid for `'s`: the box is never moved or freed while
+    /// the shared borrow `'s` of the list lives (its owner needs `&mut` to
+    /// pop: `close`/`aclose` take the stack by value, `pop_all` and drop take
+    /// `&mut`); the list holds only the pointer (copying a raw pointer
+    /// asserts nothing about the pointee); every entry is its own
+    /// allocation, so targets lent by several calls never alias (a
+    /// zero-sized entry owns no bytes to alias).
+    #[allow(clippy::mut_from_ref, reason = "each call lends a different entry's target; see the safety contract")]
+    pub(crate) unsafe fn register<X: ?Sized, T: ?Sized>(
+        self,
+        entries: &RefCell<Entries<X>>,
+        erase: fn(NonNull<W>) -> NonNull<X>,
+        target: *mut T,
+    ) -> &mut T {
+        let erased = erase(self.0);
+        // Ownership passes to the list: the drop that would free it is skipped.
+        core::mem::forget(self);
+        // SAFETY: `erased` is the box leaked in `new` (`erase` returns its
+        // argument), owned by nothing else now.
+        unsafe { entries.borrow_mut().push_raw(erased) };
+        // SAFETY: the caller's contract (see above).
+        unsafe { &mut *target }
+    }
+}
+
+impl<W> Drop for Entering<W> {
+    fn drop(&mut self) {
+        // SAFETY: the pointer comes from `Box::leak` in `new` and was not
+        // registered (`register` forgets `self`), so this is its only owner;
+        // the caller ended every borrow of it before this drop (see
+        // `as_ptr`).
+        drop(unsafe { Box::from_raw(self.0.as_ptr()) });
+    }
+}
+
 impl<T: ?Sized> Default for Entries<T> {
     fn default() -> Self {
         Entries::new()
@@ -180,6 +249,18 @@ pub(crate) struct CloseState<'r, 'o> {
     failures: Vec<Error>,
     /// The first exit panic, when nothing was panicking before it.
     panic: Option<Panicked>,
+}
+
+/// The block's failure a cut-short close was carrying (see
+/// [`CloseState::abandon`]).
+#[cfg(feature = "async")]
+struct GivenLost<'a>(Outcome<'a>);
+
+#[cfg(feature = "async")]
+impl fmt::Debug for GivenLost<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the stack's close was cancelled while carrying the block's failure: {:?}", self.0)
+    }
 }
 
 /// What closing did, when no exit panic is left to resume.
@@ -273,9 +354,16 @@ impl<'r, 'o> CloseState<'r, 'o> {
 
     /// Closing was cut short (an async close whose future was dropped):
     /// nothing will return what was recorded, so the exit failures and a
-    /// caught panic go to the error hook instead of being lost.
+    /// caught panic go to the error hook instead of being lost. With
+    /// `owns_given` (the close of `AsyncExitStack::run`, whose body's
+    /// failure is dropped with the close), the given failure goes there too,
+    /// unless an exit suppressed it or a panic replaced it (already
+    /// reported).
     #[cfg(feature = "async")]
-    pub(crate) fn abandon(self) {
+    pub(crate) fn abandon(self, owns_given: bool) {
+        if owns_given && self.given_active && self.panic.is_none() {
+            crate::report(ReportKind::Cancelled, &GivenLost(*self.given));
+        }
         for error in &self.failures {
             crate::report(ReportKind::Cancelled, error);
         }
@@ -406,43 +494,14 @@ impl<'a> ExitStack<'a> {
         M: Manage + 'a,
         M::Error: Into<Error>,
     {
-        /// Frees an entry that was not registered (enter failed or panicked).
-        struct Unregistered<M>(NonNull<ManagerExit<M>>);
-        impl<M> Drop for Unregistered<M> {
-            fn drop(&mut self) {
-                // SAFETY: the pointer comes from `Box::into_raw` below and was
-                // not registered (this guard is forgotten when it is), so this
-                // is its only owner; a failed enter returned no borrow of it.
-                drop(unsafe { Box::from_raw(self.0.as_ptr()) });
-            }
-        }
-
-        let raw = NonNull::from(Box::leak(Box::new(ManagerExit(manager))));
-        let guard = Unregistered(raw);
-        // SAFETY: `raw` points to a live, exclusively owned box (just
-        // allocated, not yet shared with the list), so a unique borrow of its
-        // manager is sound. The target borrowed from it is returned with the
-        // lifetime of `&self`, and stays valid for all of it because:
-        // - the box is never moved or freed while `&self` is borrowed: the
-        //   list stores the raw pointer and only frees (or rebuilds a `Box`
-        //   from) it in `Entries::pop`, which needs `&mut` access to the list
-        //   (`close`/`close_with` take `self`, `pop_all` and drop take
-        //   `&mut self`), impossible while this shared borrow lives;
-        // - nothing else accesses the manager meanwhile: the list holds only
-        //   the pointer (copying a raw pointer asserts nothing about the
-        //   pointee), and every other entry is a different allocation, so
-        //   targets lent by several calls never alias (a zero-sized manager
-        //   owns no bytes to alias).
-        let target: *mut M::Target = unsafe { (*raw.as_ptr()).0.enter() }?;
-        core::mem::forget(guard);
-        let erased: NonNull<dyn Exit + 'a> = raw;
-        // SAFETY: `erased` comes from `Box::leak` above and its ownership
-        // passes to the list (the guard that would free it is forgotten).
-        unsafe { self.entries.borrow_mut().push_raw(erased) };
-        // SAFETY: see the argument for the enter call above: `target` was
-        // derived from the exclusive borrow of the boxed manager and the box
-        // outlives `&self`.
-        Ok(unsafe { &mut *target })
+        let entering = Entering::new(ManagerExit(manager));
+        // SAFETY: a unique borrow of the boxed manager (see `as_ptr`); a
+        // failed or panicking enter drops `entering`, which frees the box
+        // once the borrow is over.
+        let target: *mut M::Target = unsafe { (*entering.as_ptr()).0.enter() }?;
+        // SAFETY: `target` comes from this entry's enter, and `Entries` only
+        // frees entries in `pop` (see `Entering::register`).
+        Ok(unsafe { entering.register(&self.entries, |raw| -> NonNull<dyn Exit + 'a> { raw }, target) })
     }
 
     /// Registers a plain cleanup function, run at close on every outcome.
@@ -660,11 +719,7 @@ impl Drop for ExitStack<'_> {
         if self.entries.get_mut().len() == 0 {
             return;
         }
-        #[cfg(feature = "std")]
-        let unwinding = std::thread::panicking();
-        #[cfg(not(feature = "std"))]
-        let unwinding = false;
-        let outcome = if unwinding { Outcome::Panic(crate::outcome::PanicView::new(None)) } else { Outcome::Ok };
+        let outcome = crate::outcome::in_drop(Outcome::Ok);
         for error in self.run_all(&outcome).failures {
             crate::report(ReportKind::StackDropped, &error);
         }

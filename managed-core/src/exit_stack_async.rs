@@ -27,7 +27,7 @@ use core::ptr::NonNull;
 use core::task::{Context, Poll};
 
 use crate::async_manage::poll_exit_once;
-use crate::exit_stack::{CallbackExit, CloseState, Entries, Exit, ManagerExit, PushedExit};
+use crate::exit_stack::{CallbackExit, CloseState, Entering, Entries, Exit, ManagerExit, PushedExit};
 use crate::scope_support::{catch, panicked_outcome, resume_panicked, Panicked};
 use crate::{AsyncManage, Error, Manage, Outcome, ReportKind};
 
@@ -203,13 +203,17 @@ impl Drop for Awaiting<'_> {
 }
 
 /// The close's state while it is awaited; if its future is dropped, what
-/// was recorded goes to the error hook.
-struct Closing<'r, 'o>(Option<CloseState<'r, 'o>>);
+/// was recorded goes to the error hook (with the given failure when the
+/// close owns it: see [`CloseState::abandon`]).
+struct Closing<'r, 'o> {
+    state: Option<CloseState<'r, 'o>>,
+    owns_given: bool,
+}
 
 impl Drop for Closing<'_, '_> {
     fn drop(&mut self) {
-        if let Some(state) = self.0.take() {
-            state.abandon();
+        if let Some(state) = self.state.take() {
+            state.abandon(self.owns_given);
         }
     }
 }
@@ -326,21 +330,11 @@ impl<'a> AsyncExitStack<'a> {
         M: Manage + 'a,
         M::Error: Into<Error>,
     {
-        let raw = NonNull::from(Box::leak(Box::new(ManagerExit(manager))));
-        let guard = Unregistered(raw);
-        // SAFETY: as in `ExitStack::enter`: `raw` is a live box owned only
-        // here; the list keeps it as a raw pointer and frees it only in
-        // `Entries::pop`, which needs `&mut` access to the list, impossible
-        // while `&self` (the lifetime of the returned target) is borrowed;
-        // every entry is its own allocation, so lent targets never alias.
-        let target: *mut M::Target = unsafe { (*raw.as_ptr()).0.enter() }?;
-        core::mem::forget(guard);
-        let erased: NonNull<dyn AsyncExit + 'a> = raw;
-        // SAFETY: `erased` comes from `Box::leak`; ownership passes to the list.
-        unsafe { self.entries.borrow_mut().push_raw(erased) };
-        // SAFETY: derived from the exclusive borrow of the boxed manager,
-        // which outlives `&self` (see above).
-        Ok(unsafe { &mut *target })
+        let entering = Entering::new(ManagerExit(manager));
+        // SAFETY: as in `ExitStack::enter` (see `Entering`).
+        let target: *mut M::Target = unsafe { (*entering.as_ptr()).0.enter() }?;
+        // SAFETY: as in `ExitStack::enter`.
+        Ok(unsafe { entering.register(&self.entries, |raw| -> NonNull<dyn AsyncExit + 'a> { raw }, target) })
     }
 
     /// Enters an async `manager` and registers its exit; lends its target
@@ -378,22 +372,17 @@ impl<'a> AsyncExitStack<'a> {
         M: AsyncManage + 'a,
         M::Error: Into<Error>,
     {
-        let raw = NonNull::from(Box::leak(Box::new(AsyncManagerExit(manager))));
         // Frees the box if the enter fails, panics, or this future is dropped
         // mid-enter. Declared before the enter future, so that future (which
         // borrows the manager) is dropped first.
-        let guard = Unregistered(raw);
-        // SAFETY: the argument of `enter` above. The borrow of the manager is
-        // alive across the await; the box stays put meanwhile (it is owned
-        // by `guard`, which only frees it when dropped, after the enter
-        // future), and nothing else reaches the manager.
-        let target: *mut M::Target = unsafe { (*raw.as_ptr()).0.enter() }.await?;
-        core::mem::forget(guard);
-        let erased: NonNull<dyn AsyncExit + 'a> = raw;
-        // SAFETY: `erased` comes from `Box::leak`; ownership passes to the list.
-        unsafe { self.entries.borrow_mut().push_raw(erased) };
-        // SAFETY: as in `enter`.
-        Ok(unsafe { &mut *target })
+        let entering = Entering::new(AsyncManagerExit(manager));
+        // SAFETY: as in `ExitStack::enter` (see `Entering::as_ptr`): the
+        // borrow of the manager is alive across the await; the box stays put
+        // meanwhile, owned by `entering`, which only frees it when dropped,
+        // after the enter future.
+        let target: *mut M::Target = unsafe { (*entering.as_ptr()).0.enter() }.await?;
+        // SAFETY: as in `ExitStack::enter`.
+        Ok(unsafe { entering.register(&self.entries, |raw| -> NonNull<dyn AsyncExit + 'a> { raw }, target) })
     }
 
     /// Registers a plain cleanup, run in place at close.
@@ -542,17 +531,20 @@ impl<'a> AsyncExitStack<'a> {
     /// # }).unwrap();
     /// ```
     pub async fn aclose_with(self, outcome: &Outcome<'_>) -> Result<bool, Error> {
-        self.close_all(outcome).await.into_result()
+        // The caller keeps `outcome`: a cut-short close does not report it.
+        self.close_all(outcome, false).await.into_result()
     }
 
     /// The close loop. If its future is dropped, the exit being awaited is
-    /// dropped (reported), what was recorded is reported, and `self`'s drop
-    /// (after the locals: it is a parameter) cancels the rest.
-    async fn close_all(mut self, outcome: &Outcome<'_>) -> crate::exit_stack::Closed {
-        let mut closing = Closing(Some(CloseState::new(outcome)));
+    /// dropped (reported), what was recorded is reported (and `outcome`'s
+    /// failure with `owns_given`: `run`'s body failure has no other way
+    /// out), and `self`'s drop (after the locals: it is a parameter)
+    /// cancels the rest.
+    async fn close_all(mut self, outcome: &Outcome<'_>, owns_given: bool) -> crate::exit_stack::Closed {
+        let mut closing = Closing { state: Some(CloseState::new(outcome)), owns_given };
         loop {
             let Some(entry) = self.entries.get_mut().pop() else { break };
-            let Some(state) = closing.0.as_mut() else { break };
+            let Some(state) = closing.state.as_mut() else { break };
             let ran = {
                 let seen = state.outcome();
                 let started = catch(|| entry.start(&seen));
@@ -565,7 +557,7 @@ impl<'a> AsyncExitStack<'a> {
             };
             state.record(ran);
         }
-        match closing.0.take() {
+        match closing.state.take() {
             Some(state) => state.finish(),
             None => unreachable!("the close state is only taken here"),
         }
@@ -599,12 +591,12 @@ impl<'a> AsyncExitStack<'a> {
     {
         let result = crate::async_support::catch_async(body(&self)).await;
         match result {
-            Ok(Ok(value)) => match self.close_all(&Outcome::Ok).await.into_result() {
+            Ok(Ok(value)) => match self.close_all(&Outcome::Ok, true).await.into_result() {
                 Ok(_) => Ok(Some(value)),
                 Err(error) => Err(E::from(error)),
             },
             Ok(Err(mut error)) => {
-                let closed = self.close_all(&Outcome::err(&error)).await;
+                let closed = self.close_all(&Outcome::err(&error), true).await;
                 if closed.given_suppressed {
                     return match closed.into_result() {
                         Ok(_) => Ok(None),
@@ -617,27 +609,13 @@ impl<'a> AsyncExitStack<'a> {
                 Err(error)
             }
             Err(panic) => {
-                let closed = self.close_all(&panicked_outcome(&panic)).await;
+                let closed = self.close_all(&panicked_outcome(&panic), true).await;
                 for later in closed.failures {
                     crate::report(ReportKind::FailedWhileUnwinding, &later);
                 }
                 resume_panicked(panic)
             }
         }
-    }
-}
-
-/// Frees an entry that was not registered (enter failed, panicked, or was
-/// cancelled).
-struct Unregistered<T>(NonNull<T>);
-
-impl<T> Drop for Unregistered<T> {
-    fn drop(&mut self) {
-        // SAFETY: the pointer comes from `Box::leak` in `enter`/`enter_async`
-        // and was not registered (this guard is forgotten when it is), so
-        // this is its only owner; a failed or dropped enter left no borrow
-        // of it alive (the enter future is dropped before this guard).
-        drop(unsafe { Box::from_raw(self.0.as_ptr()) });
     }
 }
 
@@ -655,11 +633,7 @@ impl Drop for AsyncExitStack<'_> {
         if entries.len() == 0 {
             return;
         }
-        #[cfg(feature = "std")]
-        let unwinding = std::thread::panicking();
-        #[cfg(not(feature = "std"))]
-        let unwinding = false;
-        let outcome = if unwinding { Outcome::Panic(crate::outcome::PanicView::new(None)) } else { Outcome::Cancelled };
+        let outcome = crate::outcome::in_drop(Outcome::Cancelled);
         while let Some(entry) = entries.pop() {
             // `cancel` catches what it runs; this catch is for the drop glue
             // of whatever it leaves (the entry itself is consumed by it).

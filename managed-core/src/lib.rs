@@ -21,6 +21,9 @@ pub mod compose;
 #[doc(hidden)]
 pub mod compose_async;
 pub mod contextlib;
+#[cfg(all(feature = "alloc", feature = "async"))]
+#[doc(hidden)]
+pub mod coroutine;
 #[cfg(feature = "alloc")]
 pub mod error;
 #[cfg(feature = "alloc")]

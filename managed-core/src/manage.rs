@@ -222,11 +222,7 @@ impl<M: Manage> Drop for Guard<M> {
         if !self.entered {
             return;
         }
-        #[cfg(feature = "std")]
-        let unwinding = std::thread::panicking();
-        #[cfg(not(feature = "std"))]
-        let unwinding = false;
-        let outcome = if unwinding { Outcome::Panic(crate::outcome::PanicView::new(None)) } else { Outcome::Ok };
+        let outcome = crate::outcome::in_drop(Outcome::Ok);
         crate::scope_support::run_exit_reporting(m, &outcome, crate::ReportKind::GuardDropped);
     }
 }

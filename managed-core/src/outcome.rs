@@ -171,6 +171,21 @@ impl<'a> Outcome<'a> {
     }
 }
 
+/// What an exit run from a destructor (a dropped `Guard` or stack) sees:
+/// a panic, its payload not available, while the thread unwinds (without
+/// `std` that cannot be known), else `otherwise`.
+pub(crate) fn in_drop(otherwise: Outcome<'static>) -> Outcome<'static> {
+    #[cfg(feature = "std")]
+    let unwinding = std::thread::panicking();
+    #[cfg(not(feature = "std"))]
+    let unwinding = false;
+    if unwinding {
+        Outcome::Panic(PanicView::new(None))
+    } else {
+        otherwise
+    }
+}
+
 impl fmt::Debug for Outcome<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

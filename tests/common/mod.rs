@@ -1,10 +1,16 @@
-//! Shared helpers of the integration tests: a scriptable manager that
-//! journals what happens to it, and a per-thread capture of the error hook.
+//! Shared helpers of the integration tests: a scriptable manager (sync and
+//! async) that journals what happens to it, a per-thread capture of the
+//! error hook, panic helpers, and for the async tests a runtime-free
+//! `block_on`, a future that is pending a given number of times, and a
+//! harness that cancels a future after N polls.
 #![allow(dead_code, reason = "each test binary uses a different part")]
 
 use managed::{Manage, Outcome};
 use std::cell::RefCell;
-use std::rc::Rc;
+use std::future::Future;
+use std::pin::pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Wake, Waker};
 
 /// What a probe does at enter or exit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,33 +20,41 @@ pub enum Act {
     Panic,
 }
 
-/// A journal shared by the probes of one test.
+/// A journal shared by the probes of one test (`Send + Sync`, so async
+/// scopes over probes are `Send`).
 #[derive(Clone, Default)]
-pub struct Journal(Rc<RefCell<Vec<String>>>);
+pub struct Journal(Arc<Mutex<Vec<String>>>);
 
 impl Journal {
     pub fn new() -> Self {
         Journal::default()
     }
     pub fn push(&self, line: impl Into<String>) {
-        self.0.borrow_mut().push(line.into());
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).push(line.into());
     }
     pub fn lines(&self) -> Vec<String> {
-        self.0.borrow().clone()
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
-    /// A probe named `name` that succeeds at enter and exit.
+    /// A probe named `name` that succeeds at enter and exit (as an async
+    /// manager, each after one pending poll).
     pub fn probe(&self, name: &'static str) -> Probe {
-        Probe { name, journal: self.clone(), enter: Act::Succeed, exit: Act::Succeed }
+        Probe { name, journal: self.clone(), enter: Act::Succeed, exit: Act::Succeed, pending: 1 }
     }
 }
 
 /// A manager that writes `enter NAME` / `exit NAME OUTCOME` to its journal
 /// and fails or panics where told. Its error type is `managed::Error`.
+///
+/// It is also an async manager (an async scope picks that impl), which
+/// writes `enter NAME`, `entered NAME`, `exit NAME OUTCOME`, `exited NAME`
+/// and is pending `pending` times in enter and in exit (each an `.await`
+/// point of the scope).
 pub struct Probe {
     pub name: &'static str,
     pub journal: Journal,
     pub enter: Act,
     pub exit: Act,
+    pub pending: usize,
 }
 
 impl Probe {
@@ -59,6 +73,28 @@ impl Probe {
     pub fn panicking_exit(mut self) -> Self {
         self.exit = Act::Panic;
         self
+    }
+    pub fn pending(mut self, n: usize) -> Self {
+        self.pending = n;
+        self
+    }
+
+    /// The scripted enter act, after the journal line(s).
+    fn enter_act(&self) -> Result<(), managed::Error> {
+        match self.enter {
+            Act::Succeed => Ok(()),
+            Act::Fail => Err(managed::Error::msg(format!("enter {} failed", self.name))),
+            Act::Panic => panic!("enter {} panicked", self.name),
+        }
+    }
+
+    /// The scripted exit act, after the journal line(s).
+    fn exit_act(&self) -> Result<(), managed::Error> {
+        match self.exit {
+            Act::Succeed => Ok(()),
+            Act::Fail => Err(managed::Error::msg(format!("exit {} failed", self.name))),
+            Act::Panic => panic!("exit {} panicked", self.name),
+        }
     }
 }
 
@@ -82,19 +118,38 @@ impl Manage for Probe {
     type Error = managed::Error;
     fn enter(&mut self) -> Result<&mut Probe, managed::Error> {
         self.journal.push(format!("enter {}", self.name));
-        match self.enter {
-            Act::Succeed => Ok(self),
-            Act::Fail => Err(managed::Error::msg(format!("enter {} failed", self.name))),
-            Act::Panic => panic!("enter {} panicked", self.name),
-        }
+        self.enter_act()?;
+        Ok(self)
     }
     fn exit(self, outcome: &Outcome<'_>) -> Result<(), managed::Error> {
         self.journal.push(format!("exit {} {}", self.name, describe(outcome)));
-        match self.exit {
-            Act::Succeed => Ok(()),
-            Act::Fail => Err(managed::Error::msg(format!("exit {} failed", self.name))),
-            Act::Panic => panic!("exit {} panicked", self.name),
+        self.exit_act()
+    }
+}
+
+#[cfg(feature = "async")]
+impl managed::SendAsyncManage for Probe {
+    type Target = Probe;
+    type Error = managed::Error;
+
+    async fn enter(&mut self) -> Result<&mut Probe, managed::Error> {
+        self.journal.push(format!("enter {}", self.name));
+        Pending(self.pending).await;
+        self.enter_act()?;
+        self.journal.push(format!("entered {}", self.name));
+        Ok(self)
+    }
+
+    async fn exit(self, outcome: &Outcome<'_>) -> Result<(), managed::Error> {
+        self.journal.push(format!("exit {} {}", self.name, describe(outcome)));
+        // A cancelled exit runs in place with one poll: not waiting there
+        // lets the default policy finish it (the waiting case is tested
+        // separately).
+        if !outcome.is_cancelled() {
+            Pending(self.pending).await;
         }
+        self.journal.push(format!("exited {}", self.name));
+        self.exit_act()
     }
 }
 
@@ -110,7 +165,7 @@ fn capture(report: &managed::Report<'_>) {
 /// returns them. (The hook is global; other threads' reports go to their
 /// own thread-local list, so parallel tests do not see each other's.)
 pub fn reports_of<R>(f: impl FnOnce() -> R) -> (R, Vec<String>) {
-    managed::set_error_hook(capture);
+    let _previous = managed::set_error_hook(capture);
     REPORTS.with(|r| r.borrow_mut().clear());
     let out = f();
     let reports = REPORTS.with(|r| std::mem::take(&mut *r.borrow_mut()));
@@ -139,4 +194,55 @@ pub fn quiet_panics() {
             }
         }));
     });
+}
+
+/// A future that returns `Pending` `n` times (waking itself), then `()`.
+pub struct Pending(pub usize);
+
+impl Future for Pending {
+    type Output = ();
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 == 0 {
+            Poll::Ready(())
+        } else {
+            self.0 -= 1;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+}
+
+struct Unpark(std::thread::Thread);
+
+impl Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Runs a future to completion on this thread, no runtime.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        if let Poll::Ready(value) = future.as_mut().poll(&mut cx) {
+            return value;
+        }
+        std::thread::park();
+    }
+}
+
+/// Polls `future` at most `n` times, then drops it (cancels it) if it has
+/// not finished. `Some(output)` if it finished.
+pub fn poll_n_then_drop<F: Future>(future: F, n: usize) -> Option<F::Output> {
+    let mut future = Box::pin(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    for _ in 0..n {
+        if let Poll::Ready(value) = future.as_mut().poll(&mut cx) {
+            return Some(value);
+        }
+    }
+    drop(future);
+    None
 }

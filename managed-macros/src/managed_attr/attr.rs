@@ -17,6 +17,9 @@ pub const ENTER: &str = "enter";
 pub const EXIT: &str = "exit";
 /// `error = Type`: a struct's error type (default `managed::Error`).
 pub const ERROR: &str = "error";
+/// `on_cancel = path`: the sync fallback of an `async fn` whose scope is
+/// cancelled (gets `&mut` the lent value).
+pub const ON_CANCEL: &str = "on_cancel";
 
 /// What `#[managed]` is on: decides which options apply.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -30,14 +33,16 @@ impl Form {
     fn allows(self, option: &str) -> bool {
         match self {
             Form::Struct => [CRATE, ENTER, EXIT, ERROR].contains(&option),
-            Form::Impl | Form::Fn => option == CRATE,
+            Form::Fn => [CRATE, ON_CANCEL].contains(&option),
+            Form::Impl => option == CRATE,
         }
     }
 
     fn allowed(self) -> &'static str {
         match self {
             Form::Struct => "`crate = \"path\"`, `enter = path`, `exit = path`, `error = Type`",
-            Form::Impl | Form::Fn => "`crate = \"path\"`",
+            Form::Fn => "`crate = \"path\"`, `on_cancel = path` (on an `async fn`)",
+            Form::Impl => "`crate = \"path\"`",
         }
     }
 
@@ -56,6 +61,7 @@ pub struct Options {
     pub enter: Option<syn::ExprPath>,
     pub exit: Option<syn::ExprPath>,
     pub error: Option<syn::Type>,
+    pub on_cancel: Option<syn::ExprPath>,
     /// `enter = async path`: the enter hook is an `async fn`.
     pub enter_async: Option<syn::Token![async]>,
     /// `exit = async path`: the exit hook is an `async fn`.
@@ -98,7 +104,7 @@ fn parse_one(meta: &ParseNestedMeta, form: Form, options: &mut Options, errors: 
     let path = &meta.path;
     let name = path.get_ident().map_or_else(|| quote!(#path).to_string().replace(' ', ""), ToString::to_string);
     let span = meta.path.span();
-    if ![CRATE, ENTER, EXIT, ERROR].contains(&name.as_str()) {
+    if ![CRATE, ENTER, EXIT, ERROR, ON_CANCEL].contains(&name.as_str()) {
         errors.push(syn::Error::new(
             span,
             format!("unknown `#[managed]` option `{name}`; the options on {} are: {}", form.name(), form.allowed()),
@@ -110,8 +116,9 @@ fn parse_one(meta: &ParseNestedMeta, form: Form, options: &mut Options, errors: 
         errors.push(syn::Error::new(
             span,
             format!(
-                "`{name}` is not an option of `#[managed]` on {}; it applies to a struct. The options here are: {}",
+                "`{name}` is not an option of `#[managed]` on {}; it applies to {}. The options here are: {}",
                 form.name(),
+                if name == ON_CANCEL { "an `async fn`" } else { "a struct" },
                 form.allowed()
             ),
         ));
@@ -125,6 +132,7 @@ fn parse_one(meta: &ParseNestedMeta, form: Form, options: &mut Options, errors: 
             parse_value(meta, parse_hook).map(|(a, p)| set_hook(&mut options.enter, &mut options.enter_async, a, p))
         }
         EXIT => parse_value(meta, parse_hook).map(|(a, p)| set_hook(&mut options.exit, &mut options.exit_async, a, p)),
+        ON_CANCEL => parse_value(meta, |m| m.value()?.parse::<syn::ExprPath>()).map(|p| set(&mut options.on_cancel, p)),
         _ => parse_value(meta, |m| m.value()?.parse::<syn::Type>()).map(|t| set(&mut options.error, t)),
     };
     match parsed {
@@ -155,6 +163,7 @@ fn example(name: &str) -> &'static str {
             "write `exit = path::to::hook` (a fn taking `&mut Self, &Outcome`), or `exit = async path::to::hook` \
                  for an `async fn`"
         }
+        ON_CANCEL => "write `on_cancel = path::to::fallback` (a fn taking `&mut` the lent value)",
         _ => "write `error = Type` (the struct's error type, default `managed::Error`)",
     }
 }

@@ -33,7 +33,8 @@ use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 
 use super::attr::Options;
-use super::validate::{find_yields, not_yet_async, result_args, yield_statement};
+use super::expand_fn_async;
+use super::validate::{find_yields, result_args, yield_statement};
 use crate::diag::Errors;
 
 /// A binding a local or an argument introduces.
@@ -46,6 +47,13 @@ struct Binding {
 
 pub fn expand(item: syn::ItemFn, options: &Options, mut errors: Errors) -> TokenStream {
     check_signature(&item.sig, &mut errors);
+    if let (None, Some(fallback)) = (&item.sig.asyncness, &options.on_cancel) {
+        errors.push(syn::Error::new_spanned(
+            fallback,
+            "`on_cancel` names the sync fallback of an `async fn` whose scope is cancelled; a sync `#[managed] fn` \
+             is never cancelled (its exit always runs): remove `on_cancel`, or make the fn `async fn`",
+        ));
+    }
     let (target, error) = match returns(&item.sig.output) {
         Ok(te) => te,
         Err(e) => {
@@ -87,13 +95,13 @@ pub fn expand(item: syn::ItemFn, options: &Options, mut errors: Errors) -> Token
     let (Some(&at), Some(lent)) = (sites.top.first(), yield_arg) else {
         unreachable!("a missing or malformed `yield_!` is an error above")
     };
+    if item.sig.asyncness.is_some() {
+        return expand_fn_async::generate(item, options, at, &lent, &target, &error, keep_import.as_ref());
+    }
     generate(item, options, at, &lent, &target, &error, keep_import.as_ref())
 }
 
 fn check_signature(sig: &syn::Signature, errors: &mut Errors) {
-    if let Some(a) = &sig.asyncness {
-        errors.push(not_yet_async(a.span, "write a sync fn, or implement `AsyncManage` by hand"));
-    }
     if let Some(c) = &sig.constness {
         errors.push(syn::Error::new(
             c.span,
@@ -149,7 +157,7 @@ fn fallback(errors: &TokenStream, item: &syn::ItemFn, keep_import: Option<&Token
     quote! {
         #errors
         #(#attrs)*
-        #[allow(unused_variables, unreachable_code, clippy::diverging_sub_expression)]
+        #[allow(unused_variables, unused_mut, unreachable_code, clippy::diverging_sub_expression)]
         #vis #sig {
             #keep_import
             ::core::panic!("`#[managed]` reported an error on this fn")
@@ -263,6 +271,22 @@ fn manager_signature(
     target: &TokenStream,
     error: &TokenStream,
 ) -> TokenStream {
+    let (use_list, target, error) = captures(sig, target, error);
+    sig.output = syn::parse_quote! {
+        -> impl #krate::Manage<Target = #target, Error = #error> + use<#(#use_list),*>
+    };
+    error
+}
+
+/// Names the elided lifetimes of the arguments (adding them to the
+/// generics), and returns what the returned opaque type must capture
+/// (`use<..>`) with the target and error types as the signature now spells
+/// them.
+pub(super) fn captures(
+    sig: &mut syn::Signature,
+    target: &TokenStream,
+    error: &TokenStream,
+) -> (Vec<TokenStream>, TokenStream, TokenStream) {
     let lifetimes = name_elided_lifetimes(sig);
     // Elided lifetimes of the output follow the (now named) single input
     // lifetime: name them the same, as rustc's `mismatched_lifetime_syntaxes`
@@ -282,16 +306,13 @@ fn manager_signature(
     for lifetime in lifetimes.into_iter().rev() {
         sig.generics.params.insert(0, syn::GenericParam::Lifetime(syn::LifetimeParam::new(lifetime)));
     }
-    sig.output = syn::parse_quote! {
-        -> impl #krate::Manage<Target = #target, Error = #error> + use<#(#use_list),*>
-    };
-    error
+    (use_list, target, error)
 }
 
 /// The exit part as the exit closure's body. A tail expression is its value
 /// (`()` or `Result<(), E>`, converted by `Returns`); otherwise it ends with
 /// `Ok(())` (unreachable when it diverges, which must not make its type `!`).
-fn exit_body(after: &[syn::Stmt], p: &TokenStream, error: &TokenStream) -> TokenStream {
+pub(super) fn exit_body(after: &[syn::Stmt], p: &TokenStream, error: &TokenStream) -> TokenStream {
     let ok = syn::Ident::new("ok", Span::mixed_site());
     match after.split_last() {
         Some((tail @ syn::Stmt::Expr(_, None), rest)) => quote! {

@@ -8,6 +8,7 @@
 
 mod attr;
 mod expand_fn;
+mod expand_fn_async;
 mod expand_impl;
 mod expand_struct;
 mod parse;

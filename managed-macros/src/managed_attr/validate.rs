@@ -2,7 +2,6 @@
 //! write instead. Every error is recorded (one compile shows them all) and
 //! points at the user's token.
 
-use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
 
@@ -98,16 +97,6 @@ pub fn check_impl(model: &ImplModel, errors: &mut Errors) {
         )),
         _ => {}
     }
-}
-
-pub fn not_yet_async(span: Span, instead: &str) -> syn::Error {
-    syn::Error::new(
-        span,
-        format!(
-            "async forms of `#[managed]` (an `AsyncManage` impl) are not available in this build of `managed` yet; \
-             {instead}"
-        ),
-    )
 }
 
 fn check_common(m: &Marked, name: &str, errors: &mut Errors) {

@@ -1,0 +1,160 @@
+//! `#[managed] async fn` with one `yield_!`: the whole body becomes one
+//! `async move` coroutine, and `yield_!(value)` a hand-off `.await` that
+//! lends `&mut value` (runtime: `managed_core::coroutine`). Locals stay in
+//! the coroutine, so borrows across the yield work and the lent value is
+//! usable by name after it.
+//!
+//! ```text
+//! #[managed] async fn transaction(mut conn: Conn) -> Result<Conn, E> {
+//!     conn.execute("BEGIN").await?;
+//!     let outcome = yield_!(conn);
+//!     conn.execute(if outcome.is_ok() { "COMMIT" } else { "ROLLBACK" }).await?;
+//! }
+//! // expands to
+//! fn transaction(mut conn: Conn)
+//!     -> AsyncFnManager<Conn, E, impl Future<Output = Result<(), E>> + use<>> {
+//!     let coroutine = coroutine::<Conn, _, _>(move |mut lender| async move {
+//!         conn.execute("BEGIN").await?;
+//!         let outcome = lender.lend(&mut conn).await;
+//!         Returns::<E>::into_result({ conn.execute(..).await?; })
+//!     });
+//!     let manager = unsafe { AsyncFnManager::<Conn, E, _>::new("transaction", coroutine) };
+//!     manager
+//! }
+//! ```
+//!
+//! The manager's type is written out (its body future an opaque type), not
+//! `impl AsyncManage`: an opaque manager would hide whether its enter and
+//! exit futures are `Send`, while this way a scope over a manager built
+//! from `Send` arguments is a `Send` future.
+//!
+//! A `return` before the `yield_!` goes through `enter_failed`, which only
+//! takes an `Err`: leaving the enter with `Ok` would have nothing to lend.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+use syn::visit_mut::VisitMut;
+
+use super::attr::Options;
+use super::expand_fn::{captures, exit_body};
+
+pub fn generate(
+    item: syn::ItemFn,
+    options: &Options,
+    at: usize,
+    lent: &syn::Expr,
+    target: &TokenStream,
+    error: &TokenStream,
+    keep_import: Option<&TokenStream>,
+) -> TokenStream {
+    let p = options.private();
+    let syn::ItemFn { attrs, vis, mut sig, block } = item;
+    let name = sig.ident.to_string();
+    let mut stmts = block.stmts;
+    let mut returns = EnterReturns { p: &p };
+    for stmt in &mut stmts[..at] {
+        returns.visit_stmt_mut(stmt);
+    }
+    let before = &stmts[..at];
+    let after = &stmts[at + 1..];
+    let outcome_pat = match &stmts[at] {
+        syn::Stmt::Local(local) => Some(&local.pat),
+        _ => None,
+    };
+
+    let lender = syn::Ident::new("lender", Span::mixed_site());
+    let lent_local = syn::Ident::new("lent", Span::mixed_site());
+    let lent_span = lent.span();
+    // A place (`conn`, `self_.conn`, `*slot`) is lent where it is, and stays
+    // usable by name after the yield; any other value is moved into a local
+    // of the coroutine first (alive until its end, as in the sync form).
+    let (bind_lent, lent_place) = if is_place(lent) {
+        (quote!(), quote_spanned!(lent_span=> &mut #lent))
+    } else {
+        (quote_spanned!(lent_span=> let mut #lent_local: #target = #lent;), quote!(&mut #lent_local))
+    };
+    let handoff = quote!(#lender.lend(#lent_place).await);
+    let yield_stmt = outcome_pat.map_or_else(|| quote!(#handoff;), |pat| quote!(let #pat = #handoff;));
+    let body = exit_body(after, &p, error);
+
+    let (use_list, target, error) = captures(&mut sig, target, error);
+    sig.asyncness = None;
+    sig.output = syn::parse_quote! {
+        -> #p::AsyncFnManager<
+            #target,
+            #error,
+            impl ::core::future::Future<Output = #p::Result<(), #error>> + use<#(#use_list),*>,
+        >
+    };
+    let on_cancel = options.on_cancel.as_ref().map(|fallback| {
+        // Spanned at the path, so a fallback of the wrong type is pointed at.
+        let value = syn::Ident::new("value", fallback.span().resolved_at(Span::mixed_site()));
+        quote_spanned! {fallback.span()=>
+            .on_cancel(|#value: &mut #target| <_ as #p::Returns<#error>>::into_result(#fallback(#value)))
+        }
+    });
+    let must_use = if attrs.iter().any(|a| a.path().is_ident("must_use")) {
+        quote!()
+    } else {
+        quote!(#[must_use = "a `#[managed] async fn` returns a manager: enter it with `with!` in an async `scope!`"])
+    };
+    let coroutine = syn::Ident::new("coroutine", Span::mixed_site());
+    let manager = syn::Ident::new("manager", Span::mixed_site());
+    quote! {
+        #(#attrs)*
+        #must_use
+        #vis #sig {
+            #keep_import
+            // Built outside the `unsafe` block: the user's code must not
+            // run in an unsafe context.
+            let #coroutine = #p::coroutine::<#target, _, _>(move |mut #lender| async move {
+                #(#before)*
+                #bind_lent
+                #yield_stmt
+                #body
+            });
+            // SAFETY: the coroutine moves the lender in and uses it once,
+            // as the hand-off `.await` of the `yield_!` statement, lending
+            // a local of the coroutine (the contract of `new`). Code a proc
+            // macro generates is not linted as the user's `unsafe_code`.
+            let #manager = unsafe { #p::AsyncFnManager::<#target, #error, _>::new(#name, #coroutine) };
+            #manager #on_cancel
+        }
+    }
+}
+
+/// `conn`, `a.b`, `a[i]`, `*a`: lent in place.
+fn is_place(expr: &syn::Expr) -> bool {
+    match expr {
+        syn::Expr::Path(p) => {
+            p.qself.is_none()
+                && p.path.get_ident().is_some_and(|i| !i.to_string().chars().next().is_some_and(char::is_uppercase))
+        }
+        syn::Expr::Field(f) => is_place(&f.base),
+        syn::Expr::Index(i) => is_place(&i.expr),
+        syn::Expr::Unary(syn::ExprUnary { op: syn::UnOp::Deref(_), .. }) => true,
+        syn::Expr::Paren(p) => is_place(&p.expr),
+        _ => false,
+    }
+}
+
+/// Rewrites `return e` before the `yield_!` to `return enter_failed(e)`
+/// (not inside closures, async blocks or items, whose `return` is theirs).
+struct EnterReturns<'p> {
+    p: &'p TokenStream,
+}
+
+impl VisitMut for EnterReturns<'_> {
+    fn visit_expr_return_mut(&mut self, r: &mut syn::ExprReturn) {
+        if let Some(value) = r.expr.take() {
+            let p = self.p;
+            let span = value.span();
+            let value = value.to_token_stream();
+            r.expr = Some(Box::new(syn::parse_quote_spanned!(span=> #p::enter_failed(#value))));
+        }
+    }
+    fn visit_expr_closure_mut(&mut self, _: &mut syn::ExprClosure) {}
+    fn visit_expr_async_mut(&mut self, _: &mut syn::ExprAsync) {}
+    fn visit_item_mut(&mut self, _: &mut syn::Item) {}
+}
