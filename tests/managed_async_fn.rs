@@ -4,14 +4,14 @@
 //! exit failures and panics, cancellation at every await, `on_cancel`,
 //! generic and borrowing fns, `Send`, one allocation per call.
 
-mod async_common;
+mod common;
 mod counting_alloc;
 
 use std::fmt::Debug;
 use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use async_common::{block_on, describe, panic_message, poll_n_then_drop, quiet_panics, reports_of, Journal, Pending};
+use common::{block_on, describe, panic_message, poll_n_then_drop, quiet_panics, reports_of, Journal, Pending};
 use managed::prelude::*;
 use managed::Error;
 

@@ -2,7 +2,7 @@
 //! fn body is one `async move` coroutine, and `yield_!(value)` is a hand-off
 //! `.await` on a [`Lender`] that [`AsyncFnManager`] passes in.
 //!
-//! The hand-off goes through one cell, [`Hand`], next to the coroutine in
+//! The hand-off goes through one cell, `Hand`, next to the coroutine in
 //! the manager's single heap allocation (the parked coroutine points into
 //! itself, so it must not move):
 //!

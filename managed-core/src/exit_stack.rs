@@ -179,7 +179,21 @@ impl<T: ?Sized> Drop for Entries<T> {
     /// Frees entries that were never run. `ExitStack` runs every entry
     /// before its list is dropped, so this only matters if that was cut
     /// short (an allocation failure); it keeps the list leak-free anyway.
+    #[inline]
     fn drop(&mut self) {
+        // After a close the list is empty: one test, inlined into the
+        // close (BENCHMARKS.md, ExitStack rows).
+        if self.len != 0 {
+            self.free_unrun();
+        }
+    }
+}
+
+impl<T: ?Sized> Entries<T> {
+    /// [`Drop`] of a list with entries left.
+    #[cold]
+    #[inline(never)]
+    fn free_unrun(&mut self) {
         while let Some(entry) = self.pop() {
             drop(entry);
         }
@@ -273,7 +287,23 @@ pub(crate) struct Closed {
 
 impl Closed {
     /// `close_with`'s result: the first failure with the rest attached.
+    ///
+    /// The common case, no failure, is inlined into the close and costs a
+    /// length test; building the error is out of line. (As one function,
+    /// a close without failures still made and dropped a `vec::IntoIter`:
+    /// about 45 instructions of a 1-entry close, BENCHMARKS.md.)
+    #[inline]
     pub(crate) fn into_result(self) -> Result<bool, Error> {
+        if self.failures.is_empty() {
+            return Ok(self.given_suppressed);
+        }
+        self.into_error()
+    }
+
+    /// [`into_result`](Self::into_result) when an exit failed.
+    #[cold]
+    #[inline(never)]
+    fn into_error(self) -> Result<bool, Error> {
         let mut failures = self.failures.into_iter();
         match failures.next() {
             None => Ok(self.given_suppressed),
@@ -715,10 +745,21 @@ impl Drop for ExitStack<'_> {
     /// Closes an unclosed stack: with [`Outcome::Ok`], or with
     /// [`Outcome::Panic`] (payload not available) while unwinding. Failures
     /// go to the error hook ([`ReportKind::StackDropped`]).
+    #[inline]
     fn drop(&mut self) {
-        if self.entries.get_mut().len() == 0 {
-            return;
+        // A closed stack is empty: one test, inlined into the close; the
+        // rest is out of line (BENCHMARKS.md, ExitStack rows).
+        if self.entries.get_mut().len() != 0 {
+            self.close_dropped();
         }
+    }
+}
+
+impl ExitStack<'_> {
+    /// [`Drop`] of a stack with entries left.
+    #[cold]
+    #[inline(never)]
+    fn close_dropped(&mut self) {
         let outcome = crate::outcome::in_drop(Outcome::Ok);
         for error in self.run_all(&outcome).failures {
             crate::report(ReportKind::StackDropped, &error);

@@ -66,6 +66,88 @@ pub fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Panicked> {
     }
 }
 
+/// One level of a sync `scope!`: the closure that runs the rest of the
+/// block, and the place for its value. The expansion builds it, runs it
+/// with [`catch_dyn`] and takes the value with [`caught`]:
+///
+/// ```text
+/// let mut level = Level::new(|| { .. });
+/// let body = caught(catch_dyn(&mut level), level.value);
+/// ```
+///
+/// That is [`catch`] spelled out for compile time: `catch` instantiates
+/// `catch_unwind` and its four helpers for every closure (five functions per
+/// level of every scope in a debug build). Here the closure is called
+/// through `&mut dyn RunOnce`, so the panic catcher is one non-generic
+/// function for the whole program, and a level adds one small function
+/// ([`RunOnce::run_once`] for its closure). In a release build everything
+/// is inlined and the call devirtualised: the same instructions as `catch`
+/// (BENCHMARKS.md, "Compile time").
+pub struct Level<F, R> {
+    /// The level's closure, until it runs.
+    pub body: Option<F>,
+    /// Its value, once it returned.
+    pub value: Option<R>,
+}
+
+/// A closure to call once, behind `&mut dyn` (see [`Level`]).
+pub trait RunOnce {
+    /// Calls the closure (the second call does nothing).
+    fn run_once(&mut self);
+}
+
+impl<F: FnOnce() -> R, R> Level<F, R> {
+    /// A level that will run `body`. (A function rather than a struct
+    /// literal in the expansion: its bound makes the closure an `FnOnce`,
+    /// called without the `call_once` shim an `Fn` closure would need.)
+    #[inline]
+    pub fn new(body: F) -> Self {
+        Level { body: Some(body), value: None }
+    }
+}
+
+impl<F: FnOnce() -> R, R> RunOnce for Level<F, R> {
+    // `always`: with `#[inline]`, LLVM devirtualised the call too late in a
+    // release build and a 3-manager scope cost 62 instructions instead of 59
+    // (BENCHMARKS.md). In a debug build it is called through the vtable.
+    #[allow(clippy::inline_always, reason = "measured, see above")]
+    #[inline(always)]
+    fn run_once(&mut self) {
+        if let Some(f) = self.body.take() {
+            self.value = Some(f());
+        }
+    }
+}
+
+/// Calls `f` once, catching a panic (with `std`): the one instantiation of
+/// `catch_unwind` that every level of every sync `scope!` shares.
+#[inline]
+pub fn catch_dyn(f: &mut dyn RunOnce) -> Result<(), Panicked> {
+    #[cfg(feature = "std")]
+    {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f.run_once())).map_err(Panicked)
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        f.run_once();
+        Ok(())
+    }
+}
+
+/// A level's result: the value its closure returned, or the panic
+/// [`catch_dyn`] caught. Generic over the value only, so the levels of a
+/// scope (which all return its `Result`) share one instance.
+#[inline]
+pub fn caught<R>(caught: Result<(), Panicked>, value: Option<R>) -> Result<R, Panicked> {
+    match (caught, value) {
+        (Ok(()), Some(value)) => Ok(value),
+        (Err(panic), _) => Err(panic),
+        // `catch_dyn` returns `Ok` only after the closure returned, which
+        // filled `value`.
+        (Ok(()), None) => unreachable!(),
+    }
+}
+
 /// The outcome of a level's body, as its exits see it.
 #[inline]
 pub fn outcome_of<T, E: fmt::Debug + Sync + 'static>(body: &Result<Result<T, E>, Panicked>) -> Outcome<'_> {
@@ -163,11 +245,21 @@ where
         Ok(result) => result,
         Err(panic) => exit_after_panic::<M, E>(manager, panic),
     };
-    let exited = {
-        let outcome = outcome_of_result(&result);
-        catch(|| manager.exit(&outcome).map_err(E::from))
-    };
+    let exited = exit_with::<M, E>(manager, &outcome_of_result(&result));
     settle(Ok(result), exited)
+}
+
+/// Runs the exit, catching its panic (through [`catch_dyn`], as a level).
+/// Apart from [`exit_level`] so that it is instantiated once per manager
+/// and error type, not per body type too.
+#[inline]
+fn exit_with<M, E>(manager: M, outcome: &Outcome<'_>) -> Result<Result<(), E>, Panicked>
+where
+    M: Manage,
+    E: From<M::Error>,
+{
+    let mut exit = Level::new(|| manager.exit(outcome).map_err(E::from));
+    caught(catch_dyn(&mut exit), exit.value)
 }
 
 /// [`exit_level`] for a body that panicked: exits with the panic as the
@@ -180,10 +272,7 @@ where
     M: Manage,
     E: From<M::Error> + fmt::Debug + 'static,
 {
-    let exited = {
-        let outcome = panic.outcome();
-        catch(|| manager.exit(&outcome).map_err(E::from))
-    };
+    let exited = exit_with::<M, E>(manager, &panic.outcome());
     resume_after_cleanup(panic, exited)
 }
 
@@ -259,41 +348,85 @@ impl When {
 
 /// Runs a `defer!` of a scope after its level's body ended (so the defer may
 /// borrow what the body borrowed) and merges a panic of the defer.
+///
+/// The only part generic over the deferred closure is this call: the rest
+/// takes it as `&mut dyn Deferred`, so a scope's `defer!` instantiates two
+/// small functions, not the whole merge and two panic catchers
+/// (BENCHMARKS.md, "Compile time").
 #[inline]
 pub fn defer_level<T, E: fmt::Debug + Sync + 'static>(
     body: Result<Result<T, E>, Panicked>,
     when: When,
     deferred: impl FnOnce(&Outcome<'_>),
 ) -> Result<T, E> {
+    defer_level_dyn(body, when, &mut Some(deferred))
+}
+
+/// A deferred closure, called at most once, behind `&mut dyn`.
+trait Deferred {
+    fn run(&mut self, outcome: &Outcome<'_>);
+}
+
+impl<F: FnOnce(&Outcome<'_>)> Deferred for Option<F> {
+    #[inline]
+    fn run(&mut self, outcome: &Outcome<'_>) {
+        if let Some(f) = self.take() {
+            f(outcome);
+        }
+    }
+}
+
+/// [`defer_level`] past the closure's type.
+#[inline]
+fn defer_level_dyn<T, E: fmt::Debug + Sync + 'static>(
+    body: Result<Result<T, E>, Panicked>,
+    when: When,
+    deferred: &mut dyn Deferred,
+) -> Result<T, E> {
     // As in `exit_level`: the panicked body is handled apart, cold.
     let result = match body {
         Ok(result) => result,
-        Err(panic) => defer_after_panic::<E>(panic, when, deferred),
+        Err(panic) => defer_after_panic(panic, when, deferred),
     };
-    let ran = {
-        let outcome = outcome_of_result(&result);
-        if when.matches(&outcome) {
-            catch(|| deferred(&outcome)).map(Ok)
-        } else {
-            Ok(Ok(()))
-        }
-    };
-    settle(Ok(result), ran)
+    let ran = run_deferred(when, &outcome_of_result(&result), deferred);
+    match ran {
+        Ok(()) => result,
+        Err(panic) => settle_failed_cleanup(Ok(result), Err(panic)),
+    }
 }
 
-/// [`defer_level`] for a body that panicked.
+/// Runs `deferred` if `when` matches `outcome`, catching its panic.
+#[inline]
+fn run_deferred(when: When, outcome: &Outcome<'_>, deferred: &mut dyn Deferred) -> Result<(), Panicked> {
+    if when.matches(outcome) {
+        catch_dyn(&mut DeferredCall { deferred, outcome })
+    } else {
+        Ok(())
+    }
+}
+
+/// A deferred closure with the outcome it is given, as a [`RunOnce`].
+struct DeferredCall<'a, 'o> {
+    deferred: &'a mut dyn Deferred,
+    outcome: &'a Outcome<'o>,
+}
+
+impl RunOnce for DeferredCall<'_, '_> {
+    #[inline]
+    fn run_once(&mut self) {
+        self.deferred.run(self.outcome);
+    }
+}
+
+/// [`defer_level`] for a body that panicked: runs the defer with the panic
+/// as the outcome, reports its own panic, and resumes the first one.
 #[cold]
 #[inline(never)]
-fn defer_after_panic<E: fmt::Debug>(panic: Panicked, when: When, deferred: impl FnOnce(&Outcome<'_>)) -> ! {
-    let ran = {
-        let outcome = panic.outcome();
-        if when.matches(&outcome) {
-            catch(|| deferred(&outcome)).map(Ok::<(), E>)
-        } else {
-            Ok(Ok(()))
-        }
-    };
-    resume_after_cleanup(panic, ran)
+fn defer_after_panic(panic: Panicked, when: When, deferred: &mut dyn Deferred) -> ! {
+    if let Err(later_panic) = run_deferred(when, &panic.outcome(), deferred) {
+        crate::report(ReportKind::FailedWhileUnwinding, &later_panic);
+    }
+    panic.resume()
 }
 
 /// Runs an exit where nobody can receive its error (a dropped guard or

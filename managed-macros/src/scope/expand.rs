@@ -82,10 +82,14 @@ fn expand_from(segments: &[Segment], from: usize) -> TokenStream {
             let stmt = with_enter(w, &manager, &entered);
             let expr = &w.manager;
             let p = paths::private_at(at);
+            let level = paths::local_at("level", index, at);
             quote_spanned! {at=>
                 let mut #manager = #expr;
                 let mut #entered = false;
-                let #body = #p::catch(|| { #stmt #inner });
+                let #body = {
+                    let mut #level = #p::Level::new(|| { #stmt #inner });
+                    #p::caught(#p::catch_dyn(&mut #level), #level.value)
+                };
                 #p::exit_level_if_entered(#entered, #manager, #body)
             }
         }
@@ -93,8 +97,12 @@ fn expand_from(segments: &[Segment], from: usize) -> TokenStream {
             let body = paths::local("body", index);
             let deferred = deferred_closure(&d.defer);
             let when = d.defer.filter.when();
+            let level = paths::local("level", index);
             quote! {
-                let #body = #p::catch(|| { #inner });
+                let #body = {
+                    let mut #level = #p::Level::new(|| { #inner });
+                    #p::caught(#p::catch_dyn(&mut #level), #level.value)
+                };
                 #p::defer_level(#body, #when, #deferred)
             }
         }
