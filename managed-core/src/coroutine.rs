@@ -75,6 +75,9 @@ pub struct AsyncFnManager<T, E, F> {
     /// parked would be a read of memory the coroutine holds `&mut` borrows
     /// into.
     running: bool,
+    /// Set while the body is polled: still set afterwards means the poll
+    /// panicked and the coroutine cannot be resumed (only dropped).
+    poisoned: bool,
     owns: PhantomData<Owns<T, E, F>>,
 }
 
@@ -82,8 +85,19 @@ pub struct AsyncFnManager<T, E, F> {
 type Fallback<T, E> = fn(&mut T) -> Result<(), E>;
 
 /// What the manager owns, for the auto traits and drop check (`E` is only
-/// produced).
-type Owns<T, E, F> = (Box<Shared<T, F>>, fn() -> E);
+/// produced). `fn(T) -> T` keeps the manager invariant in `T`: the block
+/// writes a `T` through the lent `&mut T` that the coroutine reads back, so
+/// shrinking a lifetime inside `T` (covariance) would let the block store a
+/// short-lived reference the coroutine later reads after it is freed.
+///
+/// ```compile_fail
+/// fn shrink<'s, 'l: 's, E, F>(
+///     m: managed::__private::AsyncFnManager<&'l str, E, F>,
+/// ) -> managed::__private::AsyncFnManager<&'s str, E, F> {
+///     m
+/// }
+/// ```
+type Owns<T, E, F> = (Box<Shared<T, F>>, fn() -> E, fn(T) -> T);
 
 // SAFETY: the manager owns its allocation alone: the coroutine, the cell and
 // the lender (inside the coroutine) move between threads together with it,
@@ -174,7 +188,8 @@ where
         // the driver reaches the other field.
         let hand = unsafe { NonNull::new_unchecked(addr_of_mut!((*shared.as_ptr()).hand)) };
         // Built before the body runs, so a panicking `body` still frees.
-        let mut manager = AsyncFnManager { shared, on_cancel: None, name, running: false, owns: PhantomData };
+        let mut manager =
+            AsyncFnManager { shared, on_cancel: None, name, running: false, poisoned: false, owns: PhantomData };
         let future = body(Lender { hand });
         // SAFETY: nothing borrows the body yet (the future was never polled).
         unsafe { (*shared.as_ptr()).body = Some(future) };
@@ -237,9 +252,11 @@ impl<T, E, F> AsyncFnManager<T, E, F> {
         }
         let body = unsafe { &mut *addr_of_mut!((*self.shared.as_ptr()).body) };
         let Some(running) = body.as_mut() else { return Poll::Ready(Ok(())) };
+        self.poisoned = true;
         // SAFETY: see above: the coroutine stays at this address until it is
         // dropped in place.
         let polled = unsafe { Pin::new_unchecked(running) }.poll(cx);
+        self.poisoned = false;
         if polled.is_ready() {
             // Finished: nothing in it is alive any more.
             *body = None;
@@ -257,7 +274,7 @@ impl<T, E, F> AsyncFnManager<T, E, F> {
             return Poll::Ready(Ok(value));
         }
         assert!(
-            self.is_running(),
+            self.is_running() && !self.poisoned,
             "the manager of `#[managed] async fn {}` failed to enter and cannot be entered again: call the fn again",
             self.name
         );
@@ -471,7 +488,7 @@ pub fn enter_failed<R: EnterFailure>(value: R) -> Result<(), R::Error> {
     label = "the code before `yield_!` is the enter: leaving it early is an enter failure",
     note = "to lend a value, give it to `yield_!(value)`; to fail, `return Err(e)` or use `?`"
 )]
-pub trait EnterFailure {
+pub trait EnterFailure: sealed::Sealed {
     /// The fn's error type.
     type Error;
     /// As the coroutine's result.
@@ -479,6 +496,13 @@ pub trait EnterFailure {
     /// # Errors
     /// Always: it is the enter's failure.
     fn into_error(self) -> Result<(), Self::Error>;
+}
+
+mod sealed {
+    /// Only `Result<Infallible, E>` is an enter failure: an impl that
+    /// returned `Ok` would pass the macro's check and fail at run time.
+    pub trait Sealed {}
+    impl<E> Sealed for Result<core::convert::Infallible, E> {}
 }
 
 impl<E> EnterFailure for Result<core::convert::Infallible, E> {
@@ -693,6 +717,11 @@ mod tests {
         let mut m = unsafe { AsyncFnManager::new("panics", body) };
         let entered = quietly(std::panic::AssertUnwindSafe(|| run(m.enter()).is_ok()));
         assert!(entered.is_err());
+        // The coroutine is broken, not resumable: entering again says so in
+        // the manager's words, not as "`async fn` resumed after panicking".
+        let again = quietly(std::panic::AssertUnwindSafe(|| run(m.enter()).is_ok()));
+        let message = again.err().and_then(|p| p.downcast::<String>().ok()).map(|m| *m).unwrap_or_default();
+        assert!(message.contains("cannot be entered again"), "{message}");
         drop(m);
     }
 
