@@ -48,7 +48,8 @@ pub fn defer(input: TokenStream) -> TokenStream {
 
 mod managed_attr;
 
-/// See `managed::managed`.
+/// (Implemented in `managed-macros`, an implementation detail of
+/// `managed`, which re-exports and documents it.)
 #[proc_macro_attribute]
 pub fn managed(args: TokenStream, input: TokenStream) -> TokenStream {
     managed_attr::expand(args.into(), &input.into()).into()
