@@ -103,6 +103,8 @@
 //!   `managed::tokio::spawn_cancelled_exit`.
 //! - `tracing`: the default error hook logs with `tracing::warn!`.
 //! - `anyhow`: conversions between [`Error`] and `anyhow::Error`.
+//! - `testing`: `managed::testing`, a scriptable `Probe` manager and a
+//!   `Journal` of what it went through, to test cleanup paths.
 //! - [`stream`] needs `alloc`; its metrics need `std`, its `futures::Stream`
 //!   adapters `async`; with `tracing`, a metered stream's end is one event.
 //!
@@ -710,7 +712,8 @@ pub use managed_macros::managed;
 /// }
 ///
 /// let mut guard = Guard::new(counter(40));
-/// *guard.enter().unwrap() += 2;
+/// let Ok(n) = guard.enter(); // a `#[managed] fn` without `Result` cannot fail
+/// *n += 2;
 /// let Ok(()) = guard.exit(&Outcome::Ok);
 /// ```
 pub use managed_macros::yield_;
@@ -744,6 +747,31 @@ pub use managed_macros::scoped;
 pub use managed_core::Slot;
 
 /// The names most code needs: `use managed::prelude::*;`.
+///
+/// ```
+/// use managed::prelude::*;
+///
+/// struct Tx(Vec<&'static str>);
+///
+/// #[managed]
+/// impl Tx {
+///     #[exit]
+///     fn finish(mut self, outcome: &Outcome) {
+///         self.0.push(if outcome.is_ok() { "COMMIT" } else { "ROLLBACK" });
+///         println!("{:?}", self.0);
+///     }
+/// }
+///
+/// let mut log = Vec::new();
+/// let rows = scope! {
+///     let tx = with!(Tx(vec!["BEGIN"]))?;
+///     defer!(ok => log.push("committed"));
+///     tx.0.push("INSERT");
+///     Ok::<_, managed::Error>(tx.0.len() - 1)
+/// }?;
+/// assert_eq!((rows, log.as_slice()), (1, &["committed"][..]));
+/// # Ok::<(), managed::Error>(())
+/// ```
 pub mod prelude {
     #[cfg(feature = "async")]
     pub use crate::AsyncManage;

@@ -1,5 +1,33 @@
 //! The rest of Python's `contextlib`: [`suppress`], [`closing`] (with the
 //! [`Close`] trait), [`nullcontext`] and [`timed`].
+//!
+//! ```
+//! use managed::{closing, nullcontext, scope, suppress, with, Close, Error};
+//!
+//! struct Conn(Vec<&'static str>);
+//! impl Close for Conn {
+//!     type Error = Error;
+//!     fn close(self) -> Result<(), Error> {
+//!         println!("closed after {:?}", self.0);
+//!         Ok(())
+//!     }
+//! }
+//!
+//! // `nullcontext`: "a manager or nothing" without two code paths.
+//! let label = scope! {
+//!     let conn = with!(closing(Conn(vec![])))?;     // closed on every outcome
+//!     let label = with!(nullcontext("report"))?;    // lends the value, does nothing
+//!     conn.0.push("SELECT 1");
+//!     Ok::<_, Error>(*label)
+//! }?;
+//! assert_eq!(label, "report");
+//!
+//! // `suppress`: only the errors the predicate names become `None`.
+//! let missing = suppress(|e: &std::num::ParseIntError| e.to_string().contains("empty"));
+//! assert_eq!(missing.run(|| "".parse::<u8>()), Ok(None));
+//! assert!(missing.run(|| "x".parse::<u8>()).is_err());
+//! # Ok::<(), Error>(())
+//! ```
 
 use core::convert::Infallible;
 use core::fmt;

@@ -102,7 +102,27 @@ impl fmt::Debug for Report<'_> {
     }
 }
 
-/// The signature of an error hook.
+/// The signature of an error hook: a plain `fn` (see [`set_error_hook`]
+/// for why), so a hook that keeps state keeps it in a `static`.
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+///
+/// static DROPPED_GUARDS: AtomicUsize = AtomicUsize::new(0);
+///
+/// fn count_then_log(report: &managed::Report<'_>) {
+///     if report.kind() == managed::ReportKind::GuardDropped {
+///         DROPPED_GUARDS.fetch_add(1, Ordering::Relaxed);
+///     }
+///     managed::default_error_hook(report); // and still log it
+/// }
+///
+/// let hook: managed::ErrorHook = count_then_log;
+/// let previous = managed::set_error_hook(hook);
+/// managed::report(managed::ReportKind::GuardDropped, &"flush failed");
+/// managed::set_error_hook(previous);
+/// assert_eq!(DROPPED_GUARDS.load(Ordering::Relaxed), 1);
+/// ```
 pub type ErrorHook = fn(&Report<'_>);
 
 #[cfg(feature = "std")]
@@ -125,7 +145,10 @@ static HOOK: std::sync::RwLock<ErrorHook> = std::sync::RwLock::new(default_error
 /// static SEEN: Mutex<Vec<String>> = Mutex::new(Vec::new());
 ///
 /// fn record(report: &managed::Report<'_>) {
-///     SEEN.lock().unwrap().push(report.to_string());
+///     // A hook must not panic (it may run while a panic unwinds): no `unwrap`.
+///     if let Ok(mut seen) = SEEN.lock() {
+///         seen.push(report.to_string());
+///     }
 /// }
 /// let previous = managed::set_error_hook(record);
 /// managed::report(managed::ReportKind::GuardDropped, &"flush failed");

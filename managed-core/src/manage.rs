@@ -59,10 +59,48 @@ pub trait Manage {
     type Error: fmt::Debug;
     /// Acquire. On `Err`, `exit` is never called.
     ///
+    /// `with!`, [`Guard`] and `ExitStack` call it for you; by hand, pair it
+    /// with exactly one `exit` (what `Guard` enforces):
+    ///
+    /// ```
+    /// use managed::{Manage, Outcome};
+    /// use std::io::{BufWriter, Write};
+    ///
+    /// let mut sink = Vec::new();
+    /// let mut out = BufWriter::new(&mut sink);
+    /// out.enter()?.write_all(b"kept")?; // the target of a `BufWriter` is itself
+    /// out.exit(&Outcome::Ok)?;          // flushed, or the flush error
+    /// assert_eq!(sink, b"kept");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// When the resource cannot be acquired.
     fn enter(&mut self) -> Result<&mut Self::Target, Self::Error>;
     /// Release. Sees how the block ended; consumes the manager.
+    ///
+    /// The error it returns is the caller's to handle (`scope!` returns it
+    /// or attaches it as suppressed):
+    ///
+    /// ```
+    /// use managed::{Manage, Outcome};
+    /// use std::io::{BufWriter, Write};
+    ///
+    /// /// A writer whose device is full.
+    /// struct Full;
+    /// impl Write for Full {
+    ///     fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+    ///         Err(std::io::ErrorKind::StorageFull.into())
+    ///     }
+    ///     fn flush(&mut self) -> std::io::Result<()> { Ok(()) }
+    /// }
+    ///
+    /// let mut out = BufWriter::new(Full);
+    /// out.enter()?.write_all(b"buffered, not yet written")?;
+    /// let flushed = out.exit(&Outcome::Ok);        // `Drop` would have lost this
+    /// assert_eq!(flushed.unwrap_err().kind(), std::io::ErrorKind::StorageFull);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     ///
     /// # Errors
     /// When the release fails (a flush, a commit, a close).

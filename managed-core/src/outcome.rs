@@ -1,4 +1,27 @@
-//! How a managed block ended, as every exit sees it.
+//! How a managed block ended, as every exit sees it: [`Outcome`], with
+//! [`ErrorView`] (the block's error, downcastable) and [`PanicView`] (the
+//! panic's message and payload).
+//!
+//! ```
+//! use managed::outcome::Outcome;
+//!
+//! // What an exit does with the outcome it receives.
+//! fn verdict(outcome: &Outcome<'_>) -> String {
+//!     match outcome {
+//!         Outcome::Ok => "commit".into(),
+//!         Outcome::Err(e) => match e.downcast_ref::<std::io::Error>() {
+//!             Some(io) => format!("rollback after an I/O error: {io}"),
+//!             None => format!("rollback after {e:?}"),
+//!         },
+//!         Outcome::Panic(p) => format!("rollback after a panic: {}", p.message().unwrap_or("?")),
+//!         Outcome::Cancelled => "rollback: cancelled".into(),
+//!     }
+//! }
+//! let err = std::io::Error::other("disk full");
+//! assert_eq!(verdict(&Outcome::Ok), "commit");
+//! assert_eq!(verdict(&Outcome::err(&err)), "rollback after an I/O error: disk full");
+//! assert_eq!(verdict(&Outcome::err(&"no row")), "rollback after \"no row\"");
+//! ```
 
 use core::any::Any;
 use core::fmt;

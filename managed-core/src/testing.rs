@@ -68,7 +68,22 @@ use std::vec::Vec;
 
 use crate::{Manage, Outcome};
 
-/// What a probe does at enter or at exit.
+/// What a probe does at enter or at exit ([`Probe::at_enter`],
+/// [`Probe::at_exit`]; [`Probe::fail_exit`] and friends are shorthands).
+///
+/// ```
+/// use managed::testing::{Act, Journal, ProbeError, Stage};
+/// use managed::{scope, with};
+///
+/// let journal = Journal::new();
+/// let result: Result<(), ProbeError> = scope! {
+///     let _db = with!(journal.probe("db").at_enter(Act::Fail))?;
+///     Ok(())
+/// };
+/// assert_eq!(result, Err(ProbeError { probe: "db".into(), stage: Stage::Enter }));
+/// journal.assert_all_exited(); // a failed enter is not exited
+/// assert_eq!(journal.exit_order(), Vec::<String>::new());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Act {
     /// Succeed.
@@ -80,7 +95,13 @@ pub enum Act {
     Panic,
 }
 
-/// Enter or exit.
+/// Enter or exit: where a [`ProbeError`] happened. Displays as `enter` /
+/// `exit`.
+///
+/// ```
+/// use managed::testing::Stage;
+/// assert_eq!(format!("{} then {}", Stage::Enter, Stage::Exit), "enter then exit");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stage {
     /// `Manage::enter`.
@@ -169,9 +190,28 @@ impl Seen {
 }
 
 /// One line of a [`Journal`].
+///
+/// ```
+/// use managed::testing::{Event, Journal, Seen};
+/// use managed::{scope, with, Error};
+///
+/// let journal = Journal::new();
+/// scope! {
+///     let _db = with!(journal.probe("db"))?;
+///     journal.note("body");
+///     Ok::<_, Error>(())
+/// }?;
+/// assert_eq!(
+///     journal.events(),
+///     [Event::Enter("db".into()), Event::Note("body".into()), Event::Exit("db".into(), Seen::Ok)],
+/// );
+/// # Ok::<(), Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
-    /// The probe's enter was called (whatever it then did).
+    /// The probe's enter was called. The name is followed by
+    /// ` (enter failed)` when the probe was scripted to fail or panic there
+    /// (so [`Journal::assert_all_exited`] expects no exit for it).
     Enter(String),
     /// The probe's exit was called, seeing this outcome.
     Exit(String, Seen),
@@ -245,7 +285,8 @@ impl Journal {
         self.events.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
-    /// Names of the probes whose enter was called, in order.
+    /// Names of the probes whose enter was called, in order (with
+    /// ` (enter failed)` after a scripted failure, as in [`Event::Enter`]).
     ///
     /// ```
     /// # let journal = managed::testing::Journal::new();
@@ -323,9 +364,10 @@ const FAILED_ENTER: &str = " (enter failed)";
 ///
 /// let journal = Journal::new();
 /// let mut guard = managed::Guard::new(journal.probe("file"));
-/// guard.enter().unwrap();
-/// guard.exit(&managed::Outcome::Ok).unwrap();
+/// guard.enter()?;
+/// guard.exit(&managed::Outcome::Ok)?;
 /// journal.assert_all_exited();
+/// # Ok::<(), managed::testing::ProbeError>(())
 /// ```
 #[derive(Debug)]
 pub struct Probe {

@@ -1,6 +1,26 @@
 //! Tokio support (feature `tokio`): async managers for the tokio types
 //! whose `Drop` loses errors, and [`spawn_cancelled_exit`] for managers
 //! whose cleanup must still be awaited after a cancellation.
+//!
+//! ```
+//! use managed::{scope, with, Error};
+//! use tokio::io::AsyncWriteExt;
+//!
+//! # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+//! let path = std::env::temp_dir().join("managed-doc-tokio-module.txt");
+//! scope!(async {
+//!     let file = with!(tokio::fs::File::create(&path).await?)?;   // written, synced at the end
+//!     let out = with!(tokio::io::BufWriter::new(file))?;          // flushed first (newest first)
+//!     out.write_all(b"kept").await?;
+//!     Ok::<_, Error>(())
+//! })
+//! .await?;                                                         // a flush or sync error is in here
+//! assert_eq!(std::fs::read(&path)?, b"kept");
+//! # std::fs::remove_file(&path)?;
+//! # Ok::<(), Error>(())
+//! # })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use ::tokio::io::{AsyncWrite, AsyncWriteExt, BufWriter};
 use ::tokio::task::JoinHandle;

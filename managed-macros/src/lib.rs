@@ -17,13 +17,15 @@ mod with;
 
 use proc_macro::TokenStream;
 
-/// See `managed::scope!`.
+/// (Implemented in `managed-macros`, an implementation detail of
+/// `managed`, which re-exports and documents it.)
 #[proc_macro]
 pub fn scope(input: TokenStream) -> TokenStream {
     scope::expand(input.into()).into()
 }
 
-/// See `managed::with!`.
+/// (Implemented in `managed-macros`, an implementation detail of
+/// `managed`, which re-exports and documents it.)
 #[proc_macro]
 pub fn with(input: TokenStream) -> TokenStream {
     let input = input.into();
@@ -33,7 +35,8 @@ pub fn with(input: TokenStream) -> TokenStream {
     with::expand_standalone(input).into()
 }
 
-/// See `managed::defer!`.
+/// (Implemented in `managed-macros`, an implementation detail of
+/// `managed`, which re-exports and documents it.)
 #[proc_macro]
 pub fn defer(input: TokenStream) -> TokenStream {
     let input = input.into();
@@ -45,14 +48,17 @@ pub fn defer(input: TokenStream) -> TokenStream {
 
 mod managed_attr;
 
-/// See `managed::managed`.
+/// (Implemented in `managed-macros`, an implementation detail of
+/// `managed`, which re-exports and documents it.)
 #[proc_macro_attribute]
 pub fn managed(args: TokenStream, input: TokenStream) -> TokenStream {
     managed_attr::expand(args.into(), &input.into()).into()
 }
 
-/// See `managed::yield_!`. Inside a `#[managed] fn` the attribute rewrites
-/// it before it expands; anywhere else it is an error.
+/// (Implemented in `managed-macros`, an implementation detail of
+/// `managed`, which re-exports and documents it. Inside a `#[managed] fn`
+/// the attribute rewrites it before it expands; anywhere else it is an
+/// error.)
 #[proc_macro]
 pub fn yield_(input: TokenStream) -> TokenStream {
     // `#[managed]` leaves `yield_!(@used)` behind so that the user's import
@@ -71,7 +77,8 @@ pub fn yield_(input: TokenStream) -> TokenStream {
 
 mod scoped;
 
-/// See `managed::scoped`.
+/// (Implemented in `managed-macros`, an implementation detail of
+/// `managed`, which re-exports and documents it.)
 #[proc_macro_attribute]
 pub fn scoped(args: TokenStream, input: TokenStream) -> TokenStream {
     scoped::expand(args.into(), input.into()).into()
