@@ -51,7 +51,7 @@ use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
-use crate::scope_support::{attach_or_report, catch, outcome_of, settle, Panicked, When};
+use crate::scope_support::{catch, outcome_of, settle, Panicked, When};
 use crate::{AsyncManage, Manage, Outcome, ReportKind};
 
 /// A future that catches a panic of the future it wraps: the output is
@@ -328,29 +328,7 @@ fn merge_failed_cleanup<T, E: fmt::Debug + 'static>(
     body: Ended<T, E>,
     cleanup: Result<Result<(), E>, Panicked>,
 ) -> Ended<T, E> {
-    match (body, cleanup) {
-        (Ok(result), Ok(Ok(()))) => Ok(result),
-        (Ok(Ok(_value)), Ok(Err(later))) => Ok(Err(later)),
-        (Ok(Err(mut primary)), Ok(Err(later))) => {
-            attach_or_report(&mut primary, later);
-            Ok(Err(primary))
-        }
-        (Err(panic), Ok(Ok(()))) => Err(panic),
-        (Err(panic), Ok(Err(later))) => {
-            crate::report(ReportKind::FailedWhileUnwinding, &later);
-            Err(panic)
-        }
-        (Err(panic), Err(later_panic)) => {
-            crate::report(ReportKind::FailedWhileUnwinding, &later_panic);
-            Err(panic)
-        }
-        (Ok(result), Err(later_panic)) => {
-            if let Err(primary) = result {
-                crate::report(ReportKind::ReplacedByPanic, &primary);
-            }
-            Err(later_panic)
-        }
-    }
+    crate::scope_support::merge_cleanup(body, cleanup)
 }
 
 /// Merges what a defer did (`Ok(Ok(()))`, or its panic) into what the body

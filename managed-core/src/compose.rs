@@ -6,7 +6,7 @@ use core::convert::Infallible;
 use core::fmt;
 use core::ops::{Deref, DerefMut};
 
-use crate::scope_support::{attach_or_report, catch, outcome_of, settle, Panicked};
+use crate::scope_support::{catch, merge_cleanup, outcome_of, settle, Panicked};
 use crate::{Manage, Outcome, ReportKind};
 
 /// Where a `#[managed]` field of a `#[managed]` struct keeps its manager.
@@ -239,26 +239,7 @@ impl<'o, E: fmt::Debug + Sync + 'static> Exits<'o, E> {
             }
             ran => ran,
         };
-        self.so_far = match (core::mem::replace(&mut self.so_far, Ok(Ok(()))), ran) {
-            (Ok(Ok(())), ran) => ran,
-            (Ok(Err(mut primary)), Ok(Err(later))) => {
-                attach_or_report(&mut primary, later);
-                Ok(Err(primary))
-            }
-            (so_far @ (Ok(_) | Err(_)), Ok(Ok(()))) => so_far,
-            (Ok(Err(primary)), Err(panic)) => {
-                crate::report(ReportKind::ReplacedByPanic, &primary);
-                Err(panic)
-            }
-            (Err(panic), Ok(Err(later))) => {
-                crate::report(ReportKind::FailedWhileUnwinding, &later);
-                Err(panic)
-            }
-            (Err(panic), Err(later_panic)) => {
-                crate::report(ReportKind::FailedWhileUnwinding, &later_panic);
-                Err(panic)
-            }
-        };
+        self.so_far = merge_cleanup(core::mem::replace(&mut self.so_far, Ok(Ok(()))), ran);
     }
 
     /// Exits the manager of `slot` if it was entered (and takes it out).

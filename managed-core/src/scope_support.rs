@@ -185,27 +185,44 @@ fn settle_failed_cleanup<T, E: fmt::Debug + 'static>(
     body: Result<Result<T, E>, Panicked>,
     cleanup: Result<Result<(), E>, Panicked>,
 ) -> Result<T, E> {
+    match merge_cleanup(body, cleanup) {
+        Ok(result) => result,
+        Err(panic) => panic.resume(),
+    }
+}
+
+/// The primary/suppressed rule with a panic kept as a value: what a cleanup
+/// (exit, defer, a struct's field exit or hook) did, merged into what came
+/// before it. The first failure stays primary; a later error is attached
+/// (or reported); a later panic replaces an error (which is reported); a
+/// failure while a panic is carried is reported. Shared by `settle`, the
+/// async scope's `merge_exit` and the `#[managed]` struct's `Exits`, so the
+/// rule exists once.
+#[inline]
+pub(crate) fn merge_cleanup<T, E: fmt::Debug + 'static>(
+    body: Result<Result<T, E>, Panicked>,
+    cleanup: Result<Result<(), E>, Panicked>,
+) -> Result<Result<T, E>, Panicked> {
     match (body, cleanup) {
-        (Ok(result), Ok(Ok(()))) => result,
-        (Ok(Ok(_value)), Ok(Err(later))) => Err(later),
+        (body, Ok(Ok(()))) => body,
+        (Ok(Ok(_value)), Ok(Err(later))) => Ok(Err(later)),
         (Ok(Err(mut primary)), Ok(Err(later))) => {
             attach_or_report(&mut primary, later);
-            Err(primary)
+            Ok(Err(primary))
         }
-        (Err(panic), Ok(Ok(()))) => panic.resume(),
         (Err(panic), Ok(Err(later))) => {
             crate::report(ReportKind::FailedWhileUnwinding, &later);
-            panic.resume()
+            Err(panic)
         }
         (Err(panic), Err(later_panic)) => {
             crate::report(ReportKind::FailedWhileUnwinding, &later_panic);
-            panic.resume()
+            Err(panic)
         }
         (Ok(result), Err(later_panic)) => {
             if let Err(primary) = result {
                 crate::report(ReportKind::ReplacedByPanic, &primary);
             }
-            later_panic.resume()
+            Err(later_panic)
         }
     }
 }
