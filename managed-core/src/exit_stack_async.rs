@@ -430,8 +430,10 @@ impl<'a> AsyncExitStack<'a> {
     /// # futures::executor::block_on(async {
     /// let stack = AsyncExitStack::new();
     /// stack.push_async(|o: &Outcome<'_>| {
-    ///     let failed = o.is_failure();
-    ///     async move { Ok(failed) } // e.g. await a rollback, then suppress
+    ///     // Suppress only what this exit handles (here: I/O errors), so a
+    ///     // panic or another error still reaches the caller.
+    ///     let handled = o.error::<std::io::Error>().is_some();
+    ///     async move { Ok(handled) } // e.g. await a rollback first
     /// });
     /// let err = std::io::Error::other("insert failed");
     /// assert!(stack.aclose_with(&Outcome::err(&err)).await?);
