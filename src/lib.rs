@@ -123,6 +123,8 @@ pub use managed_core::contextlib;
 pub use managed_core::exit_stack;
 #[cfg(all(feature = "alloc", feature = "async"))]
 pub use managed_core::exit_stack_async;
+#[cfg(all(feature = "std", feature = "async"))]
+pub use managed_core::exit_stack_send;
 pub use managed_core::outcome;
 #[cfg(feature = "alloc")]
 pub use managed_core::stream;
@@ -136,6 +138,8 @@ pub use managed_core::AsyncExitStack;
 pub use managed_core::Error;
 #[cfg(feature = "alloc")]
 pub use managed_core::ExitStack;
+#[cfg(all(feature = "std", feature = "async"))]
+pub use managed_core::SendAsyncExitStack;
 pub use managed_core::{closing, nullcontext, suppress, Close};
 #[cfg(feature = "std")]
 pub use managed_core::{default_error_hook, set_error_hook};

@@ -13,7 +13,9 @@
 //   entries (`Box<T>`) that never moves an entry once pushed, so a target lent
 //   out of an entry stays valid while more entries are added. It is generic
 //   over the entry's trait object, so the async stack stores `dyn AsyncExit`
-//   entries (sync managers wrapped) in the same list.
+//   entries (sync managers wrapped) in the same list. A stack keeps it in an
+//   `EntriesCell` (a `RefCell`, or a `Mutex` for the `Sync`
+//   `SendAsyncExitStack`) whose shared side can only push.
 // - `CloseState` is the close loop's error logic as a state machine: the loop
 //   pops an entry, shows it `outcome()`, runs it, and hands the result to
 //   `record()`; `finish()` resumes a panic or returns `Closed` (whether the
@@ -57,6 +59,14 @@ pub(crate) struct Entries<T: ?Sized> {
     _owns: PhantomData<Box<T>>,
 }
 
+// SAFETY: the list owns its entries as a `Vec<Box<T>>` would (each pointer
+// comes from a `Box` whose ownership passed to the list, and nothing else
+// frees it), so it may move to another thread when `Box<T>` may, i.e. when
+// `T: Send`. (`SendAsyncExitStack` keeps `dyn AsyncExit + Send` entries.) No
+// `Sync` impl: shared access goes through a cell (`EntriesCell`), and the
+// `Mutex` one only needs `Send`.
+unsafe impl<T: ?Sized + Send> Send for Entries<T> {}
+
 impl<T: ?Sized> Entries<T> {
     pub(crate) const fn new() -> Self {
         Entries { inline: [None; INLINE], spill: Vec::new(), len: 0, _owns: PhantomData }
@@ -94,14 +104,15 @@ impl<T: ?Sized> Entries<T> {
         // SAFETY: every pointer in the list came from `Box::into_raw` (the
         // contract of `push_raw`) and is removed from the list here, so the
         // box is rebuilt exactly once. Popping needs `&mut self`; the owner
-        // (`ExitStack`) only gets that when no target lent from an entry is
-        // alive, so this box is the only way to reach the entry.
+        // (a stack, through `EntriesCell::get_mut`) only gets that when no
+        // target lent from an entry is alive, so this box is the only way to
+        // reach the entry.
         Some(unsafe { Box::from_raw(raw.as_ptr()) })
     }
 }
 
-/// An entry being entered (by `ExitStack::enter` or
-/// `AsyncExitStack::enter_async`): boxed first, so that its address is
+/// An entry being entered (by `ExitStack::enter` or the async stacks'
+/// `enter` / `enter_async`): boxed first, so that its address is
 /// final before a target is borrowed from it, and owned here until
 /// [`Entering::register`] passes it to the list. Dropped before that (the
 /// enter failed or panicked, or its future was dropped mid-enter), it frees
@@ -132,32 +143,39 @@ impl<W> Entering<W> {
     ///
     /// # Safety
     /// `target` must come from the enter of the entry behind
-    /// [`Entering::as_ptr`], and `entries` must only free (or rebuild a `Box`
-    /// from) its entries through `&mut` access ([`Entries::pop`]). Then the
-    /// target stays valid for `'s`: the box is never moved or freed while
-    /// the shared borrow `'s` of the list lives (its owner needs `&mut` to
-    /// pop: `close`/`aclose` take the stack by value, `pop_all` and drop take
-    /// `&mut`); the list holds only the pointer (copying a raw pointer
-    /// asserts nothing about the pointee); every entry is its own
-    /// allocation, so targets lent by several calls never alias (a
-    /// zero-sized entry owns no bytes to alias).
+    /// [`Entering::as_ptr`]. Then the target stays valid for `'s`: through
+    /// the shared borrow `'s` of the cell, entries can only be added
+    /// ([`EntriesCell`] has no shared way to pop or free one), and popping
+    /// needs `&mut` access to the cell, which its owner only has once `'s`
+    /// is over (`close`/`aclose` take the stack by value, `pop_all` and drop
+    /// take `&mut`), so the box is never moved or freed while `'s` lives;
+    /// the list holds only the pointer (copying a raw pointer asserts
+    /// nothing about the pointee); every entry is its own allocation, so
+    /// targets lent by several calls (from one thread or, through a `Mutex`
+    /// cell, from several) never alias (a zero-sized entry owns no bytes to
+    /// alias).
     #[allow(clippy::mut_from_ref, reason = "each call lends a different entry's target; see the safety contract")]
-    pub(crate) unsafe fn register<X: ?Sized, T: ?Sized>(
+    pub(crate) unsafe fn register<'s, X: ?Sized, T: ?Sized>(
         self,
-        entries: &RefCell<Entries<X>>,
+        entries: &'s impl EntriesCell<X>,
         erase: fn(NonNull<W>) -> NonNull<X>,
         target: *mut T,
-    ) -> &mut T {
+    ) -> &'s mut T {
         let erased = erase(self.0);
         // Ownership passes to the list: the drop that would free it is skipped.
         core::mem::forget(self);
         // SAFETY: `erased` is the box leaked in `new` (`erase` returns its
         // argument), owned by nothing else now.
-        unsafe { entries.borrow_mut().push_raw(erased) };
+        unsafe { entries.push_raw(erased) };
         // SAFETY: the caller's contract (see above).
         unsafe { &mut *target }
     }
 }
+
+// SAFETY: `Entering` owns its entry as a `Box<W>` would (see `new` and
+// `Drop`), so it may move to another thread when `W` may. A future of
+// `SendAsyncExitStack::enter_async` holds one across the enter's `.await`.
+unsafe impl<W: Send> Send for Entering<W> {}
 
 impl<W> Drop for Entering<W> {
     fn drop(&mut self) {
@@ -166,6 +184,77 @@ impl<W> Drop for Entering<W> {
         // the caller ended every borrow of it before this drop (see
         // `as_ptr`).
         drop(unsafe { Box::from_raw(self.0.as_ptr()) });
+    }
+}
+
+/// The cell a stack keeps its [`Entries`] in, so that its `&self` methods
+/// can register: `RefCell` for the stacks that stay on one thread, `Mutex`
+/// (feature `std`) for `SendAsyncExitStack`, which is `Sync`.
+///
+/// Shared access can only add an entry or read the length: removing or
+/// freeing one takes [`get_mut`](EntriesCell::get_mut), which needs the
+/// cell (so the stack) borrowed uniquely. [`Entering::register`] relies on
+/// it. Neither shared method runs user code, so the borrow or lock is never
+/// held while user code runs (a `RefCell` borrow cannot conflict, a lock
+/// cannot deadlock or be poisoned by an exit).
+pub(crate) trait EntriesCell<T: ?Sized> {
+    /// A cell holding `entries`.
+    fn from_entries(entries: Entries<T>) -> Self;
+
+    /// [`Entries::push_raw`] through a shared borrow.
+    ///
+    /// # Safety
+    /// As [`Entries::push_raw`].
+    unsafe fn push_raw(&self, entry: NonNull<T>);
+
+    /// How many entries there are.
+    fn len(&self) -> usize;
+
+    /// The list, for popping (closing, `pop_all`, drop).
+    fn get_mut(&mut self) -> &mut Entries<T>;
+}
+
+impl<T: ?Sized> EntriesCell<T> for RefCell<Entries<T>> {
+    fn from_entries(entries: Entries<T>) -> Self {
+        RefCell::new(entries)
+    }
+
+    unsafe fn push_raw(&self, entry: NonNull<T>) {
+        // SAFETY: the caller's contract. The borrow cannot conflict: no
+        // borrow of the cell is held while user code runs.
+        unsafe { self.borrow_mut().push_raw(entry) }
+    }
+
+    fn len(&self) -> usize {
+        self.borrow().len()
+    }
+
+    fn get_mut(&mut self) -> &mut Entries<T> {
+        RefCell::get_mut(self)
+    }
+}
+
+#[cfg(all(feature = "std", feature = "async"))]
+impl<T: ?Sized> EntriesCell<T> for std::sync::Mutex<Entries<T>> {
+    fn from_entries(entries: Entries<T>) -> Self {
+        std::sync::Mutex::new(entries)
+    }
+
+    unsafe fn push_raw(&self, entry: NonNull<T>) {
+        // A poisoned lock (a push that panicked on capacity overflow) still
+        // holds a consistent list: `push_raw` counts an entry only once it
+        // is stored.
+        let mut entries = self.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // SAFETY: the caller's contract.
+        unsafe { entries.push_raw(entry) }
+    }
+
+    fn len(&self) -> usize {
+        self.lock().unwrap_or_else(std::sync::PoisonError::into_inner).len()
+    }
+
+    fn get_mut(&mut self) -> &mut Entries<T> {
+        std::sync::Mutex::get_mut(self).unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

@@ -16,6 +16,15 @@
 // boxed future of an async one (`Run::Pending`), which the close loop awaits
 // between two `record`s; `cancel` is what an entry gets when it cannot be
 // awaited any more (the stack dropped unclosed, or the close's future dropped).
+//
+// Two stacks share this machinery: `AsyncExitStack` and
+// `SendAsyncExitStack` (module `exit_stack_send`). They differ only in a
+// `Flavor`: the erased entry (`dyn AsyncExit` or `dyn AsyncExit + Send`),
+// the erased exit future (with or without `+ Send`) and the cell of the
+// list (`RefCell`, or `Mutex` so that `&stack` is `Send`). `Core<'a, F>`
+// holds the list, the close loop, `run`'s settling and the cancelling drop;
+// each public stack is a thin wrapper whose methods carry its bounds (a
+// `Send` closure, `SendAsyncManage`) and erase entries into its flavor.
 
 use alloc::boxed::Box;
 use core::cell::RefCell;
@@ -27,25 +36,68 @@ use core::ptr::NonNull;
 use core::task::{Context, Poll};
 
 use crate::async_manage::poll_exit_once;
-use crate::exit_stack::{CallbackExit, CloseState, Entering, Entries, Exit, ManagerExit, PushedExit};
+use crate::exit_stack::{
+    CallbackExit, CloseState, Closed, Entering, Entries, EntriesCell, Exit, ManagerExit, PushedExit,
+};
 use crate::scope_support::{catch, panicked_outcome, resume_panicked, Panicked};
 use crate::{AsyncManage, Error, Manage, Outcome, ReportKind};
 
-/// The boxed future of a started async exit.
-type ExitFuture<'r> = Pin<Box<dyn Future<Output = Result<bool, Error>> + 'r>>;
+/// The exit future of a [`Local`] entry.
+type LocalFuture<'r> = Pin<Box<dyn Future<Output = Result<bool, Error>> + 'r>>;
+/// The exit future of a [`Sendable`] entry.
+#[cfg(feature = "std")]
+type SendFuture<'r> = Pin<Box<dyn Future<Output = Result<bool, Error>> + Send + 'r>>;
+
+/// What differs between the async stacks; see the layout note above.
+pub(crate) trait Flavor: Sized + 'static {
+    /// A registered entry, type-erased.
+    type Exit<'a>: ?Sized + AsyncExit<Self> + 'a;
+    /// The future of a started async exit, type-erased.
+    type Future<'r>: ?Sized + Future<Output = Result<bool, Error>> + 'r;
+    /// The cell of the entries, behind the stack's `&self` methods.
+    type List<'a>: EntriesCell<Self::Exit<'a>>;
+    /// The public stack's name, for `Debug` and reports.
+    const NAME: &'static str;
+}
+
+/// `AsyncExitStack`'s flavor: entries and futures need not be `Send`.
+pub(crate) enum Local {}
+
+impl Flavor for Local {
+    type Exit<'a> = dyn AsyncExit<Local> + 'a;
+    type Future<'r> = dyn Future<Output = Result<bool, Error>> + 'r;
+    // `RefCell`: invariant in `'a` (as `ExitStack`), `!Sync`.
+    type List<'a> = RefCell<Entries<dyn AsyncExit<Local> + 'a>>;
+    const NAME: &'static str = "AsyncExitStack";
+}
+
+/// `SendAsyncExitStack`'s flavor: every entry and every exit future is
+/// `Send`, and the list is behind a `Mutex`, so the stack is `Send + Sync`.
+#[cfg(feature = "std")]
+pub(crate) enum Sendable {}
+
+#[cfg(feature = "std")]
+impl Flavor for Sendable {
+    type Exit<'a> = dyn AsyncExit<Sendable> + Send + 'a;
+    type Future<'r> = dyn Future<Output = Result<bool, Error>> + Send + 'r;
+    // `Mutex`: `Sync` for `Send` entries; never locked while user code runs
+    // (see `EntriesCell`). Invariant in `'a`.
+    type List<'a> = std::sync::Mutex<Entries<dyn AsyncExit<Sendable> + Send + 'a>>;
+    const NAME: &'static str = "SendAsyncExitStack";
+}
 
 /// What starting an exit gives.
-enum Run<'r> {
+pub(crate) enum Run<'r, F: Flavor> {
     /// A sync exit ran in place.
     Done(Result<bool, Error>),
     /// An async exit, to be awaited.
-    Pending(ExitFuture<'r>),
+    Pending(Pin<Box<F::Future<'r>>>),
 }
 
-/// One registered exit of an async stack, type-erased.
-trait AsyncExit {
+/// One registered exit of an async stack of flavor `F`, type-erased.
+pub(crate) trait AsyncExit<F: Flavor> {
     /// Runs a sync exit, or creates the future of an async one.
-    fn start<'r>(self: Box<Self>, outcome: &'r Outcome<'r>) -> Run<'r>
+    fn start<'r>(self: Box<Self>, outcome: &'r Outcome<'r>) -> Run<'r, F>
     where
         Self: 'r;
 
@@ -55,8 +107,8 @@ trait AsyncExit {
     fn cancel(self: Box<Self>, outcome: &Outcome<'_>);
 }
 
-impl<T: Exit> AsyncExit for T {
-    fn start<'r>(self: Box<Self>, outcome: &'r Outcome<'r>) -> Run<'r>
+impl<T: Exit, F: Flavor> AsyncExit<F> for T {
+    fn start<'r>(self: Box<Self>, outcome: &'r Outcome<'r>) -> Run<'r, F>
     where
         Self: 'r,
     {
@@ -72,45 +124,68 @@ impl<T: Exit> AsyncExit for T {
     }
 }
 
-/// An entered async manager.
-struct AsyncManagerExit<M>(M);
+/// An entered async manager. Its `AsyncExit` impls: `AsyncManage` for
+/// [`Local`], `SendAsyncManage` for [`Sendable`].
+pub(crate) struct AsyncManagerExit<M>(pub(crate) M);
 
-impl<M> AsyncExit for AsyncManagerExit<M>
+/// An exit future as an entry's: never suppresses.
+async fn manager_exit<E: Into<Error>>(exit: impl Future<Output = Result<(), E>>) -> Result<bool, Error> {
+    exit.await.map(|()| false).map_err(Into::into)
+}
+
+/// `exit_cancelled`, with its panic reported.
+fn cancel_manager(exit_cancelled: impl FnOnce()) {
+    if let Err(panic) = catch(exit_cancelled) {
+        crate::report(ReportKind::Cancelled, &panic);
+    }
+}
+
+impl<M> AsyncExit<Local> for AsyncManagerExit<M>
 where
     M: AsyncManage,
     M::Error: Into<Error>,
 {
-    fn start<'r>(self: Box<Self>, outcome: &'r Outcome<'r>) -> Run<'r>
+    fn start<'r>(self: Box<Self>, outcome: &'r Outcome<'r>) -> Run<'r, Local>
     where
         Self: 'r,
     {
-        let exit = self.0.exit(outcome);
-        Run::Pending(Box::pin(async move { exit.await.map(|()| false).map_err(Into::into) }))
+        let exit: LocalFuture<'r> = Box::pin(manager_exit(self.0.exit(outcome)));
+        Run::Pending(exit)
     }
 
     fn cancel(self: Box<Self>, _outcome: &Outcome<'_>) {
-        if let Err(panic) = catch(|| self.0.exit_cancelled()) {
-            crate::report(ReportKind::Cancelled, &panic);
-        }
+        cancel_manager(|| self.0.exit_cancelled());
+    }
+}
+
+#[cfg(feature = "std")]
+impl<M> AsyncExit<Sendable> for AsyncManagerExit<M>
+where
+    M: crate::SendAsyncManage,
+    M::Error: Into<Error>,
+{
+    fn start<'r>(self: Box<Self>, outcome: &'r Outcome<'r>) -> Run<'r, Sendable>
+    where
+        Self: 'r,
+    {
+        let exit: SendFuture<'r> = Box::pin(manager_exit(crate::SendAsyncManage::exit(self.0, outcome)));
+        Run::Pending(exit)
+    }
+
+    fn cancel(self: Box<Self>, _outcome: &Outcome<'_>) {
+        cancel_manager(|| crate::SendAsyncManage::exit_cancelled(self.0));
     }
 }
 
 /// An async exit function (`push_async`).
-struct PushedAsyncExit<F, Fut>(F, PhantomData<fn() -> Fut>);
+pub(crate) struct PushedAsyncExit<F, Fut>(pub(crate) F, pub(crate) PhantomData<fn() -> Fut>);
 
-impl<F, Fut> AsyncExit for PushedAsyncExit<F, Fut>
+impl<F, Fut> PushedAsyncExit<F, Fut>
 where
     F: FnOnce(&Outcome<'_>) -> Fut,
     Fut: Future<Output = Result<bool, Error>>,
 {
-    fn start<'r>(self: Box<Self>, outcome: &'r Outcome<'r>) -> Run<'r>
-    where
-        Self: 'r,
-    {
-        Run::Pending(Box::pin((self.0)(outcome)))
-    }
-
-    fn cancel(self: Box<Self>, _outcome: &Outcome<'_>) {
+    fn cancel_now(self) {
         let f = self.0;
         match catch(move || f(&Outcome::Cancelled)) {
             Ok(exit) => {
@@ -121,28 +196,59 @@ where
     }
 }
 
-/// An async callback (`callback_async`).
-struct CallbackAsyncExit<F, Fut>(F, PhantomData<fn() -> Fut>);
+impl<F, Fut> AsyncExit<Local> for PushedAsyncExit<F, Fut>
+where
+    F: FnOnce(&Outcome<'_>) -> Fut,
+    Fut: Future<Output = Result<bool, Error>>,
+{
+    fn start<'r>(self: Box<Self>, outcome: &'r Outcome<'r>) -> Run<'r, Local>
+    where
+        Self: 'r,
+    {
+        let exit: LocalFuture<'r> = Box::pin((self.0)(outcome));
+        Run::Pending(exit)
+    }
 
-impl<F, Fut> AsyncExit for CallbackAsyncExit<F, Fut>
+    fn cancel(self: Box<Self>, _outcome: &Outcome<'_>) {
+        self.cancel_now();
+    }
+}
+
+#[cfg(feature = "std")]
+impl<F, Fut> AsyncExit<Sendable> for PushedAsyncExit<F, Fut>
+where
+    F: FnOnce(&Outcome<'_>) -> Fut,
+    Fut: Future<Output = Result<bool, Error>> + Send,
+{
+    fn start<'r>(self: Box<Self>, outcome: &'r Outcome<'r>) -> Run<'r, Sendable>
+    where
+        Self: 'r,
+    {
+        let exit: SendFuture<'r> = Box::pin((self.0)(outcome));
+        Run::Pending(exit)
+    }
+
+    fn cancel(self: Box<Self>, _outcome: &Outcome<'_>) {
+        self.cancel_now();
+    }
+}
+
+/// An async callback (`callback_async`).
+pub(crate) struct CallbackAsyncExit<F, Fut>(pub(crate) F, pub(crate) PhantomData<fn() -> Fut>);
+
+/// A callback's future as an entry's: never fails, never suppresses.
+async fn callback_exit(callback: impl Future<Output = ()>) -> Result<bool, Error> {
+    callback.await;
+    Ok(false)
+}
+
+impl<F, Fut> CallbackAsyncExit<F, Fut>
 where
     F: FnOnce() -> Fut,
     Fut: Future<Output = ()>,
 {
-    fn start<'r>(self: Box<Self>, _outcome: &'r Outcome<'r>) -> Run<'r>
-    where
-        Self: 'r,
-    {
-        let callback = (self.0)();
-        Run::Pending(Box::pin(async move {
-            callback.await;
-            Ok(false)
-        }))
-    }
-
-    fn cancel(self: Box<Self>, _outcome: &Outcome<'_>) {
-        let f = self.0;
-        match catch(f) {
+    fn cancel_now(self) {
+        match catch(self.0) {
             Ok(callback) => poll_exit_once(
                 async move {
                     callback.await;
@@ -155,22 +261,63 @@ where
     }
 }
 
+impl<F, Fut> AsyncExit<Local> for CallbackAsyncExit<F, Fut>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    fn start<'r>(self: Box<Self>, _outcome: &'r Outcome<'r>) -> Run<'r, Local>
+    where
+        Self: 'r,
+    {
+        let exit: LocalFuture<'r> = Box::pin(callback_exit((self.0)()));
+        Run::Pending(exit)
+    }
+
+    fn cancel(self: Box<Self>, _outcome: &Outcome<'_>) {
+        self.cancel_now();
+    }
+}
+
+#[cfg(feature = "std")]
+impl<F, Fut> AsyncExit<Sendable> for CallbackAsyncExit<F, Fut>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = ()> + Send,
+{
+    fn start<'r>(self: Box<Self>, _outcome: &'r Outcome<'r>) -> Run<'r, Sendable>
+    where
+        Self: 'r,
+    {
+        let exit: SendFuture<'r> = Box::pin(callback_exit((self.0)()));
+        Run::Pending(exit)
+    }
+
+    fn cancel(self: Box<Self>, _outcome: &Outcome<'_>) {
+        self.cancel_now();
+    }
+}
+
 /// Reported when the future of a close is dropped while an async exit is
 /// being awaited: the exit already started, so it cannot be cancelled
 /// cleanly; its future is dropped unfinished.
-struct ExitInterrupted;
+struct ExitInterrupted(&'static str);
 
 impl fmt::Debug for ExitInterrupted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an AsyncExitStack's close was cancelled while one of its async exits was running; that exit was dropped unfinished")
+        write!(
+            f,
+            "an {}'s close was cancelled while one of its async exits was running; that exit was dropped unfinished",
+            self.0
+        )
     }
 }
 
 /// Awaits a started exit, catching its panics; reports if dropped before it
 /// finished.
-struct Awaiting<'r>(Option<ExitFuture<'r>>);
+struct Awaiting<'r, F: Flavor>(Option<Pin<Box<F::Future<'r>>>>);
 
-impl Future for Awaiting<'_> {
+impl<F: Flavor> Future for Awaiting<'_, F> {
     type Output = Result<Result<bool, Error>, Panicked>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -191,10 +338,10 @@ impl Future for Awaiting<'_> {
     }
 }
 
-impl Drop for Awaiting<'_> {
+impl<F: Flavor> Drop for Awaiting<'_, F> {
     fn drop(&mut self) {
         if let Some(exit) = self.0.take() {
-            crate::report(ReportKind::Cancelled, &ExitInterrupted);
+            crate::report(ReportKind::Cancelled, &ExitInterrupted(F::NAME));
             if let Err(panic) = catch(move || drop(exit)) {
                 crate::report(ReportKind::Cancelled, &panic);
             }
@@ -214,6 +361,136 @@ impl Drop for Closing<'_, '_> {
     fn drop(&mut self) {
         if let Some(state) = self.state.take() {
             state.abandon(self.owns_given);
+        }
+    }
+}
+
+/// What both async stacks are: the list of entries of flavor `F`, its close
+/// loop, `run`'s settling, and the drop that cancels what was not run.
+pub(crate) struct Core<'a, F: Flavor> {
+    pub(crate) entries: F::List<'a>,
+}
+
+impl<'a, F: Flavor> Core<'a, F> {
+    pub(crate) fn new() -> Self {
+        Core { entries: EntriesCell::from_entries(Entries::new()) }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub(crate) fn register(&self, entry: Box<F::Exit<'a>>) {
+        // SAFETY: the pointer comes from `Box::leak` and its ownership
+        // passes to the list.
+        unsafe { self.entries.push_raw(NonNull::from(Box::leak(entry))) };
+    }
+
+    /// Enters a sync manager and registers its exit, erased by `erase`
+    /// (which must return its argument, unsized).
+    #[allow(clippy::mut_from_ref, reason = "each call lends a different entry's target; see the SAFETY argument")]
+    pub(crate) fn enter<M>(
+        &self,
+        manager: M,
+        erase: fn(NonNull<ManagerExit<M>>) -> NonNull<F::Exit<'a>>,
+    ) -> Result<&mut M::Target, M::Error>
+    where
+        M: Manage + 'a,
+    {
+        let entering = Entering::new(ManagerExit(manager));
+        // SAFETY: as in `ExitStack::enter` (see `Entering`).
+        let target: *mut M::Target = unsafe { (*entering.as_ptr()).0.enter() }?;
+        // SAFETY: as in `ExitStack::enter`: `target` comes from this entry's
+        // enter, and the cell only frees entries through `get_mut`.
+        Ok(unsafe { entering.register(&self.entries, erase, target) })
+    }
+
+    pub(crate) fn pop_all(&mut self) -> Self {
+        Core { entries: EntriesCell::from_entries(core::mem::take(self.entries.get_mut())) }
+    }
+
+    /// The close loop. If its future is dropped, the exit being awaited is
+    /// dropped (reported), what was recorded is reported (and `outcome`'s
+    /// failure with `owns_given`: `run`'s body failure has no other way
+    /// out), and `self`'s drop (after the locals: it is a parameter)
+    /// cancels the rest.
+    pub(crate) async fn close_all(mut self, outcome: &Outcome<'_>, owns_given: bool) -> Closed {
+        let mut closing = Closing { state: Some(CloseState::new(outcome)), owns_given };
+        loop {
+            let Some(entry) = self.entries.get_mut().pop() else { break };
+            let Some(state) = closing.state.as_mut() else { break };
+            let ran = {
+                let seen = state.outcome();
+                let started = catch(|| entry.start(&seen));
+                let ran = match started {
+                    Ok(Run::Done(ran)) => Ok(ran),
+                    Ok(Run::Pending(exit)) => Awaiting::<F>(Some(exit)).await,
+                    Err(panic) => Err(panic),
+                };
+                ran
+            };
+            state.record(ran);
+        }
+        match closing.state.take() {
+            Some(state) => state.finish(),
+            None => unreachable!("the close state is only taken here"),
+        }
+    }
+
+    /// The end of `run`: closes with the body's outcome and merges (the
+    /// rules of [`ExitStack::run`](crate::ExitStack::run)).
+    pub(crate) async fn settle_run<T, E>(self, body: Result<Result<T, E>, Panicked>) -> Result<Option<T>, E>
+    where
+        E: From<Error> + fmt::Debug + Sync + 'static,
+    {
+        match body {
+            Ok(Ok(value)) => match self.close_all(&Outcome::Ok, true).await.into_result() {
+                Ok(_) => Ok(Some(value)),
+                Err(error) => Err(E::from(error)),
+            },
+            Ok(Err(mut error)) => {
+                let closed = self.close_all(&Outcome::err(&error), true).await;
+                if closed.given_suppressed {
+                    return match closed.into_result() {
+                        Ok(_) => Ok(None),
+                        Err(later) => Err(E::from(later)),
+                    };
+                }
+                for later in closed.failures {
+                    crate::scope_support::attach_or_report(&mut error, E::from(later));
+                }
+                Err(error)
+            }
+            Err(panic) => {
+                let closed = self.close_all(&panicked_outcome(&panic), true).await;
+                for later in closed.failures {
+                    crate::report(ReportKind::FailedWhileUnwinding, &later);
+                }
+                resume_panicked(panic)
+            }
+        }
+    }
+
+    pub(crate) fn debug(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct(F::NAME).field("len", &self.len()).finish()
+    }
+}
+
+impl<F: Flavor> Drop for Core<'_, F> {
+    /// Cancels every exit not run yet, newest first (see
+    /// [cancellation](AsyncExitStack#cancellation)).
+    fn drop(&mut self) {
+        let entries = self.entries.get_mut();
+        if entries.len() == 0 {
+            return;
+        }
+        let outcome = crate::outcome::in_drop(Outcome::Cancelled);
+        while let Some(entry) = entries.pop() {
+            // `cancel` catches what it runs; this catch is for the drop glue
+            // of whatever it leaves (the entry itself is consumed by it).
+            if let Err(panic) = catch(|| entry.cancel(&outcome)) {
+                crate::report(ReportKind::Cancelled, &panic);
+            }
         }
     }
 }
@@ -269,8 +546,8 @@ impl Drop for Closing<'_, '_> {
 /// # }).unwrap();
 /// ```
 pub struct AsyncExitStack<'a> {
-    // `RefCell`: invariant in `'a` (as `ExitStack`), `!Sync`.
-    entries: RefCell<Entries<dyn AsyncExit + 'a>>,
+    // Invariant in `'a` (as `ExitStack`), neither `Send` nor `Sync`.
+    core: Core<'a, Local>,
 }
 
 impl<'a> AsyncExitStack<'a> {
@@ -281,7 +558,7 @@ impl<'a> AsyncExitStack<'a> {
     /// ```
     #[must_use]
     pub fn new() -> Self {
-        AsyncExitStack { entries: RefCell::new(Entries::new()) }
+        AsyncExitStack { core: Core::new() }
     }
 
     /// How many exits are registered.
@@ -292,7 +569,7 @@ impl<'a> AsyncExitStack<'a> {
     /// assert_eq!(stack.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        self.entries.borrow().len()
+        self.core.len()
     }
 
     /// `true` when no exit is registered.
@@ -302,10 +579,6 @@ impl<'a> AsyncExitStack<'a> {
     /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    fn register(&self, entry: Box<dyn AsyncExit + 'a>) {
-        self.entries.borrow_mut().push(entry);
     }
 
     /// Enters a sync `manager` and registers its exit; lends its target for
@@ -330,11 +603,7 @@ impl<'a> AsyncExitStack<'a> {
         M: Manage + 'a,
         M::Error: Into<Error>,
     {
-        let entering = Entering::new(ManagerExit(manager));
-        // SAFETY: as in `ExitStack::enter` (see `Entering`).
-        let target: *mut M::Target = unsafe { (*entering.as_ptr()).0.enter() }?;
-        // SAFETY: as in `ExitStack::enter`.
-        Ok(unsafe { entering.register(&self.entries, |raw| -> NonNull<dyn AsyncExit + 'a> { raw }, target) })
+        self.core.enter(manager, |raw| -> NonNull<dyn AsyncExit<Local> + 'a> { raw })
     }
 
     /// Enters an async `manager` and registers its exit; lends its target
@@ -381,8 +650,11 @@ impl<'a> AsyncExitStack<'a> {
         // meanwhile, owned by `entering`, which only frees it when dropped,
         // after the enter future.
         let target: *mut M::Target = unsafe { (*entering.as_ptr()).0.enter() }.await?;
-        // SAFETY: as in `ExitStack::enter`.
-        Ok(unsafe { entering.register(&self.entries, |raw| -> NonNull<dyn AsyncExit + 'a> { raw }, target) })
+        // SAFETY: as in `ExitStack::enter`: `target` comes from this entry's
+        // enter, and the cell only frees entries through `get_mut`.
+        Ok(unsafe {
+            entering.register(&self.core.entries, |raw| -> NonNull<dyn AsyncExit<Local> + 'a> { raw }, target)
+        })
     }
 
     /// Registers a plain cleanup, run in place at close.
@@ -398,7 +670,7 @@ impl<'a> AsyncExitStack<'a> {
     /// # }).unwrap();
     /// ```
     pub fn callback(&self, f: impl FnOnce() + 'a) {
-        self.register(Box::new(CallbackExit(f)));
+        self.core.register(Box::new(CallbackExit(f)));
     }
 
     /// Registers a sync exit function: sees the current [`Outcome`], may
@@ -415,7 +687,7 @@ impl<'a> AsyncExitStack<'a> {
     /// # }).unwrap();
     /// ```
     pub fn push(&self, exit: impl FnOnce(&Outcome<'_>) -> Result<bool, Error> + 'a) {
-        self.register(Box::new(PushedExit(exit)));
+        self.core.register(Box::new(PushedExit(exit)));
     }
 
     /// Registers an async exit function: called with the current
@@ -445,7 +717,7 @@ impl<'a> AsyncExitStack<'a> {
         F: FnOnce(&Outcome<'_>) -> Fut + 'a,
         Fut: Future<Output = Result<bool, Error>> + 'a,
     {
-        self.register(Box::new(PushedAsyncExit(exit, PhantomData)));
+        self.core.register(Box::new(PushedAsyncExit(exit, PhantomData)));
     }
 
     /// Registers an async cleanup: called at close, its future awaited.
@@ -465,7 +737,7 @@ impl<'a> AsyncExitStack<'a> {
         F: FnOnce() -> Fut + 'a,
         Fut: Future<Output = ()> + 'a,
     {
-        self.register(Box::new(CallbackAsyncExit(f, PhantomData)));
+        self.core.register(Box::new(CallbackAsyncExit(f, PhantomData)));
     }
 
     /// Moves every registered exit to a new stack and leaves this one empty.
@@ -483,7 +755,7 @@ impl<'a> AsyncExitStack<'a> {
     /// ```
     #[must_use = "dropping the new stack cancels the moved exits at once"]
     pub fn pop_all(&mut self) -> AsyncExitStack<'a> {
-        AsyncExitStack { entries: RefCell::new(core::mem::take(self.entries.get_mut())) }
+        AsyncExitStack { core: self.core.pop_all() }
     }
 
     /// Runs every exit with [`Outcome::Ok`]: `aclose_with(&Outcome::Ok)`.
@@ -534,35 +806,7 @@ impl<'a> AsyncExitStack<'a> {
     /// ```
     pub async fn aclose_with(self, outcome: &Outcome<'_>) -> Result<bool, Error> {
         // The caller keeps `outcome`: a cut-short close does not report it.
-        self.close_all(outcome, false).await.into_result()
-    }
-
-    /// The close loop. If its future is dropped, the exit being awaited is
-    /// dropped (reported), what was recorded is reported (and `outcome`'s
-    /// failure with `owns_given`: `run`'s body failure has no other way
-    /// out), and `self`'s drop (after the locals: it is a parameter)
-    /// cancels the rest.
-    async fn close_all(mut self, outcome: &Outcome<'_>, owns_given: bool) -> crate::exit_stack::Closed {
-        let mut closing = Closing { state: Some(CloseState::new(outcome)), owns_given };
-        loop {
-            let Some(entry) = self.entries.get_mut().pop() else { break };
-            let Some(state) = closing.state.as_mut() else { break };
-            let ran = {
-                let seen = state.outcome();
-                let started = catch(|| entry.start(&seen));
-                let ran = match started {
-                    Ok(Run::Done(ran)) => Ok(ran),
-                    Ok(Run::Pending(exit)) => Awaiting(Some(exit)).await,
-                    Err(panic) => Err(panic),
-                };
-                ran
-            };
-            state.record(ran);
-        }
-        match closing.state.take() {
-            Some(state) => state.finish(),
-            None => unreachable!("the close state is only taken here"),
-        }
+        self.core.close_all(outcome, false).await.into_result()
     }
 
     /// Runs the body with this stack, then closes it with the body's
@@ -592,32 +836,7 @@ impl<'a> AsyncExitStack<'a> {
         E: From<Error> + fmt::Debug + Sync + 'static,
     {
         let result = crate::async_support::catch_async(body(&self)).await;
-        match result {
-            Ok(Ok(value)) => match self.close_all(&Outcome::Ok, true).await.into_result() {
-                Ok(_) => Ok(Some(value)),
-                Err(error) => Err(E::from(error)),
-            },
-            Ok(Err(mut error)) => {
-                let closed = self.close_all(&Outcome::err(&error), true).await;
-                if closed.given_suppressed {
-                    return match closed.into_result() {
-                        Ok(_) => Ok(None),
-                        Err(later) => Err(E::from(later)),
-                    };
-                }
-                for later in closed.failures {
-                    crate::scope_support::attach_or_report(&mut error, E::from(later));
-                }
-                Err(error)
-            }
-            Err(panic) => {
-                let closed = self.close_all(&panicked_outcome(&panic), true).await;
-                for later in closed.failures {
-                    crate::report(ReportKind::FailedWhileUnwinding, &later);
-                }
-                resume_panicked(panic)
-            }
-        }
+        self.core.settle_run(result).await
     }
 }
 
@@ -627,31 +846,9 @@ impl Default for AsyncExitStack<'_> {
     }
 }
 
-impl Drop for AsyncExitStack<'_> {
-    /// Cancels every exit not run yet, newest first (see
-    /// [cancellation](AsyncExitStack#cancellation)).
-    fn drop(&mut self) {
-        let entries = self.entries.get_mut();
-        if entries.len() == 0 {
-            return;
-        }
-        let outcome = crate::outcome::in_drop(Outcome::Cancelled);
-        while let Some(entry) = entries.pop() {
-            // `cancel` catches what it runs; this catch is for the drop glue
-            // of whatever it leaves (the entry itself is consumed by it).
-            if let Err(panic) = catch(|| entry.cancel(&outcome)) {
-                crate::report(ReportKind::Cancelled, &panic);
-            }
-        }
-    }
-}
-
 impl fmt::Debug for AsyncExitStack<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.entries.try_borrow() {
-            Ok(entries) => f.debug_struct("AsyncExitStack").field("len", &entries.len()).finish(),
-            Err(_) => f.debug_struct("AsyncExitStack").finish_non_exhaustive(),
-        }
+        self.core.debug(f)
     }
 }
 

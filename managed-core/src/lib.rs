@@ -30,6 +30,8 @@ pub mod error;
 pub mod exit_stack;
 #[cfg(all(feature = "alloc", feature = "async"))]
 pub mod exit_stack_async;
+#[cfg(all(feature = "std", feature = "async"))]
+pub mod exit_stack_send;
 pub mod hook;
 pub mod manage;
 pub mod outcome;
@@ -50,6 +52,8 @@ pub use error::Error;
 pub use exit_stack::ExitStack;
 #[cfg(all(feature = "alloc", feature = "async"))]
 pub use exit_stack_async::AsyncExitStack;
+#[cfg(all(feature = "std", feature = "async"))]
+pub use exit_stack_send::SendAsyncExitStack;
 #[cfg(feature = "std")]
 pub use hook::{default_error_hook, set_error_hook};
 pub use hook::{report, ErrorHook, Report, ReportKind};
