@@ -307,7 +307,8 @@ impl fmt::Debug for ExitInterrupted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "an {}'s close was cancelled while one of its async exits was running; that exit was dropped unfinished",
+            "`{}::aclose` was cancelled while one of its async exits was running; that exit \
+             was dropped unfinished",
             self.0
         )
     }
