@@ -155,6 +155,7 @@ impl<W> Entering<W> {
     /// cell, from several) never alias (a zero-sized entry owns no bytes to
     /// alias).
     #[allow(clippy::mut_from_ref, reason = "each call lends a different entry's target; see the safety contract")]
+    #[allow(clippy::needless_lifetimes, reason = "the safety contract names `'s`")]
     pub(crate) unsafe fn register<'s, X: ?Sized, T: ?Sized>(
         self,
         entries: &'s impl EntriesCell<X>,

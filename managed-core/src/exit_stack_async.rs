@@ -523,6 +523,40 @@ impl<F: Flavor> Drop for Core<'_, F> {
 ///   drops the exit being awaited (reported) and gives every exit not yet
 ///   run the same treatment. Either way each entry is exited exactly once.
 ///
+/// # Not `Send`
+///
+/// Its entries are type-erased without a `Send` bound (so that managers and
+/// exits may hold `Rc`s and borrows of thread-bound data), so the stack is
+/// neither `Send` nor `Sync`, and a future that holds it across an `.await`
+/// cannot be given to `tokio::spawn`. For that, use
+/// [`SendAsyncExitStack`](crate::SendAsyncExitStack): the same stack, by the
+/// same code, with `Send` entries ([`SendAsyncManage`](crate::SendAsyncManage)
+/// managers, `Send` closures and futures), itself `Send + Sync`. When the
+/// managers are known at compile time, `scope!(async ..)` over `Send`
+/// managers is a `Send` future too.
+///
+/// ```compile_fail
+/// # fn spawn<F: std::future::Future + Send + 'static>(_: F) {}
+/// spawn(async {
+///     let stack = managed::AsyncExitStack::new();
+///     stack.callback(|| ());
+///     std::future::ready(()).await; // held across an await: not `Send`
+///     stack.aclose().await
+/// });
+/// ```
+///
+/// The same with [`SendAsyncExitStack`](crate::SendAsyncExitStack) compiles:
+///
+/// ```
+/// # fn spawn<F: std::future::Future + Send + 'static>(_: F) {}
+/// spawn(async {
+///     let stack = managed::SendAsyncExitStack::new();
+///     stack.callback(|| ());
+///     std::future::ready(()).await; // held across an await: `Send`
+///     stack.aclose().await
+/// });
+/// ```
+///
 /// # Example
 ///
 /// ```

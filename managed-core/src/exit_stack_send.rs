@@ -387,8 +387,12 @@ impl<'a> SendAsyncExitStack<'a> {
     /// [`ExitStack::run`](crate::ExitStack::run): `Ok(None)` when the body's
     /// error was suppressed.
     ///
-    /// The future is `Send` when the body's is (the compiler sees the
-    /// concrete closure).
+    /// The future is `Send` when the body's is. To spawn it, give `run` an
+    /// `async fn` (generic over the stack's lifetime, as below) rather than
+    /// an async closure: a spawned future must be `Send` whatever the
+    /// lifetimes inside it, and rustc (1.85 to at least 1.95) only sees an
+    /// async closure implement `AsyncFnOnce` for one stack lifetime
+    /// ("implementation of `AsyncFnOnce` is not general enough").
     ///
     /// # Errors
     /// The body's error with exit failures attached (when `E` is
@@ -405,6 +409,23 @@ impl<'a> SendAsyncExitStack<'a> {
     ///     .await?;
     /// assert_eq!(parsed, None);
     /// # Ok::<(), managed::Error>(())
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// Spawned:
+    ///
+    /// ```
+    /// use managed::{Error, SendAsyncExitStack};
+    ///
+    /// async fn body(stack: &SendAsyncExitStack<'_>) -> Result<u32, Error> {
+    ///     stack.callback_async(|| async { tokio::task::yield_now().await });
+    ///     Ok(7)
+    /// }
+    /// # let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    /// # rt.block_on(async {
+    /// let seven = tokio::spawn(SendAsyncExitStack::new().run(body)).await.unwrap()?;
+    /// assert_eq!(seven, Some(7));
+    /// # Ok::<(), Error>(())
     /// # }).unwrap();
     /// ```
     pub async fn run<T, E>(
