@@ -198,6 +198,10 @@ impl<W> Drop for Entering<W> {
 /// it. Neither shared method runs user code, so the borrow or lock is never
 /// held while user code runs (a `RefCell` borrow cannot conflict, a lock
 /// cannot deadlock or be poisoned by an exit).
+#[cfg_attr(
+    not(feature = "async"),
+    allow(dead_code, reason = "`ExitStack` only pushes through it; the async stacks use the rest")
+)]
 pub(crate) trait EntriesCell<T: ?Sized> {
     /// A cell holding `entries`.
     fn from_entries(entries: Entries<T>) -> Self;
