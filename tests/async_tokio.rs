@@ -125,3 +125,108 @@ fn outside_a_runtime_spawn_cancelled_exit_falls_back_to_one_poll_in_place() {
     assert!(managed::tokio::spawn_cancelled_exit(Quick(done.clone())).is_none());
     assert_eq!(done.load(Ordering::SeqCst), 1);
 }
+
+/// Counts its exits; its exit finishes without awaiting, and its cancelled
+/// exit is spawned (as a manager whose cleanup must wait would do).
+struct SpawnsItsExit {
+    exits: Arc<AtomicUsize>,
+    cancelled: Arc<AtomicUsize>,
+    /// What the exit awaits first.
+    wait: Wait,
+}
+
+#[derive(Clone, Copy)]
+enum Wait {
+    Nothing,
+    Once,
+    Forever,
+}
+
+impl SendAsyncManage for SpawnsItsExit {
+    type Target = Self;
+    type Error = Error;
+    async fn enter(&mut self) -> Result<&mut Self, Error> {
+        Ok(self)
+    }
+    async fn exit(self, outcome: &Outcome<'_>) -> Result<(), Error> {
+        match self.wait {
+            Wait::Nothing => {}
+            Wait::Once => tokio::task::yield_now().await,
+            Wait::Forever => std::future::pending().await,
+        }
+        self.cancelled.fetch_add(usize::from(outcome.is_cancelled()), Ordering::SeqCst);
+        self.exits.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+    fn exit_cancelled(self) {
+        managed::tokio::spawn_cancelled_exit(self);
+    }
+}
+
+std::thread_local! {
+    static REPORTS: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn capture(report: &managed::Report<'_>) {
+    REPORTS.with(|r| r.borrow_mut().push(format!("{:?}", report.error())));
+}
+
+/// Drops a current-thread runtime whose task is inside a scope over `m`:
+/// the shutdown cancels the scope, whose manager spawns its exit onto the
+/// runtime being dropped. Returns what the error hook got on this thread.
+/// With `abort_first`, the task is aborted before (its exit task then
+/// starts before the shutdown).
+fn shut_down_with_a_scope_over(m: SpawnsItsExit, abort_first: bool) -> Vec<String> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    runtime.block_on(async move {
+        let task = tokio::spawn(scope!(async move {
+            with!(m)?;
+            std::future::pending::<()>().await;
+            Ok::<_, Error>(())
+        }));
+        tokio::task::yield_now().await; // the task enters `m`
+        if abort_first {
+            task.abort();
+            for _ in 0..3 {
+                tokio::task::yield_now().await; // the scope is dropped, its exit task starts
+            }
+        }
+    });
+    let previous = managed::set_error_hook(capture);
+    REPORTS.with(|r| r.borrow_mut().clear());
+    drop(runtime);
+    managed::set_error_hook(previous);
+    REPORTS.with(|r| std::mem::take(&mut *r.borrow_mut()))
+}
+
+#[test]
+fn an_exit_spawned_onto_a_runtime_shutting_down_still_runs_in_place() {
+    let (exits, cancelled) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let m = SpawnsItsExit { exits: exits.clone(), cancelled: cancelled.clone(), wait: Wait::Nothing };
+    let reports = shut_down_with_a_scope_over(m, false);
+    // The runtime dropped the spawned task before it ran: the exit got the
+    // default policy instead of being dropped with the task.
+    assert_eq!((exits.load(Ordering::SeqCst), cancelled.load(Ordering::SeqCst)), (1, 1));
+    assert!(reports.is_empty(), "{reports:?}");
+}
+
+#[test]
+fn an_unfinished_exit_dropped_by_a_runtime_shutting_down_is_reported() {
+    let (exits, cancelled) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let m = SpawnsItsExit { exits: exits.clone(), cancelled: cancelled.clone(), wait: Wait::Once };
+    let reports = shut_down_with_a_scope_over(m, false);
+    assert_eq!(exits.load(Ordering::SeqCst), 0, "the exit waits, and nothing can wake it any more");
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert!(reports[0].contains("SpawnsItsExit") && reports[0].contains("did not finish"), "{reports:?}");
+
+    // Spawned earlier, the exit task was running (awaiting) when the
+    // runtime dropped it.
+    let m = SpawnsItsExit { exits: exits.clone(), cancelled: cancelled.clone(), wait: Wait::Forever };
+    let reports = shut_down_with_a_scope_over(m, true);
+    assert_eq!(exits.load(Ordering::SeqCst), 0);
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert!(
+        reports[0].contains("SpawnsItsExit") && reports[0].contains("dropped unfinished by its runtime"),
+        "{reports:?}"
+    );
+}
