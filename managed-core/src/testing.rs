@@ -560,6 +560,14 @@ pub fn cancel_after<F: core::future::Future>(future: F, polls: usize) -> CancelA
 }
 
 /// The future of [`cancel_after`].
+///
+/// ```
+/// # futures::executor::block_on(async {
+/// let never_polled = managed::testing::cancel_after(async { 1 }, 0);
+/// assert_eq!(never_polled.await, None);
+/// assert_eq!(managed::testing::cancel_after(async { 1 }, 1).await, Some(1));
+/// # });
+/// ```
 #[cfg(feature = "async")]
 #[must_use = "futures do nothing unless awaited"]
 pub struct CancelAfter<F> {
