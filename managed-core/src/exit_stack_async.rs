@@ -245,6 +245,26 @@ impl Drop for Closing<'_, '_> {
 ///   drops the exit being awaited (reported) and gives every exit not yet
 ///   run the same treatment. Either way each entry is exited exactly once.
 ///
+/// # Not `Send`
+///
+/// Its entries are type-erased without a `Send` bound (so that managers and
+/// exits may hold `Rc`s and borrows), so the stack is not `Send`, and
+/// neither is a future that holds it across an `.await`: such a future
+/// cannot be given to `tokio::spawn`. On tokio, run it on the current
+/// thread (`tokio::task::spawn_local` inside a `LocalSet`, or `block_on`);
+/// when the managers are known at compile time, `scope!(async ..)` over
+/// `Send` managers is a `Send` future.
+///
+/// ```compile_fail
+/// # fn spawn<F: std::future::Future + Send + 'static>(_: F) {}
+/// spawn(async {
+///     let stack = managed::AsyncExitStack::new();
+///     stack.callback(|| ());
+///     std::future::ready(()).await; // held across an await: not `Send`
+///     stack.aclose().await
+/// });
+/// ```
+///
 /// # Example
 ///
 /// ```
