@@ -192,10 +192,11 @@ fn shut_down_with_a_scope_over(m: SpawnsItsExit, abort_first: bool) -> Vec<Strin
             }
         }
     });
-    let previous = managed::set_error_hook(capture);
+    // Left installed: the hook is global and the tests run in parallel;
+    // each thread's reports go to its own list.
+    managed::set_error_hook(capture);
     REPORTS.with(|r| r.borrow_mut().clear());
     drop(runtime);
-    managed::set_error_hook(previous);
     REPORTS.with(|r| std::mem::take(&mut *r.borrow_mut()))
 }
 
@@ -229,4 +230,35 @@ fn an_unfinished_exit_dropped_by_a_runtime_shutting_down_is_reported() {
         reports[0].contains("SpawnsItsExit") && reports[0].contains("dropped unfinished by its runtime"),
         "{reports:?}"
     );
+}
+
+#[test]
+fn a_cancelled_scope_over_a_tokio_file_finishes_its_flush_and_sync_on_the_runtime() {
+    let dir = std::env::temp_dir().join(format!("managed-async-file-cancel-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("out.txt");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    managed::set_error_hook(capture);
+    REPORTS.with(|r| r.borrow_mut().clear());
+    runtime.block_on(async {
+        let timed_out = tokio::time::timeout(
+            Duration::from_millis(20),
+            scope!(async {
+                let file = with!(tokio::fs::File::create(&path).await?)?;
+                file.write_all(b"written before the cancellation").await?;
+                std::future::pending::<()>().await;
+                Ok::<_, Error>(())
+            }),
+        )
+        .await;
+        assert!(timed_out.is_err(), "the timeout cancels the scope");
+        tokio::time::sleep(Duration::from_millis(50)).await; // the spawned exit runs
+    });
+    drop(runtime);
+    let reports = REPORTS.with(|r| std::mem::take(&mut *r.borrow_mut()));
+    // The flush and `sync_all` finished (on the blocking pool) instead of
+    // being dropped after one poll and reported as unfinished.
+    assert!(reports.is_empty(), "{reports:?}");
+    assert_eq!(std::fs::read(&path).expect("read back"), b"written before the cancellation");
+    std::fs::remove_dir_all(dir).expect("cleanup");
 }

@@ -64,6 +64,11 @@ impl<W: AsyncWrite + Unpin + Send> SendAsyncManage for BufWriter<W> {
 /// that cannot be synced because of what it is (read-only on platforms that
 /// refuse it) exits `Ok`, as the std impl does.
 ///
+/// Both run on tokio's blocking pool, so they cannot finish in the one poll
+/// of the default cancellation policy: when a scope over the file is
+/// cancelled, its exit is spawned ([`spawn_cancelled_exit`]) and an error
+/// goes to the error hook.
+///
 /// ```
 /// use managed::SendAsyncManage;
 /// use tokio::io::AsyncWriteExt;
@@ -92,6 +97,9 @@ impl SendAsyncManage for ::tokio::fs::File {
             Err(e) if matches!(e.kind(), io::ErrorKind::InvalidInput | io::ErrorKind::PermissionDenied) => Ok(()),
             other => other,
         }
+    }
+    fn exit_cancelled(self) {
+        spawn_cancelled_exit(self);
     }
 }
 
