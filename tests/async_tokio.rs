@@ -219,6 +219,8 @@ fn an_unfinished_exit_dropped_by_a_runtime_shutting_down_is_reported() {
     assert_eq!(exits.load(Ordering::SeqCst), 0, "the exit waits, and nothing can wake it any more");
     assert_eq!(reports.len(), 1, "{reports:?}");
     assert!(reports[0].contains("SpawnsItsExit") && reports[0].contains("did not finish"), "{reports:?}");
+    // Not "override `exit_cancelled`": it is overridden already.
+    assert!(reports[0].contains("runtime was shutting down"), "{reports:?}");
 
     // Spawned earlier, the exit task was running (awaiting) when the
     // runtime dropped it.
@@ -252,7 +254,13 @@ fn a_cancelled_scope_over_a_tokio_file_finishes_its_flush_and_sync_on_the_runtim
         )
         .await;
         assert!(timed_out.is_err(), "the timeout cancels the scope");
-        tokio::time::sleep(Duration::from_millis(50)).await; // the spawned exit runs
+        // The spawned exit runs (its `sync_all` on the blocking pool).
+        for _ in 0..2000 {
+            if tokio::runtime::Handle::current().metrics().num_alive_tasks() == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
     });
     drop(runtime);
     let reports = REPORTS.with(|r| std::mem::take(&mut *r.borrow_mut()));

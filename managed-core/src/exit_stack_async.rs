@@ -26,7 +26,7 @@ use core::pin::Pin;
 use core::ptr::NonNull;
 use core::task::{Context, Poll};
 
-use crate::async_manage::poll_exit_once;
+use crate::async_manage::{poll_exit_once, Hint};
 use crate::exit_stack::{CallbackExit, CloseState, Entering, Entries, Exit, ManagerExit, PushedExit};
 use crate::scope_support::{catch, panicked_outcome, resume_panicked, Panicked};
 use crate::{AsyncManage, Error, Manage, Outcome, ReportKind};
@@ -114,7 +114,7 @@ where
         let f = self.0;
         match catch(move || f(&Outcome::Cancelled)) {
             Ok(exit) => {
-                poll_exit_once(async move { exit.await.map(|_| ()) }, core::any::type_name::<F>());
+                poll_exit_once(async move { exit.await.map(|_| ()) }, core::any::type_name::<F>(), Hint::StackFunction);
             }
             Err(panic) => crate::report(ReportKind::Cancelled, &panic),
         }
@@ -149,6 +149,7 @@ where
                     Ok::<(), Error>(())
                 },
                 core::any::type_name::<F>(),
+                Hint::StackFunction,
             ),
             Err(panic) => crate::report(ReportKind::Cancelled, &panic),
         }

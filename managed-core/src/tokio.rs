@@ -27,6 +27,7 @@ use ::tokio::task::JoinHandle;
 use core::fmt;
 use std::io;
 
+use crate::async_manage::Hint;
 use crate::async_support::catch_async;
 use crate::{Outcome, ReportKind, SendAsyncManage};
 
@@ -162,7 +163,11 @@ where
             }
         }))
     } else {
-        crate::async_manage::poll_exit_once(manager.exit(&Outcome::Cancelled), core::any::type_name::<M>());
+        crate::async_manage::poll_exit_once(
+            manager.exit(&Outcome::Cancelled),
+            core::any::type_name::<M>(),
+            Hint::NoRuntime,
+        );
         None
     }
 }
@@ -201,7 +206,11 @@ impl<M: SendAsyncManage> Drop for SpawnedExit<M> {
     fn drop(&mut self) {
         match core::mem::replace(&mut self.state, Task::Done) {
             Task::Waiting(manager) => {
-                crate::async_manage::poll_exit_once(manager.exit(&Outcome::Cancelled), core::any::type_name::<M>());
+                crate::async_manage::poll_exit_once(
+                    manager.exit(&Outcome::Cancelled),
+                    core::any::type_name::<M>(),
+                    Hint::NoRuntime,
+                );
             }
             Task::Running => crate::report(ReportKind::Cancelled, &DroppedByRuntime(core::any::type_name::<M>())),
             Task::Done => {}
