@@ -82,3 +82,67 @@ async fn cancel_after_cancels_a_scope_at_each_await_point_in_a_runtime() {
     }
     panic!("the scope never finished");
 }
+
+#[test]
+fn assert_all_exited_accepts_scopes_run_one_after_another_on_one_journal() {
+    let journal = Journal::new();
+    for i in 0..3 {
+        let r = futures::executor::block_on(scope!(async {
+            let _db = with!(journal.probe("db"))?;
+            let _tx = with!(journal.probe(format!("tx{i}")))?;
+            if i == 1 {
+                return Err(Error::msg("the second one fails"));
+            }
+            Ok(i)
+        }));
+        assert_eq!(r.is_err(), i == 1);
+    }
+    journal.assert_all_exited();
+    assert_eq!(journal.exit_order(), ["tx0", "db", "tx1", "db", "tx2", "db"]);
+}
+
+/// The panic message of `assert_all_exited` on `journal`.
+fn broken_promise(journal: &Journal) -> String {
+    let caught = std::panic::catch_unwind(|| journal.assert_all_exited()).expect_err("the promise is broken");
+    caught.downcast_ref::<String>().cloned().unwrap_or_default()
+}
+
+#[test]
+fn assert_all_exited_says_which_probe_broke_the_promise_and_where() {
+    let quiet = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+
+    // Exited out of order.
+    let journal = Journal::new();
+    let (mut a, mut b) = (managed::Guard::new(journal.probe("a")), managed::Guard::new(journal.probe("b")));
+    a.enter().expect("enter a");
+    b.enter().expect("enter b");
+    a.exit(&Outcome::Ok).expect("exit a");
+    b.exit(&Outcome::Ok).expect("exit b");
+    let message = broken_promise(&journal);
+    assert!(
+        message.starts_with(
+            "probes must exit exactly once, newest first: probe `a` exited (event 2) while `b`, entered after it (event 1), was still entered"
+        ),
+        "{message}"
+    );
+    // The journal follows, one event a line.
+    assert!(
+        message.ends_with("journal:\n    0: enter a\n    1: enter b\n    2: exit a, saw Ok\n    3: exit b, saw Ok"),
+        "{message}"
+    );
+
+    // Never exited.
+    let journal = Journal::new();
+    let mut leaked = managed::Guard::new(journal.probe("leaked"));
+    leaked.enter().expect("enter");
+    std::mem::forget(leaked);
+    assert!(broken_promise(&journal).contains("probe `leaked` (entered at event 0) never exited"));
+
+    // Exited without being entered.
+    let journal = Journal::new();
+    managed::Manage::exit(journal.probe("ghost"), &Outcome::Ok).expect("exit");
+    assert!(broken_promise(&journal).contains("probe `ghost` exited (event 0) but was not entered"));
+
+    std::panic::set_hook(quiet);
+}

@@ -341,35 +341,97 @@ impl Journal {
     }
 
     /// Checks the promise of every construct: each probe whose enter
-    /// succeeded exited exactly once, in reverse order of entering, and no
-    /// other probe exited. Panics with the journal when it does not hold.
+    /// succeeded exited exactly once, newest first (an exit is always that
+    /// of the newest probe still entered), and no other probe exited.
+    /// Several scopes run one after another (or nested) may share the
+    /// journal; scopes that run concurrently need a journal each. Panics
+    /// with what went wrong and the journal, one event a line.
     ///
-    /// `entered_ok` must be known to the journal: a probe scripted to fail
-    /// or panic at enter counts as not entered.
+    /// A probe scripted to fail or panic at enter counts as not entered.
     ///
     /// ```
-    /// # let journal = managed::testing::Journal::new();
-    /// journal.assert_all_exited(); // nothing entered, nothing exited
+    /// use managed::testing::Journal;
+    /// use managed::{scope, with, Error};
+    ///
+    /// let journal = Journal::new();
+    /// for name in ["first", "second"] {
+    ///     scope! {
+    ///         let _outer = with!(journal.probe(name))?;
+    ///         let _inner = with!(journal.probe("inner"))?;
+    ///         Ok::<_, Error>(())
+    ///     }?;
+    /// }
+    /// journal.assert_all_exited();
+    /// # Ok::<(), Error>(())
     /// ```
     ///
     /// # Panics
-    /// When the journal breaks the promise.
+    /// When the journal breaks the promise, e.g.
+    ///
+    /// ```should_panic
+    /// let journal = managed::testing::Journal::new();
+    /// let mut guard = managed::Guard::new(journal.probe("leaked"));
+    /// guard.enter()?;
+    /// std::mem::forget(guard); // never exited
+    /// journal.assert_all_exited(); // panics: probe `leaked` (entered at event 0) never exited
+    /// # Ok::<(), managed::testing::ProbeError>(())
+    /// ```
     pub fn assert_all_exited(&self) {
         let events = self.events();
-        let mut open: Vec<String> = Vec::new();
-        let mut exits: Vec<String> = Vec::new();
-        for event in &events {
-            match event {
-                Event::Enter(n) if !n.ends_with(FAILED_ENTER) => open.push(n.clone()),
-                Event::Exit(n, _) => exits.push(n.clone()),
-                _ => {}
+        if let Err(broken) = check_exits(&events) {
+            let mut journal = String::new();
+            for (i, event) in events.iter().enumerate() {
+                journal.push_str(&std::format!("\n  {i:>3}: {}", EventLine(event)));
             }
+            panic!("probes must exit exactly once, newest first: {broken}\njournal:{journal}");
         }
-        let expected: Vec<String> = open.iter().rev().cloned().collect();
-        assert!(
-            exits == expected,
-            "probes must exit exactly once, newest first:\n  entered: {open:?}\n  expected exits: {expected:?}\n  actual exits:   {exits:?}\n  journal: {events:#?}"
-        );
+    }
+}
+
+/// The first way `events` breaks the exit promise.
+fn check_exits(events: &[Event]) -> Result<(), String> {
+    let mut open: Vec<(usize, &str)> = Vec::new();
+    for (i, event) in events.iter().enumerate() {
+        match event {
+            Event::Enter(n) if !n.ends_with(FAILED_ENTER) => open.push((i, n)),
+            Event::Exit(n, _) => match open.last() {
+                Some((_, newest)) if newest == n => {
+                    open.pop();
+                }
+                Some((at, newest)) => {
+                    return Err(if open.iter().any(|(_, o)| o == n) {
+                        std::format!("probe `{n}` exited (event {i}) while `{newest}`, entered after it (event {at}), was still entered")
+                    } else {
+                        std::format!("probe `{n}` exited (event {i}) but was not entered, or had exited already")
+                    });
+                }
+                None => {
+                    return Err(std::format!(
+                        "probe `{n}` exited (event {i}) but was not entered, or had exited already"
+                    ));
+                }
+            },
+            _ => {}
+        }
+    }
+    if open.is_empty() {
+        Ok(())
+    } else {
+        let never: Vec<String> = open.iter().map(|(at, n)| std::format!("`{n}` (entered at event {at})")).collect();
+        Err(std::format!("probe {} never exited", never.join(", ")))
+    }
+}
+
+/// One event of a journal, as the panic of `assert_all_exited` lists it.
+struct EventLine<'e>(&'e Event);
+
+impl fmt::Display for EventLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Event::Enter(n) => write!(f, "enter {n}"),
+            Event::Exit(n, seen) => write!(f, "exit {n}, saw {seen:?}"),
+            Event::Note(text) => write!(f, "note: {text}"),
+        }
     }
 }
 
