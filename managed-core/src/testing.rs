@@ -379,11 +379,7 @@ impl Journal {
     pub fn assert_all_exited(&self) {
         let events = self.events();
         if let Err(broken) = check_exits(&events) {
-            let mut journal = String::new();
-            for (i, event) in events.iter().enumerate() {
-                journal.push_str(&std::format!("\n  {i:>3}: {}", EventLine(event)));
-            }
-            panic!("probes must exit exactly once, newest first: {broken}\njournal:{journal}");
+            panic!("probes must exit exactly once, newest first: {broken}\njournal:{}", JournalLines(&events));
         }
     }
 }
@@ -422,16 +418,21 @@ fn check_exits(events: &[Event]) -> Result<(), String> {
     }
 }
 
-/// One event of a journal, as the panic of `assert_all_exited` lists it.
-struct EventLine<'e>(&'e Event);
+/// The events of a journal, one a line, as the panic of
+/// `assert_all_exited` lists them.
+struct JournalLines<'e>(&'e [Event]);
 
-impl fmt::Display for EventLine<'_> {
+impl fmt::Display for JournalLines<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            Event::Enter(n) => write!(f, "enter {n}"),
-            Event::Exit(n, seen) => write!(f, "exit {n}, saw {seen:?}"),
-            Event::Note(text) => write!(f, "note: {text}"),
+        for (i, event) in self.0.iter().enumerate() {
+            write!(f, "\n  {i:>3}: ")?;
+            match event {
+                Event::Enter(n) => write!(f, "enter {n}")?,
+                Event::Exit(n, seen) => write!(f, "exit {n}, saw {seen:?}")?,
+                Event::Note(text) => write!(f, "note: {text}")?,
+            }
         }
+        Ok(())
     }
 }
 
