@@ -35,7 +35,7 @@ use core::pin::Pin;
 use core::ptr::NonNull;
 use core::task::{Context, Poll};
 
-use crate::async_manage::poll_exit_once;
+use crate::async_manage::{poll_exit_once, Hint};
 use crate::exit_stack::{
     CallbackExit, CloseState, Closed, Entering, Entries, EntriesCell, Exit, ManagerExit, PushedExit,
 };
@@ -189,7 +189,7 @@ where
         let f = self.0;
         match catch(move || f(&Outcome::Cancelled)) {
             Ok(exit) => {
-                poll_exit_once(async move { exit.await.map(|_| ()) }, core::any::type_name::<F>());
+                poll_exit_once(async move { exit.await.map(|_| ()) }, core::any::type_name::<F>(), Hint::StackFunction);
             }
             Err(panic) => crate::report(ReportKind::Cancelled, &panic),
         }
@@ -255,6 +255,7 @@ where
                     Ok::<(), Error>(())
                 },
                 core::any::type_name::<F>(),
+                Hint::StackFunction,
             ),
             Err(panic) => crate::report(ReportKind::Cancelled, &panic),
         }
@@ -533,7 +534,8 @@ impl<F: Flavor> Drop for Core<'_, F> {
 /// same code, with `Send` entries ([`SendAsyncManage`](crate::SendAsyncManage)
 /// managers, `Send` closures and futures), itself `Send + Sync`. When the
 /// managers are known at compile time, `scope!(async ..)` over `Send`
-/// managers is a `Send` future too.
+/// managers is a `Send` future too. Or keep the task on one thread
+/// (`tokio::task::spawn_local` inside a `LocalSet`, or `block_on`).
 ///
 /// ```compile_fail
 /// # fn spawn<F: std::future::Future + Send + 'static>(_: F) {}
