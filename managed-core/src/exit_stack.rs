@@ -12,8 +12,9 @@
 // - `Entries<T: ?Sized>` is the storage: a LIFO list of owned, type-erased
 //   entries (`Box<T>`) that never moves an entry once pushed, so a target lent
 //   out of an entry stays valid while more entries are added. It is generic
-//   over the entry's trait object, so the async stack stores `dyn AsyncExit`
-//   entries (sync managers wrapped) in the same list. A stack keeps it in an
+//   over the entry's trait object, so the async stacks store `dyn AsyncExit`
+//   entries (sync managers wrapped; `+ Send` for `SendAsyncExitStack`) in
+//   the same list. A stack keeps it in an
 //   `EntriesCell` (a `RefCell`, or a `Mutex` for the `Sync`
 //   `SendAsyncExitStack`) whose shared side can only push.
 // - `CloseState` is the close loop's error logic as a state machine: the loop
