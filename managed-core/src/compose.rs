@@ -399,6 +399,16 @@ impl<M: Manage, E: From<M::Error>> ManagedField<E> for M {
 #[inline]
 pub fn managed_field<E, M: ManagedField<E>>() {}
 
+/// Implemented by every type: `impl Manage<..> + Captures<(&'a (), ..)>`,
+/// the return type of a `#[managed] fn`, captures the lifetimes of its
+/// arguments this way. (`use<..>` would have to list every type parameter
+/// in scope, and the attribute cannot see an enclosing impl's, nor name
+/// an `impl Trait` argument's; without `use<..>` the type parameters in
+/// scope are captured anyway, and a lifetime named in a bound is too.)
+pub trait Captures<T: ?Sized> {}
+
+impl<T: ?Sized, U: ?Sized> Captures<T> for U {}
+
 /// The manager a `#[managed] fn` returns: `enter` runs the code before
 /// `yield_!` and keeps what it lends and the locals the rest needs; `exit`
 /// runs the code after it.
