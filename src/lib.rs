@@ -471,9 +471,9 @@ pub use managed_macros::defer;
 ///   enter to exit, as are locals never used after their `let` (a lock
 ///   guard stays held); a local used before `yield_!` and not mentioned
 ///   after it is dropped at enter. A kept local must not borrow another
-///   local. Write elided lifetimes in paths (`Ref<'_, T>`). No `self`
-///   argument; an associated fn (also of a generic impl) and `impl Trait`
-///   arguments work.
+///   local. Write elided lifetimes in paths (`Ref<'_, T>`). Methods
+///   (`&self`, `&mut self`, `self`), associated fns of generic impls and
+///   `impl Trait` arguments and targets work.
 /// - No allocation, no `unsafe`: the enter and exit parts are two closures.
 ///
 /// ```

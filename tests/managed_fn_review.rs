@@ -205,3 +205,105 @@ fn async_fn_lends_a_place_declared_without_mut() {
     .unwrap();
     assert_eq!(*seen.borrow(), 2);
 }
+
+/// A database whose transactions are `#[managed]` methods.
+struct Db {
+    log: RefCell<Vec<String>>,
+    name: String,
+}
+
+mod naming {
+    pub fn suffix() -> &'static str {
+        "!"
+    }
+}
+
+struct Tx {
+    rows: u32,
+}
+
+impl Db {
+    fn execute(&self, sql: &str) -> Result<(), io::Error> {
+        if sql.is_empty() {
+            return Err(io::Error::other("empty statement"));
+        }
+        self.log.borrow_mut().push(sql.to_owned());
+        Ok(())
+    }
+
+    /// `&self`: used before and after `yield_!`, in a closure, in a macro,
+    /// beside a `self::` path.
+    #[managed]
+    fn transaction(&self) -> Result<Tx, io::Error> {
+        self.execute("BEGIN")?;
+        let outcome = yield_!(Tx { rows: 0 });
+        self.execute(if outcome.is_ok() { "COMMIT" } else { "ROLLBACK" })?;
+        let described = || format!("{}{}", self.name, self::naming::suffix());
+        self.log.borrow_mut().push(described());
+    }
+
+    /// The target borrows from `self` (elided: the receiver's lifetime).
+    #[managed]
+    fn name(&self) -> &str {
+        yield_!(self.name.as_str());
+    }
+
+    /// `&mut self`, used only after `yield_!`.
+    #[managed]
+    fn rename(&mut self, to: &str) -> u32 {
+        let outcome = yield_!(0);
+        if outcome.is_ok() {
+            self.name = to.to_owned();
+        }
+    }
+
+    /// `mut self` by value, lent whole.
+    #[managed]
+    fn into_log(mut self) -> Vec<String> {
+        self.name.push('+');
+        let log = self.log.take();
+        let _ = yield_!(log);
+        assert_eq!(self.name, "db+");
+    }
+
+    #[managed]
+    async fn transaction_async(&self) -> Result<Tx, io::Error> {
+        self.execute("BEGIN")?;
+        let outcome = yield_!(Tx { rows: 0 });
+        self.execute(if outcome.is_ok() { "COMMIT" } else { "ROLLBACK" })?;
+    }
+}
+
+#[test]
+fn methods_with_a_receiver() {
+    let mut db = Db { log: RefCell::new(Vec::new()), name: "db".into() };
+    let failed = scope! {
+        let tx = with!(db.transaction())?;
+        tx.rows += 1;
+        let name = with!(db.name())?;
+        assert_eq!(*name, "db");
+        Err::<(), _>(Error::msg("insert failed"))
+    };
+    assert!(failed.is_err());
+    block_on(scope!(async {
+        let tx = with!(db.transaction_async())?;
+        tx.rows += 1;
+        Ok::<_, Error>(())
+    }))
+    .unwrap();
+    assert_eq!(*db.log.borrow(), ["BEGIN", "ROLLBACK", "db!", "BEGIN", "COMMIT"]);
+    scope! {
+        let n = with!(db.rename("renamed"))?;
+        *n += 1;
+        Ok::<_, Error>(())
+    }
+    .unwrap();
+    assert_eq!(db.name, "renamed");
+    db.name = "db".into();
+    let entries = scope! {
+        let log = with!(db.into_log())?;
+        Ok::<_, Error>(log.len())
+    }
+    .unwrap();
+    assert_eq!(entries, 5);
+}

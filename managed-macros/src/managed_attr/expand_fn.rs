@@ -113,14 +113,6 @@ fn check_signature(sig: &syn::Signature, errors: &mut Errors) {
     if let Some(v) = &sig.variadic {
         errors.push(syn::Error::new_spanned(v, "a `#[managed] fn` cannot be variadic"));
     }
-    if let Some(syn::FnArg::Receiver(r)) = sig.inputs.first() {
-        errors.push(syn::Error::new_spanned(
-            r,
-            "a `#[managed] fn` cannot take `self`: its enter and exit parts both need the captured arguments; \
-             take the value as a named argument (`fn f(this: &mut Self)`) or write `#[managed]` on the impl block \
-             with `#[enter]`/`#[exit]` methods",
-        ));
-    }
 }
 
 /// `(Target, Error)` from the return type.
@@ -170,6 +162,11 @@ fn generate(
     let syn::ItemFn { attrs, vis, mut sig, block } = item;
     let mut stmts = block.stmts;
     allow_unused_mut(&mut sig, &mut stmts[..at]);
+    let failed = quote!(#p::fn_enter_failed);
+    let mut returns = expand_fn_async::EnterReturns { failed: &failed };
+    for stmt in &mut stmts[..at] {
+        returns.visit_stmt_mut(stmt);
+    }
     let before = &stmts[..at];
     let after = &stmts[at + 1..];
     let outcome_pat = match &stmts[at] {
@@ -179,8 +176,15 @@ fn generate(
 
     let mut bindings = Vec::new();
     for input in &sig.inputs {
-        if let syn::FnArg::Typed(t) = input {
-            collect_bindings(&t.pat, None, &mut bindings);
+        match input {
+            syn::FnArg::Typed(t) => collect_bindings(&t.pat, None, &mut bindings),
+            syn::FnArg::Receiver(r) => bindings.push(Binding {
+                ident: syn::Ident::from(r.self_token),
+                // `&mut self` is a `&mut` reference; `mut self` a `mut` binding.
+                mutability: if r.reference.is_none() { r.mutability } else { None },
+                by_ref: false,
+                at: None,
+            }),
         }
     }
     for (index, stmt) in before.iter().enumerate() {
@@ -209,7 +213,7 @@ fn generate(
         })
         .collect();
     let captured_pats = kept.iter().map(|b| {
-        let (m, i) = (&b.mutability, &b.ident);
+        let (m, i) = (&b.mutability, exit_ident(&b.ident));
         quote!(#m #i)
     });
     let target_local = syn::Ident::new("target", Span::mixed_site());
@@ -218,7 +222,7 @@ fn generate(
     let lent_local = syn::Ident::new("lent", Span::mixed_site());
     let rebind_target = match lent_ident.as_deref().and_then(|name| bindings.iter().rev().find(|b| b.ident == name)) {
         Some(b) if exit_mentions.contains_key(&b.ident.to_string()) => {
-            let (m, i) = (&b.mutability, &b.ident);
+            let (m, i) = (&b.mutability, exit_ident(&b.ident));
             quote!(#[allow(unused_mut)] let #m #i = #target_local;)
         }
         _ => quote!(let _ = &#target_local;),
@@ -234,7 +238,9 @@ fn generate(
         let p = if options.krate.is_some() { options.private() } else { p };
         quote_spanned!(at=> #p::Ok((#lent, #state)))
     };
-    let exit_body = exit_body(after, &p, error);
+    let mut after = after.to_vec();
+    after.iter_mut().for_each(|stmt| RenameSelf.visit_stmt_mut(stmt));
+    let exit_body = exit_body(&after, &p, error);
     let lent_span = lent.span();
     let lent_type = inferred(target);
     let typed_lent = quote_spanned!(lent_span=> let #lent_local: #lent_type = #lent;);
@@ -270,6 +276,58 @@ fn generate(
             )
         }
     }
+}
+
+/// The name a kept local has in the exit part: `self` cannot be bound by a
+/// pattern, so the exit part calls it `__managed_self` (`RenameSelf`).
+fn exit_ident(ident: &syn::Ident) -> syn::Ident {
+    if ident == "self" {
+        syn::Ident::new("__managed_self", ident.span())
+    } else {
+        ident.clone()
+    }
+}
+
+/// Renames `self` in the exit part (not `self::path`, nor in nested
+/// items, whose `self` is their own) to what `exit_ident` binds.
+struct RenameSelf;
+
+impl RenameSelf {
+    fn tokens(tokens: TokenStream) -> TokenStream {
+        let trees: Vec<TokenTree> = tokens.into_iter().collect();
+        let mut out = Vec::with_capacity(trees.len());
+        for (index, tree) in trees.iter().enumerate() {
+            out.push(match tree {
+                TokenTree::Ident(i)
+                    if i == "self"
+                        && !matches!(trees.get(index + 1), Some(TokenTree::Punct(p)) if p.as_char() == ':') =>
+                {
+                    TokenTree::Ident(exit_ident(i))
+                }
+                TokenTree::Group(g) => {
+                    let mut group = proc_macro2::Group::new(g.delimiter(), Self::tokens(g.stream()));
+                    group.set_span(g.span());
+                    TokenTree::Group(group)
+                }
+                other => other.clone(),
+            });
+        }
+        out.into_iter().collect()
+    }
+}
+
+impl VisitMut for RenameSelf {
+    fn visit_expr_path_mut(&mut self, e: &mut syn::ExprPath) {
+        if e.qself.is_none() && e.path.is_ident("self") {
+            e.path.segments[0].ident = exit_ident(&e.path.segments[0].ident);
+        } else {
+            syn::visit_mut::visit_expr_path_mut(self, e);
+        }
+    }
+    fn visit_macro_mut(&mut self, m: &mut syn::Macro) {
+        m.tokens = Self::tokens(core::mem::take(&mut m.tokens));
+    }
+    fn visit_item_mut(&mut self, _: &mut syn::Item) {}
 }
 
 /// Rewrites the signature to return `impl Manage<Target = T, Error = E> +
@@ -382,10 +440,10 @@ pub(super) fn exit_body(after: &[syn::Stmt], p: &TokenStream, error: &TokenStrea
 fn allow_unused_mut(sig: &mut syn::Signature, before: &mut [syn::Stmt]) {
     let allow: syn::Attribute = syn::parse_quote!(#[allow(unused_mut)]);
     for input in &mut sig.inputs {
-        if let syn::FnArg::Typed(t) = input {
-            if has_mut_binding(&t.pat) {
-                t.attrs.push(allow.clone());
-            }
+        match input {
+            syn::FnArg::Typed(t) if has_mut_binding(&t.pat) => t.attrs.push(allow.clone()),
+            syn::FnArg::Receiver(r) if r.reference.is_none() && r.mutability.is_some() => r.attrs.push(allow.clone()),
+            _ => {}
         }
     }
     for stmt in before {
@@ -572,8 +630,20 @@ fn format_captures(literal: &str, span: Span, out: &mut Names) {
 fn name_elided_lifetimes(sig: &mut syn::Signature) -> Vec<syn::Lifetime> {
     let mut namer = Namer { made: Vec::new() };
     for input in &mut sig.inputs {
-        if let syn::FnArg::Typed(t) = input {
-            namer.visit_type_mut(&mut t.ty);
+        match input {
+            syn::FnArg::Typed(t) => namer.visit_type_mut(&mut t.ty),
+            syn::FnArg::Receiver(r) => match &mut r.reference {
+                // `&self`: the printed form; `ty` (`&Self`) follows it.
+                Some((and, lifetime @ None)) => {
+                    let named = namer.fresh(and.span);
+                    if let syn::Type::Reference(ty) = &mut *r.ty {
+                        ty.lifetime = Some(named.clone());
+                    }
+                    *lifetime = Some(named);
+                }
+                Some((_, Some(_))) => {}
+                None => namer.visit_type_mut(&mut r.ty),
+            },
         }
     }
     namer.made
@@ -581,6 +651,10 @@ fn name_elided_lifetimes(sig: &mut syn::Signature) -> Vec<syn::Lifetime> {
 
 /// The only lifetime the arguments mention, if there is exactly one.
 fn single_input_lifetime(sig: &syn::Signature) -> Option<syn::Lifetime> {
+    // With `&self`, elided output lifetimes are the receiver's.
+    if let Some(syn::FnArg::Receiver(syn::Receiver { reference: Some((_, Some(lifetime))), .. })) = sig.inputs.first() {
+        return Some(lifetime.clone());
+    }
     match input_lifetimes(sig).as_slice() {
         [only] if only.ident != "static" => Some(only.clone()),
         _ => None,
@@ -611,8 +685,12 @@ fn input_lifetimes(sig: &syn::Signature) -> Vec<syn::Lifetime> {
     }
     let mut lifetimes = Lifetimes { found: Vec::new(), bound: Vec::new() };
     for input in &sig.inputs {
-        if let syn::FnArg::Typed(t) = input {
-            syn::visit::Visit::visit_type(&mut lifetimes, &t.ty);
+        match input {
+            syn::FnArg::Typed(t) => syn::visit::Visit::visit_type(&mut lifetimes, &t.ty),
+            syn::FnArg::Receiver(syn::Receiver { reference: Some((_, Some(lifetime))), .. }) => {
+                syn::visit::Visit::visit_lifetime(&mut lifetimes, lifetime);
+            }
+            syn::FnArg::Receiver(r) => syn::visit::Visit::visit_type(&mut lifetimes, &r.ty),
         }
     }
     lifetimes.found

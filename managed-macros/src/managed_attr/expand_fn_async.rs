@@ -52,7 +52,8 @@ pub fn generate(
     let syn::ItemFn { attrs, vis, mut sig, block } = item;
     let name = sig.ident.to_string();
     let mut stmts = block.stmts;
-    let mut returns = EnterReturns { p: &p };
+    let failed = quote!(#p::enter_failed);
+    let mut returns = EnterReturns { failed: &failed };
     for stmt in &mut stmts[..at] {
         returns.visit_stmt_mut(stmt);
     }
@@ -176,18 +177,20 @@ fn immutable_binding(sig: &syn::Signature, before: &[syn::Stmt], name: &syn::Ide
 }
 
 /// Rewrites `return e` before the `yield_!` to `return enter_failed(e)`
-/// (not inside closures, async blocks or items, whose `return` is theirs).
-struct EnterReturns<'p> {
-    p: &'p TokenStream,
+/// (not inside closures, async blocks or items, whose `return` is theirs):
+/// only `Err(..)` may leave the enter early, and the diagnostic says so.
+pub(super) struct EnterReturns<'p> {
+    /// `enter_failed` (async) or `fn_enter_failed` (sync).
+    pub(super) failed: &'p TokenStream,
 }
 
 impl VisitMut for EnterReturns<'_> {
     fn visit_expr_return_mut(&mut self, r: &mut syn::ExprReturn) {
         if let Some(value) = r.expr.take() {
-            let p = self.p;
+            let failed = self.failed;
             let span = value.span();
             let value = value.to_token_stream();
-            r.expr = Some(Box::new(syn::parse_quote_spanned!(span=> #p::enter_failed(#value))));
+            r.expr = Some(Box::new(syn::parse_quote_spanned!(span=> #failed(#value))));
         }
     }
     fn visit_expr_closure_mut(&mut self, _: &mut syn::ExprClosure) {}
