@@ -412,6 +412,9 @@ pub use managed_macros::defer;
 ///   to the error hook; each exit sees the primary failure so far.
 /// - The error type is [`Error`], or `#[managed(error = Type)]`; each
 ///   field's error converts into it with `From`.
+///   `Type` must be `Debug + Sync + 'static`, as a scope's error type: each
+///   exit sees it in its [`Outcome`] (`Box<dyn Error + Send + Sync>`, not
+///   `Box<dyn Error>`).
 /// - `#[managed(enter = path, exit = path)]` name hooks: `enter` runs after
 ///   every field entered (`fn(&mut Self) -> ()` or `Result<(), E>`), `exit`
 ///   before any field exits (`fn(&mut Self, &Outcome) -> ()` or

@@ -253,7 +253,7 @@ impl Db {
     fn rename(&mut self, to: &str) -> u32 {
         let outcome = yield_!(0);
         if outcome.is_ok() {
-            self.name = to.to_owned();
+            to.clone_into(&mut self.name);
         }
     }
 

@@ -174,24 +174,7 @@ fn generate(
         _ => None,
     };
 
-    let mut bindings = Vec::new();
-    for input in &sig.inputs {
-        match input {
-            syn::FnArg::Typed(t) => collect_bindings(&t.pat, None, &mut bindings),
-            syn::FnArg::Receiver(r) => bindings.push(Binding {
-                ident: syn::Ident::from(r.self_token),
-                // `&mut self` is a `&mut` reference; `mut self` a `mut` binding.
-                mutability: if r.reference.is_none() { r.mutability } else { None },
-                by_ref: false,
-                at: None,
-            }),
-        }
-    }
-    for (index, stmt) in before.iter().enumerate() {
-        if let syn::Stmt::Local(local) = stmt {
-            collect_bindings(&local.pat, Some(index), &mut bindings);
-        }
-    }
+    let bindings = fn_bindings(&sig, before);
     let exit_mentions = exit_mentions(outcome_pat, after);
     let lent_ident = match lent {
         syn::Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(ToString::to_string),
@@ -228,18 +211,11 @@ fn generate(
         _ => quote!(let _ = &#target_local;),
     };
     let bind_outcome = outcome_pat.map(|pat| quote!(let #pat = #outcome;));
-    // What the enter part returns, located at the `yield_!`: a kept local
-    // that borrows another one is reported there ("returns a value
-    // referencing data owned by the current function").
-    let handed_over = {
-        let at = yield_statement(&stmts[at]).map_or_else(Span::call_site, |mac| mac.path.span());
-        let located = |ident: &syn::Ident| syn::Ident::new(&ident.to_string(), Span::mixed_site().located_at(at));
-        let (p, lent, state) = (crate::paths::private_at(at), located(&lent_local), located(&state));
-        let p = if options.krate.is_some() { options.private() } else { p };
-        quote_spanned!(at=> #p::Ok((#lent, #state)))
-    };
+    let handed_over = handed_over(&stmts[at], options, &lent_local, &state);
     let mut after = after.to_vec();
-    after.iter_mut().for_each(|stmt| RenameSelf.visit_stmt_mut(stmt));
+    for stmt in &mut after {
+        RenameSelf.visit_stmt_mut(stmt);
+    }
     let exit_body = exit_body(&after, &p, error);
     let lent_span = lent.span();
     let lent_type = inferred(target);
@@ -328,6 +304,41 @@ impl VisitMut for RenameSelf {
         m.tokens = Self::tokens(core::mem::take(&mut m.tokens));
     }
     fn visit_item_mut(&mut self, _: &mut syn::Item) {}
+}
+
+/// The arguments (`self` too) and the top-level `let` bindings before the
+/// `yield_!`, in order.
+fn fn_bindings(sig: &syn::Signature, before: &[syn::Stmt]) -> Vec<Binding> {
+    let mut bindings = Vec::new();
+    for input in &sig.inputs {
+        match input {
+            syn::FnArg::Typed(t) => collect_bindings(&t.pat, None, &mut bindings),
+            syn::FnArg::Receiver(r) => bindings.push(Binding {
+                ident: syn::Ident::from(r.self_token),
+                // `&mut self` is a `&mut` reference; `mut self` a `mut` binding.
+                mutability: if r.reference.is_none() { r.mutability } else { None },
+                by_ref: false,
+                at: None,
+            }),
+        }
+    }
+    for (index, stmt) in before.iter().enumerate() {
+        if let syn::Stmt::Local(local) = stmt {
+            collect_bindings(&local.pat, Some(index), &mut bindings);
+        }
+    }
+    bindings
+}
+
+/// `Ok((lent, state))`, what the enter part returns, located at the
+/// `yield_!`: a kept local that borrows another one is reported there
+/// ("returns a value referencing data owned by the current function").
+fn handed_over(yield_stmt: &syn::Stmt, options: &Options, lent: &syn::Ident, state: &syn::Ident) -> TokenStream {
+    let at = yield_statement(yield_stmt).map_or_else(Span::call_site, |mac| mac.path.span());
+    let located = |ident: &syn::Ident| syn::Ident::new(&ident.to_string(), Span::mixed_site().located_at(at));
+    let (lent, state) = (located(lent), located(state));
+    let p = if options.krate.is_some() { options.private() } else { crate::paths::private_at(at) };
+    quote_spanned!(at=> #p::Ok((#lent, #state)))
 }
 
 /// Rewrites the signature to return `impl Manage<Target = T, Error = E> +
@@ -635,11 +646,11 @@ fn name_elided_lifetimes(sig: &mut syn::Signature) -> Vec<syn::Lifetime> {
             syn::FnArg::Receiver(r) => match &mut r.reference {
                 // `&self`: the printed form; `ty` (`&Self`) follows it.
                 Some((and, lifetime @ None)) => {
-                    let named = namer.fresh(and.span);
+                    let fresh = namer.fresh(and.span);
                     if let syn::Type::Reference(ty) = &mut *r.ty {
-                        ty.lifetime = Some(named.clone());
+                        ty.lifetime = Some(fresh.clone());
                     }
-                    *lifetime = Some(named);
+                    *lifetime = Some(fresh);
                 }
                 Some((_, Some(_))) => {}
                 None => namer.visit_type_mut(&mut r.ty),
