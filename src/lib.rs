@@ -468,6 +468,9 @@ pub use managed_macros::defer;
 /// - `?` or `return Err(..)` before `yield_!` is an enter failure: the exit
 ///   part does not run. `?` after it is an exit failure. The exit part ends
 ///   with `()` (or an explicit `Ok(())`).
+///   Before `yield_!` a `return` can only be `return Err(..)` (nothing is
+///   lent otherwise: a compile error says so); after it `return;` ends the
+///   exit part.
 /// - `yield_!` appears exactly once, as a top-level statement:
 ///   `let outcome = yield_!(value);` or `yield_!(value);`.
 /// - The value and the locals the exit part mentions are kept (moved) from

@@ -307,3 +307,48 @@ fn methods_with_a_receiver() {
     .unwrap();
     assert_eq!(entries, 5);
 }
+
+/// A bare `return;` in the exit part ends it, as in a fn returning `()`.
+#[managed]
+fn early_exit(log: &RefCell<Vec<String>>) -> u8 {
+    let outcome = yield_!(1);
+    if outcome.is_ok() {
+        return;
+    }
+    log.borrow_mut().push("failed".into());
+}
+
+#[managed]
+async fn early_exit_async(log: &RefCell<Vec<String>>) -> Result<u8, io::Error> {
+    let outcome = yield_!(2);
+    if outcome.is_ok() {
+        return;
+    }
+    log.borrow_mut().push("failed async".into());
+}
+
+#[test]
+fn bare_return_in_the_exit_part() {
+    let log = RefCell::new(Vec::new());
+    let ok = scope! {
+        let a = with!(early_exit(&log))?;
+        Ok::<_, Error>(*a)
+    };
+    assert_eq!(ok.unwrap(), 1);
+    let failed = scope! {
+        let _a = with!(early_exit(&log))?;
+        Err::<(), _>(Error::msg("block failed"))
+    };
+    assert!(failed.is_err());
+    let ok = block_on(scope!(async {
+        let b = with!(early_exit_async(&log))?;
+        Ok::<_, Error>(*b)
+    }));
+    assert_eq!(ok.unwrap(), 2);
+    let failed = block_on(scope!(async {
+        let _b = with!(early_exit_async(&log))?;
+        Err::<(), _>(Error::msg("block failed"))
+    }));
+    assert!(failed.is_err());
+    assert_eq!(*log.borrow(), ["failed", "failed async"]);
+}

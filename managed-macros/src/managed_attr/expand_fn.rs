@@ -167,6 +167,9 @@ fn generate(
     for stmt in &mut stmts[..at] {
         returns.visit_stmt_mut(stmt);
     }
+    for stmt in &mut stmts[at + 1..] {
+        expand_fn_async::ExitReturns { p: &p }.visit_stmt_mut(stmt);
+    }
     let before = &stmts[..at];
     let after = &stmts[at + 1..];
     let outcome_pat = match &stmts[at] {

@@ -57,6 +57,9 @@ pub fn generate(
     for stmt in &mut stmts[..at] {
         returns.visit_stmt_mut(stmt);
     }
+    for stmt in &mut stmts[at + 1..] {
+        ExitReturns { p: &p }.visit_stmt_mut(stmt);
+    }
     let before = &stmts[..at];
     let after = &stmts[at + 1..];
     let outcome_pat = match &stmts[at] {
@@ -186,11 +189,48 @@ pub(super) struct EnterReturns<'p> {
 
 impl VisitMut for EnterReturns<'_> {
     fn visit_expr_return_mut(&mut self, r: &mut syn::ExprReturn) {
-        if let Some(value) = r.expr.take() {
-            let failed = self.failed;
-            let span = value.span();
-            let value = value.to_token_stream();
-            r.expr = Some(Box::new(syn::parse_quote_spanned!(span=> #failed(#value))));
+        let failed = self.failed;
+        // A bare `return;` has nothing to lend either: `return failed(())`
+        // says so at the `return`.
+        let (span, value) = match r.expr.take() {
+            Some(value) => (value.span(), value.to_token_stream()),
+            None => {
+                // Located at the `return`, so the one error is there.
+                let span = r.return_token.span;
+                let failed: TokenStream = failed
+                    .clone()
+                    .into_iter()
+                    .map(|mut token| {
+                        token.set_span(span);
+                        token
+                    })
+                    .collect();
+                r.expr = Some(Box::new(syn::parse_quote_spanned!(span=> #failed(()))));
+                return;
+            }
+        };
+        r.expr = Some(Box::new(syn::parse_quote_spanned!(span=> #failed(#value))));
+    }
+    fn visit_expr_closure_mut(&mut self, _: &mut syn::ExprClosure) {}
+    fn visit_expr_async_mut(&mut self, _: &mut syn::ExprAsync) {}
+    fn visit_item_mut(&mut self, _: &mut syn::Item) {}
+}
+
+/// Rewrites a bare `return;` after the `yield_!` to `return Ok(());`: the
+/// exit part ends with `()` like a fn body, also early (the exit part runs
+/// in a closure or coroutine that returns `Result<(), E>`).
+pub(super) struct ExitReturns<'p> {
+    pub(super) p: &'p TokenStream,
+}
+
+impl VisitMut for ExitReturns<'_> {
+    fn visit_expr_return_mut(&mut self, r: &mut syn::ExprReturn) {
+        match &mut r.expr {
+            Some(value) => self.visit_expr_mut(value),
+            None => {
+                let p = self.p;
+                r.expr = Some(Box::new(syn::parse_quote_spanned!(r.return_token.span=> #p::Ok(()))));
+            }
         }
     }
     fn visit_expr_closure_mut(&mut self, _: &mut syn::ExprClosure) {}
