@@ -190,26 +190,24 @@ pub(super) struct EnterReturns<'p> {
 impl VisitMut for EnterReturns<'_> {
     fn visit_expr_return_mut(&mut self, r: &mut syn::ExprReturn) {
         let failed = self.failed;
-        // A bare `return;` has nothing to lend either: `return failed(())`
-        // says so at the `return`.
-        let (span, value) = match r.expr.take() {
-            Some(value) => (value.span(), value.to_token_stream()),
-            None => {
-                // Located at the `return`, so the one error is there.
-                let span = r.return_token.span;
-                let failed: TokenStream = failed
-                    .clone()
-                    .into_iter()
-                    .map(|mut token| {
-                        token.set_span(span);
-                        token
-                    })
-                    .collect();
-                r.expr = Some(Box::new(syn::parse_quote_spanned!(span=> #failed(()))));
-                return;
-            }
-        };
-        r.expr = Some(Box::new(syn::parse_quote_spanned!(span=> #failed(#value))));
+        if let Some(value) = r.expr.take() {
+            let span = value.span();
+            let value = value.to_token_stream();
+            r.expr = Some(Box::new(syn::parse_quote_spanned!(span=> #failed(#value))));
+        } else {
+            // A bare `return;` has nothing to lend either: `return
+            // failed(())`, located at the `return` so the one error is there.
+            let span = r.return_token.span;
+            let failed: TokenStream = failed
+                .clone()
+                .into_iter()
+                .map(|mut token| {
+                    token.set_span(span);
+                    token
+                })
+                .collect();
+            r.expr = Some(Box::new(syn::parse_quote_spanned!(span=> #failed(()))));
+        }
     }
     fn visit_expr_closure_mut(&mut self, _: &mut syn::ExprClosure) {}
     fn visit_expr_async_mut(&mut self, _: &mut syn::ExprAsync) {}
@@ -225,12 +223,11 @@ pub(super) struct ExitReturns<'p> {
 
 impl VisitMut for ExitReturns<'_> {
     fn visit_expr_return_mut(&mut self, r: &mut syn::ExprReturn) {
-        match &mut r.expr {
-            Some(value) => self.visit_expr_mut(value),
-            None => {
-                let p = self.p;
-                r.expr = Some(Box::new(syn::parse_quote_spanned!(r.return_token.span=> #p::Ok(()))));
-            }
+        if let Some(value) = &mut r.expr {
+            self.visit_expr_mut(value);
+        } else {
+            let p = self.p;
+            r.expr = Some(Box::new(syn::parse_quote_spanned!(r.return_token.span=> #p::Ok(()))));
         }
     }
     fn visit_expr_closure_mut(&mut self, _: &mut syn::ExprClosure) {}
