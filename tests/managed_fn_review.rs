@@ -352,3 +352,42 @@ fn bare_return_in_the_exit_part() {
     assert!(failed.is_err());
     assert_eq!(*log.borrow(), ["failed", "failed async"]);
 }
+
+/// The facade under another name: `#[managed(crate = "..")]` with
+/// `yield_!` called through that name.
+mod renamed {
+    use managed as mg;
+
+    #[mg::managed(crate = "mg")]
+    pub fn counted(seen: &std::cell::Cell<bool>) -> u32 {
+        let outcome = mg::yield_!(40);
+        seen.set(outcome.is_ok());
+    }
+
+    #[mg::managed(crate = "mg")]
+    pub async fn counted_async(seen: &std::cell::Cell<bool>) -> u32 {
+        let outcome = mg::yield_!(41);
+        seen.set(outcome.is_ok());
+    }
+}
+
+#[test]
+fn yield_through_a_renamed_facade() {
+    let seen = std::cell::Cell::new(false);
+    let n = scope! {
+        let n = with!(renamed::counted(&seen))?;
+        *n += 2;
+        Ok::<_, Error>(*n)
+    }
+    .unwrap();
+    assert_eq!(n, 42);
+    assert!(seen.replace(false));
+    let n = block_on(scope!(async {
+        let n = with!(renamed::counted_async(&seen))?;
+        *n += 1;
+        Ok::<_, Error>(*n)
+    }))
+    .unwrap();
+    assert_eq!(n, 42);
+    assert!(seen.get());
+}
