@@ -40,9 +40,10 @@ use crate::{Manage, Outcome};
 /// never a silent default.
 ///
 /// The predicate takes the error type it names, `&E`. A block's error
-/// matches when it *is* an `E` or wraps one (a `managed::Error` around an
-/// `E`; an `anyhow::Error` with the `anyhow` feature), as
-/// [`Outcome::error`] sees it; then the predicate decides. Panics are never
+/// matches when it *is* an `E` or a `managed::Error` around one, as
+/// [`Outcome::error`] sees it; then the predicate decides. (An
+/// `anyhow::Error` is not looked into: name it, `suppress(|e: &anyhow::Error|
+/// e.downcast_ref::<E>().is_some())`.) Panics are never
 /// suppressed. `suppress(|_: &E| false)` suppresses nothing (Python's
 /// `suppress()` with no arguments).
 ///
