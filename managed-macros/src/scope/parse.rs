@@ -88,7 +88,7 @@ fn classify(mut stmt: Stmt) -> syn::Result<Segment> {
             let manager = parse_manager(&m.mac)?;
             let span = m.mac.span();
             let semi = m.semi_token.unwrap_or_default();
-            let stmt = Stmt::Expr(placeholder(), Some(semi));
+            let stmt = Stmt::Expr(unused_result(span), Some(semi));
             return Ok(Segment::With(Box::new(WithStmt { stmt, manager, span, path: m.mac.path.clone() })));
         }
     }
@@ -147,6 +147,20 @@ fn is_with_call(expr: &Expr) -> bool {
 /// with the enter call.
 fn placeholder() -> Expr {
     Expr::Verbatim(quote::quote!(__managed_with_slot))
+}
+
+/// `with!(m);`: the enter's `Result` is unused. It is passed through a call
+/// located at the user's `with!`, so that rustc's `unused_must_use` warning
+/// (a failed enter is ignored there) points at it and suggests `let _ =`
+/// there; the bare enter call carries the macro's hygiene, and rustc put the
+/// warning on the whole scope with a suggestion that does not compile.
+fn unused_result(at: Span) -> Expr {
+    Expr::Call(syn::ExprCall {
+        attrs: Vec::new(),
+        func: Box::new(syn::parse_quote_spanned!(at=> ::core::convert::identity)),
+        paren_token: syn::token::Paren(at),
+        args: std::iter::once(placeholder()).collect(),
+    })
 }
 
 pub fn is_placeholder(expr: &Expr) -> bool {
