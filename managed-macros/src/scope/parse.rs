@@ -76,8 +76,10 @@ fn parse_scope(input: ParseStream) -> syn::Result<Scope> {
 
 /// Sorts one top-level statement into plain / with / defer.
 fn classify(mut stmt: Stmt) -> syn::Result<Segment> {
+    let cfg = cfg_attribute(&stmt);
     if let Some(mac) = statement_macro(&stmt) {
         if paths::is_our_macro(&mac.path, "defer") {
+            reject_cfg(cfg, "defer!")?;
             let defer: Defer = mac.parse_body()?;
             return Ok(Segment::Defer(DeferStmt { defer, span: mac.span(), path: mac.path.clone() }));
         }
@@ -85,6 +87,7 @@ fn classify(mut stmt: Stmt) -> syn::Result<Segment> {
     // A `with!(m);` statement: enter and ignore the target.
     if let Stmt::Macro(m) = &stmt {
         if paths::is_our_macro(&m.mac.path, "with") {
+            reject_cfg(cfg, "with!")?;
             let manager = parse_manager(&m.mac)?;
             let span = m.mac.span();
             let semi = m.semi_token.unwrap_or_default();
@@ -98,11 +101,56 @@ fn classify(mut stmt: Stmt) -> syn::Result<Segment> {
         _ => None,
     };
     let Some(slot) = slot else { return Ok(Segment::Plain(stmt)) };
+    reject_cfg(cfg, "with!")?;
     let Expr::Macro(mac) = std::mem::replace(slot, placeholder()) else {
         unreachable!("with_slot returns a `with!` call")
     };
     let manager = parse_manager(&mac.mac)?;
     Ok(Segment::With(Box::new(WithStmt { stmt, manager, span: mac.mac.span(), path: mac.mac.path })))
+}
+
+/// Where a `#[cfg]` / `#[cfg_attr]` on the statement is. Attributes of an
+/// expression statement are those of its outermost expression; a `with!`
+/// statement's is one of the forms `with_slot` follows.
+fn cfg_attribute(stmt: &Stmt) -> Option<Span> {
+    let attrs: &[syn::Attribute] = match stmt {
+        Stmt::Local(local) => &local.attrs,
+        Stmt::Macro(m) => &m.attrs,
+        Stmt::Expr(expr, _) => match expr {
+            Expr::Macro(e) => &e.attrs,
+            Expr::Try(e) => &e.attrs,
+            Expr::MethodCall(e) => &e.attrs,
+            Expr::Paren(e) => &e.attrs,
+            Expr::Field(e) => &e.attrs,
+            Expr::Await(e) => &e.attrs,
+            _ => &[],
+        },
+        Stmt::Item(_) => &[],
+    };
+    attrs.iter().find(|a| a.path().is_ident("cfg") || a.path().is_ident("cfg_attr")).map(|a| a.path().span())
+}
+
+/// A `#[cfg]` on a `with!` / `defer!` statement would only remove the
+/// statement, not the enter or the deferred code the scope builds from it
+/// (the rest of the scope is nested inside them): a compiled-out `with!`
+/// still evaluated its manager, a compiled-out `defer!` still ran.
+fn reject_cfg(cfg: Option<Span>, what: &str) -> syn::Result<()> {
+    let instead = if what == "defer!" {
+        "test the condition inside: `defer!(if cfg!(..) { .. })`"
+    } else {
+        "put the code that needs the manager in a nested `scope! { let x = with!(m)?; ..; Ok(()) }?` \
+         (or a function) under the `#[cfg]`"
+    };
+    match cfg {
+        None => Ok(()),
+        Some(at) => Err(syn::Error::new(
+            at,
+            format!(
+                "`#[cfg]` cannot remove a `{what}` statement of a `scope!` (the rest of the scope is nested \
+                 inside it, so it would still run); {instead}"
+            ),
+        )),
+    }
 }
 
 /// The macro of a statement that is only a macro call.
