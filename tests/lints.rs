@@ -34,26 +34,3 @@ fn strict_lints_accept_the_expansion() {
     assert!(write_report(&mut sink, true).is_err());
     assert_eq!(sink, b"done");
 }
-
-/// `defer!(err => { .. })`: DESIGN section 4 allows a block as the body, and
-/// rustc's `unused_braces` used to fire on the user's braces.
-fn block_bodies(fail: bool) -> Result<u32, Error> {
-    let calls = std::cell::Cell::new(0);
-    defer!({ calls.set(calls.get() + 1) });
-    defer!(panic => { eprintln!("panicked") });
-    scope! {
-        defer!(err => { calls.set(calls.get() + 10) });
-        defer!(ok => { calls.set(calls.get() + 100) });
-        defer! {{ calls.set(calls.get() + 1000) }}
-        if fail {
-            return Err(Error::msg("asked to fail"));
-        }
-        Ok::<_, Error>(calls.get())
-    }
-}
-
-#[test]
-fn block_bodied_defers_raise_no_warning() {
-    assert_eq!(block_bodies(false).ok(), Some(0));
-    assert!(block_bodies(true).is_err());
-}

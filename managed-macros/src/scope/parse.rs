@@ -71,7 +71,21 @@ fn parse_scope(input: ParseStream) -> syn::Result<Scope> {
         (None, Block::parse_within(input)?)
     };
     let segments = stmts.into_iter().map(classify).collect::<syn::Result<Vec<_>>>()?;
-    Ok(Scope { asyncness, segments, span })
+    Ok(Scope { asyncness, segments: hoist_items(segments), span })
+}
+
+/// Moves the items of the block (`fn`, `struct`, `impl`, `use`, ..) before
+/// its first statement. In a Rust block an item is visible in the whole
+/// block, also above it; the expansion nests the rest of the block after
+/// each `with!` / `defer!` in a closure, which would hide an item declared
+/// below a split point from the code above it. Items capture no locals, so
+/// where they stand in the block changes nothing else. `macro_rules!` stays
+/// in place: its scope is textual, from the definition down.
+fn hoist_items(segments: Vec<Segment>) -> Vec<Segment> {
+    let (items, rest): (Vec<Segment>, Vec<Segment>) = segments
+        .into_iter()
+        .partition(|s| matches!(s, Segment::Plain(Stmt::Item(item)) if !matches!(item, syn::Item::Macro(_))));
+    items.into_iter().chain(rest).collect()
 }
 
 /// Sorts one top-level statement into plain / with / defer.
