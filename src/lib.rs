@@ -168,6 +168,9 @@ pub use managed_core::{report, ErrorHook, Guard, Manage, Outcome, Report, Report
 /// When nothing else fixes `E`, write it in the tail: `Ok::<_, E>(value)`.
 /// `E` must be `Debug + Sync + 'static` (exits see it through
 /// [`Outcome::error`]) and `From<M::Error>` for every manager `M`.
+/// (`std::io::Error` has no `From<Infallible>`: a scope entering a manager
+/// that cannot fail, such as [`nullcontext`] or `timed`, needs another
+/// error type, e.g. [`managed::Error`].)
 /// `Box<dyn Error>` is not `Sync` (rustc then says "`dyn Error` cannot be
 /// shared between threads safely"): use [`managed::Error`] or
 /// `Box<dyn Error + Send + Sync>`.
