@@ -2,7 +2,7 @@
 //! [`Close`] trait), [`nullcontext`] and [`timed`].
 //!
 //! `nullcontext` and `timed` cannot fail: their error type is
-//! [`Infallible`](core::convert::Infallible). A `scope!` entering them needs
+//! [`Infallible`]. A `scope!` entering them needs
 //! an error type with `From<Infallible>`: [`managed::Error`](crate::Error),
 //! `anyhow::Error` and `Box<dyn Error + Send + Sync>` have it,
 //! `std::io::Error` does not (use `managed::Error` there).
