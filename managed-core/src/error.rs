@@ -19,7 +19,9 @@ use core::fmt;
 /// [error hook](crate::set_error_hook).
 ///
 /// `Display` shows the primary message; the alternate form `{:#}` adds the
-/// suppressed chain.
+/// suppressed chain. `Debug` (`{:?}`, what `fn main() -> Result<(), Error>`
+/// prints) reads like `anyhow`'s: the message, its causes, the suppressed
+/// errors; `{:#?}` shows the structure.
 ///
 /// # Example
 ///
@@ -369,15 +371,46 @@ impl fmt::Display for Error {
 }
 
 impl fmt::Debug for Error {
+    /// `{:?}` reads like `anyhow`'s, since it is what `fn main() -> Result<(),
+    /// managed::Error>` prints: the message, then its causes, then the
+    /// suppressed errors. `{:#?}` shows the structure.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.inner.suppressed.is_empty() {
-            fmt::Debug::fmt(&*self.inner.error, f)
-        } else {
-            f.debug_struct("Error")
+        if f.alternate() {
+            return f
+                .debug_struct("Error")
                 .field("error", &self.inner.error)
                 .field("suppressed", &self.inner.suppressed)
-                .finish()
+                .finish();
         }
+        fmt::Display::fmt(&*self.inner.error, f)?;
+        let first = self.as_std().and_then(|e| e.source());
+        let causes = core::iter::successors(first, |e: &&(dyn StdError + 'static)| (*e).source());
+        let numbered = causes.clone().nth(1).is_some();
+        for (i, cause) in causes.enumerate() {
+            if i == 0 {
+                f.write_str("\n\nCaused by:")?;
+            }
+            if numbered {
+                write!(f, "\n    {i}: {cause}")?;
+            } else {
+                write!(f, "\n    {cause}")?;
+            }
+        }
+        for (i, later) in self.inner.suppressed.iter().enumerate() {
+            if i == 0 {
+                f.write_str("\n\nSuppressed:")?;
+            }
+            // A suppressed error's own causes and suppressed errors, indented under it.
+            let text = alloc::format!("{later:?}");
+            for (n, line) in text.lines().enumerate() {
+                match (n, line.is_empty()) {
+                    (0, _) => write!(f, "\n    {i}: {line}")?,
+                    (_, true) => f.write_str("\n")?,
+                    (_, false) => write!(f, "\n       {line}")?,
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -511,6 +544,37 @@ mod tests {
         assert_eq!(e.to_string(), "custom");
     }
 
+    /// What `fn main() -> Result<(), Error>` prints: readable, with every
+    /// cause and suppressed error (it printed `Error { error: "..", .. }`).
+    #[test]
+    fn debug_reads_like_a_report() {
+        #[derive(Debug)]
+        struct Outer(Custom);
+        impl fmt::Display for Outer {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("outer")
+            }
+        }
+        impl StdError for Outer {
+            fn source(&self) -> Option<&(dyn StdError + 'static)> {
+                Some(&self.0)
+            }
+        }
+        assert_eq!(alloc::format!("{:?}", Error::msg("plain")), "plain");
+        let mut e = Error::new(Outer(Custom));
+        let mut later = Error::msg("close failed");
+        later.push_suppressed(Error::new(Outer(Custom)));
+        e.push_suppressed(later);
+        e.push_suppressed(Error::msg("flush failed"));
+        assert_eq!(
+            alloc::format!("{e:?}"),
+            "outer\n\nCaused by:\n    custom\n\nSuppressed:\n    0: close failed\n\n       Suppressed:\n           \
+             0: outer\n\n              Caused by:\n                  custom\n    1: flush failed"
+        );
+        let structure = alloc::format!("{e:#?}");
+        assert!(structure.starts_with("Error {") && structure.contains("suppressed"), "{structure}");
+    }
+
     #[test]
     fn alternate_display_shows_nested_suppressed() {
         let mut inner = Error::msg("b");
@@ -520,7 +584,7 @@ mod tests {
         e.push_suppressed(Error::msg("d"));
         assert_eq!(alloc::format!("{e:#}"), "a\n  suppressed: b\n    suppressed: c\n  suppressed: d");
         assert_eq!(e.to_string(), "a");
-        let dbg = alloc::format!("{e:?}");
+        let dbg = alloc::format!("{e:#?}");
         assert!(dbg.contains("suppressed"), "{dbg}");
     }
 
