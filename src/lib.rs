@@ -168,6 +168,12 @@ pub use managed_core::{report, ErrorHook, Guard, Manage, Outcome, Report, Report
 /// When nothing else fixes `E`, write it in the tail: `Ok::<_, E>(value)`.
 /// `E` must be `Debug + Sync + 'static` (exits see it through
 /// [`Outcome::error`]) and `From<M::Error>` for every manager `M`.
+/// (`std::io::Error` has no `From<Infallible>`: a scope entering a manager
+/// that cannot fail, such as [`nullcontext`] or `timed`, needs another
+/// error type, e.g. [`managed::Error`].)
+/// `Box<dyn Error>` is not `Sync` (rustc then says "`dyn Error` cannot be
+/// shared between threads safely"): use [`managed::Error`] or
+/// `Box<dyn Error + Send + Sync>`.
 ///
 /// # Exits and the outcome they see
 ///
@@ -205,6 +211,8 @@ pub use managed_core::{report, ErrorHook, Guard, Manage, Outcome, Report, Report
 ///   level of the scope's block, written literally (not produced by another
 ///   macro), one `with!` per statement. Inside an `if`, a loop or a closure,
 ///   open a nested `scope!` there.
+/// - `#[cfg]` cannot remove a `with!` or `defer!` statement (the rest of the
+///   scope is nested inside it): the macro refuses it and says what to write.
 /// - `break` and `continue` cannot cross the scope's boundary, and a sync
 ///   scope cannot `.await`: the macro says so and what to write instead.
 /// - The scope ends with its value, not with a `with!` or `defer!`.
