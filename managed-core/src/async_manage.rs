@@ -233,7 +233,8 @@ pub(crate) enum Hint {
     /// it has no `exit_cancelled` to override).
     StackFunction,
     /// `spawn_cancelled_exit` with no runtime to spawn on (the override is
-    /// already there).
+    /// already there). Only the `tokio` module makes it.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     NoRuntime,
 }
 
