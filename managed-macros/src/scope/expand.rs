@@ -17,12 +17,66 @@ pub fn expand(scope: &Scope) -> TokenStream {
     }
     let body = expand_from(&scope.segments, 0);
     let seen = seen_macros(scope);
+    if starts_at_a_level(&scope.segments) {
+        // Every `?` and `return` of the block is inside a level's closure:
+        // the closure that would catch them here is not needed (one closure
+        // less per scope to check and compile, BENCHMARKS.md "Compile time").
+        return quote! {{
+            #seen
+            let __managed_scope = { #body };
+            __managed_scope
+        }};
+    }
     quote! {{
         #seen
         #[allow(clippy::redundant_closure_call)]
         let __managed_scope = (|| { #body })();
         __managed_scope
     }}
+}
+
+/// Whether the block starts with a `with!` or `defer!` and nothing before
+/// its level's closure can leave the block: then the only code outside the
+/// levels' closures is the first `with!`'s manager expression (a `defer!`'s
+/// closure is a closure), and a manager expression without `?`, `return`,
+/// `break`, `continue`, `.await` and macro calls (which may hide them) leaves
+/// nothing for a closure around the block to catch.
+fn starts_at_a_level(segments: &[Segment]) -> bool {
+    match segments.first() {
+        Some(Segment::With(w)) => !may_leave(&w.manager),
+        Some(Segment::Defer(_)) => true,
+        Some(Segment::Plain(_)) | None => false,
+    }
+}
+
+/// Whether `expr` contains anything that may leave the enclosing body:
+/// `?`, `return`, `break`, `continue`, `.await`, `yield`, a macro call or
+/// tokens syn keeps unparsed.
+/// Closures and async blocks are searched too (conservative: a `?` there is
+/// their own, but telling them apart buys nothing).
+fn may_leave(expr: &syn::Expr) -> bool {
+    struct Finder(bool);
+    impl<'ast> syn::visit::Visit<'ast> for Finder {
+        fn visit_expr(&mut self, e: &'ast syn::Expr) {
+            match e {
+                syn::Expr::Try(_)
+                | syn::Expr::Return(_)
+                | syn::Expr::Break(_)
+                | syn::Expr::Continue(_)
+                | syn::Expr::Await(_)
+                | syn::Expr::Yield(_)
+                | syn::Expr::Macro(_)
+                | syn::Expr::Verbatim(_) => self.0 = true,
+                _ => syn::visit::visit_expr(self, e),
+            }
+        }
+        fn visit_macro(&mut self, _: &'ast syn::Macro) {
+            self.0 = true;
+        }
+    }
+    let mut finder = Finder(false);
+    syn::visit::Visit::visit_expr(&mut finder, expr);
+    finder.0
 }
 
 /// One `with!(@managed_seen);` / `defer!(@managed_seen);` per macro path the
@@ -82,14 +136,10 @@ fn expand_from(segments: &[Segment], from: usize) -> TokenStream {
             let stmt = with_enter(w, &manager, &entered);
             let expr = &w.manager;
             let p = paths::private_at(at);
-            let level = paths::local_at("level", index, at);
             quote_spanned! {at=>
                 let mut #manager = #expr;
                 let mut #entered = false;
-                let #body = {
-                    let mut #level = #p::Level::new(|| { #stmt #inner });
-                    #p::caught(#p::catch_dyn(&mut #level), #level.value)
-                };
+                let #body = #p::run_level(|| { #stmt #inner });
                 #p::exit_level_if_entered(#entered, #manager, #body)
             }
         }
@@ -97,12 +147,8 @@ fn expand_from(segments: &[Segment], from: usize) -> TokenStream {
             let body = paths::local("body", index);
             let deferred = deferred_closure(&d.defer);
             let when = d.defer.filter.when();
-            let level = paths::local("level", index);
             quote! {
-                let #body = {
-                    let mut #level = #p::Level::new(|| { #inner });
-                    #p::caught(#p::catch_dyn(&mut #level), #level.value)
-                };
+                let #body = #p::run_level(|| { #inner });
                 #p::defer_level(#body, #when, #deferred)
             }
         }
