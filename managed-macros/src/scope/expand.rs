@@ -203,3 +203,54 @@ fn deferred_closure(defer: &Defer) -> TokenStream {
         .to_compile_error(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    /// Whether the expansion of `input` puts the block in a closure (the
+    /// `(|| { .. })()` that catches a `?` or `return` outside the levels).
+    fn has_outer_closure(input: proc_macro2::TokenStream) -> bool {
+        let scope = super::super::parse::parse(input).expect("parses");
+        let expanded = super::expand(&scope).to_string();
+        expanded.contains("let __managed_scope = (||")
+    }
+
+    #[test]
+    fn a_block_that_starts_with_a_plain_level_has_no_outer_closure() {
+        assert!(!has_outer_closure(quote! { let a = with!(open(1))?; Ok(*a) }));
+        assert!(!has_outer_closure(quote! { with!(Probe::new(|x| x.len()))?; Ok(()) }));
+        assert!(!has_outer_closure(quote! { defer!(log()); let a = with!(open()?)?; Ok(*a) }));
+        assert!(!has_outer_closure(quote! { defer!(|o| { report(o)?; }); Ok(()) }));
+    }
+
+    #[test]
+    fn code_that_may_leave_before_the_first_level_keeps_the_outer_closure() {
+        // Plain statements first: their `?` and `return` leave the block.
+        assert!(has_outer_closure(quote! { let n = parse()?; let a = with!(open(n))?; Ok(*a) }));
+        // In the first manager expression: `?`, `return`, `break`,
+        // `continue`, `.await`, a macro (may hide any of them), also inside
+        // a closure or a nested block.
+        for manager in [
+            quote!(open()?),
+            quote!(if x { return Ok(0) } else { open() }),
+            quote!(loop {
+                break open();
+            }),
+            quote!(pick(|| continue)),
+            quote!(open().await),
+            quote!(open(format!("{x}"))),
+            quote!(with_all(|| {
+                let m = open()?;
+                m
+            })),
+            quote!({
+                let m = vec![1];
+                open(m)
+            }),
+        ] {
+            let input = quote! { let a = with!(#manager)?; Ok(*a) };
+            assert!(has_outer_closure(input), "no outer closure for `with!({manager})`");
+        }
+    }
+}
