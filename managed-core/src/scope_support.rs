@@ -73,9 +73,9 @@ pub fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Panicked> {
 /// That is [`catch`] spelled out for compile time: `catch` instantiates
 /// `catch_unwind` and its four helpers for every closure (five functions per
 /// level of every scope in a debug build). Here the closure is called
-/// through `&mut dyn RunOnce` ([`catch_dyn`]), so the panic catcher is one
+/// through `&mut dyn RunOnce` (`catch_dyn`), so the panic catcher is one
 /// non-generic function for the whole program, and a level adds this
-/// function and [`RunOnce::run_once`] for its closure. The closure is taken
+/// function and `RunOnce::run_once` for its closure. The closure is taken
 /// by value, not built into a `Level` local of the expansion and lent to
 /// `catch_dyn` there: that local cost the user's crate about a third of its
 /// type checking and borrow checking (BENCHMARKS.md, "Compile time"). In a
@@ -263,7 +263,7 @@ where
     settle(Ok(result), exited)
 }
 
-/// Runs the exit, catching its panic (through [`catch_dyn`], as a level).
+/// Runs the exit, catching its panic (through [`run_level`], as a level).
 /// Apart from [`exit_level`] so that it is instantiated once per manager
 /// and error type, not per body type too.
 #[inline]
