@@ -168,6 +168,12 @@ pub use managed_core::{report, ErrorHook, Guard, Manage, Outcome, Report, Report
 /// When nothing else fixes `E`, write it in the tail: `Ok::<_, E>(value)`.
 /// `E` must be `Debug + Sync + 'static` (exits see it through
 /// [`Outcome::error`]) and `From<M::Error>` for every manager `M`.
+/// (`std::io::Error` has no `From<Infallible>`: a scope entering a manager
+/// that cannot fail, such as [`nullcontext`] or `timed`, needs another
+/// error type, e.g. [`managed::Error`].)
+/// `Box<dyn Error>` is not `Sync` (rustc then says "`dyn Error` cannot be
+/// shared between threads safely"): use [`managed::Error`] or
+/// `Box<dyn Error + Send + Sync>`.
 ///
 /// # Exits and the outcome they see
 ///
@@ -205,6 +211,8 @@ pub use managed_core::{report, ErrorHook, Guard, Manage, Outcome, Report, Report
 ///   level of the scope's block, written literally (not produced by another
 ///   macro), one `with!` per statement. Inside an `if`, a loop or a closure,
 ///   open a nested `scope!` there.
+/// - `#[cfg]` cannot remove a `with!` or `defer!` statement (the rest of the
+///   scope is nested inside it): the macro refuses it and says what to write.
 /// - `break` and `continue` cannot cross the scope's boundary, and a sync
 ///   scope cannot `.await`: the macro says so and what to write instead.
 /// - The scope ends with its value, not with a `with!` or `defer!`.
@@ -231,7 +239,9 @@ pub use managed_core::{report, ErrorHook, Guard, Manage, Outcome, Report, Report
 /// })()                                     // resumes a panic after the exit ran
 /// ```
 ///
-/// No allocation, no `dyn`, no `unsafe`.
+/// No allocation and no `unsafe`. The levels share one `catch_unwind`,
+/// called through a `&mut dyn` that release builds devirtualise and inline,
+/// so a scope costs what the hand-written `match` costs (BENCHMARKS.md).
 ///
 /// # Async scopes
 ///
@@ -412,6 +422,9 @@ pub use managed_macros::defer;
 ///   to the error hook; each exit sees the primary failure so far.
 /// - The error type is [`Error`], or `#[managed(error = Type)]`; each
 ///   field's error converts into it with `From`.
+///   `Type` must be `Debug + Sync + 'static`, as a scope's error type: each
+///   exit sees it in its [`Outcome`] (`Box<dyn Error + Send + Sync>`, not
+///   `Box<dyn Error>`).
 /// - `#[managed(enter = path, exit = path)]` name hooks: `enter` runs after
 ///   every field entered (`fn(&mut Self) -> ()` or `Result<(), E>`), `exit`
 ///   before any field exits (`fn(&mut Self, &Outcome) -> ()` or
@@ -465,14 +478,18 @@ pub use managed_macros::defer;
 /// - `?` or `return Err(..)` before `yield_!` is an enter failure: the exit
 ///   part does not run. `?` after it is an exit failure. The exit part ends
 ///   with `()` (or an explicit `Ok(())`).
+///   Before `yield_!` a `return` can only be `return Err(..)` (nothing is
+///   lent otherwise: a compile error says so); after it `return;` ends the
+///   exit part.
 /// - `yield_!` appears exactly once, as a top-level statement:
 ///   `let outcome = yield_!(value);` or `yield_!(value);`.
 /// - The value and the locals the exit part mentions are kept (moved) from
 ///   enter to exit, as are locals never used after their `let` (a lock
 ///   guard stays held); a local used before `yield_!` and not mentioned
 ///   after it is dropped at enter. A kept local must not borrow another
-///   local. Write elided lifetimes in paths (`Ref<'_, T>`), and no
-///   `self` or `impl Trait` arguments.
+///   local. Write elided lifetimes in paths (`Ref<'_, T>`). Methods
+///   (`&self`, `&mut self`, `self`), associated fns of generic impls and
+///   `impl Trait` arguments and targets work.
 /// - No allocation, no `unsafe`: the enter and exit parts are two closures.
 ///
 /// ```

@@ -430,6 +430,31 @@ fn cancelled_mid_body_all_three_get_a_cancelled_exit_newest_first() {
     }
 }
 
+#[test]
+fn cancelled_while_an_async_defer_runs_reports_it_and_the_failure_the_scope_carried() {
+    let j = Journal::new();
+    let (out, reports) = reports_of(|| {
+        poll_n_then_drop(
+            scope!(async {
+                let _a = with!(j.probe("a").pending(0))?;
+                defer!(err => async { Pending(1).await; j.push("defer done") });
+                let _b = with!(j.probe("b").pending(0).failing_exit())?;
+                Err::<(), _>(Error::msg("body failed"))
+            }),
+            1,
+        )
+    });
+    assert!(out.is_none(), "dropped while the defer was pending");
+    assert_eq!(exits(&j), ["exit b err(body failed)", "exit a cancelled"]);
+    assert!(!j.lines().contains(&"defer done".to_string()));
+    // The body's error (with b's exit error attached) was in the scope's
+    // result, dropped with the scope: it goes to the hook, as it does when
+    // an exit is interrupted.
+    assert_eq!(reports.len(), 2, "{reports:?}");
+    assert!(reports[0].starts_with("Cancelled") && reports[0].contains("async `defer!` was running"), "{reports:?}");
+    assert!(reports[1].contains("carrying this failure") && reports[1].contains("body failed"), "{reports:?}");
+}
+
 /// A manager whose exit must wait even when cancelled: the default policy
 /// cannot finish it in one poll, and says so through the error hook.
 struct SlowExit(Journal);

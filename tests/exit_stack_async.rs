@@ -280,6 +280,9 @@ fn dropping_an_unclosed_stack_cancels_every_entry() {
     assert_eq!(j.lines(), ["enter a", "entered a", "exit a cancelled", "exited a"]);
     assert_eq!(reports.len(), 2, "{reports:?}");
     assert!(reports[0].contains("did not finish"), "{reports:?}");
+    // A closure has no `exit_cancelled` to override: the report says what
+    // can be done instead.
+    assert!(reports[0].contains("AsyncExitStack") && reports[0].contains("aclose().await"), "{reports:?}");
     assert!(reports[1].contains("sync exit failed"), "{reports:?}");
 }
 

@@ -170,6 +170,36 @@ fn a_dropped_stream_keeps_final_metrics_in_a_borrowed_meter() {
     assert_eq!(meter.metrics(), m, "final once dropped");
 }
 
+#[test]
+fn a_meter_given_to_a_retry_measures_the_new_stream_not_the_failed_one() {
+    let mut meter = Meter::new();
+    let failed: [Result<&str, &str>; 2] = [Ok("ab"), Err("connection reset")];
+    for chunk in failed.into_iter().metered_into(&mut meter) {
+        if chunk.is_err() {
+            break;
+        }
+    }
+    assert_eq!(meter.end(), Some(StreamEnd::Failed));
+    let first_total = meter.metrics().total_time;
+
+    std::thread::sleep(Duration::from_millis(5));
+    let retried: [Result<&str, &str>; 2] = [Ok("ab"), Ok("cd")];
+    for chunk in retried.into_iter().metered_into(&mut meter) {
+        chunk.expect("the retry succeeds");
+    }
+    // The retry's end and figures, not the failed attempt's frozen ones.
+    assert_eq!(meter.end(), Some(StreamEnd::Completed));
+    let m = meter.metrics();
+    assert_eq!((m.chunk_count, m.total_bytes), (2, 4));
+    assert!(m.total_time < first_total + Duration::from_millis(5), "the clock restarted: {m:?}");
+
+    // A meter started and counted by hand, not ended, keeps counting.
+    let mut by_hand = Meter::new();
+    by_hand.record(3);
+    ["a"].into_iter().metered_into(&mut by_hand).for_each(drop);
+    assert_eq!((by_hand.metrics().chunk_count, by_hand.metrics().total_bytes), (2, 4));
+}
+
 // ---------------------------------------------------------------- async adapters
 
 #[test]

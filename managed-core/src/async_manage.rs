@@ -126,7 +126,7 @@ pub trait AsyncManage {
     where
         Self: Sized,
     {
-        poll_exit_once(self.exit(&Outcome::Cancelled), core::any::type_name::<Self>());
+        poll_exit_once(self.exit(&Outcome::Cancelled), core::any::type_name::<Self>(), Hint::Manager);
     }
 }
 
@@ -196,7 +196,7 @@ pub trait SendAsyncManage: Send {
     where
         Self: Sized,
     {
-        poll_exit_once(self.exit(&Outcome::Cancelled), core::any::type_name::<Self>());
+        poll_exit_once(self.exit(&Outcome::Cancelled), core::any::type_name::<Self>(), Hint::Manager);
     }
 }
 
@@ -221,23 +221,54 @@ impl<T: SendAsyncManage> AsyncManage for T {
 }
 
 /// What a cancelled exit that did not finish in its one poll reports.
-pub(crate) struct Unfinished(pub(crate) &'static str);
+pub(crate) struct Unfinished(pub(crate) &'static str, pub(crate) Hint);
+
+/// What the user can do about an [`Unfinished`] exit: it depends on what
+/// the exit was.
+#[derive(Clone, Copy)]
+pub(crate) enum Hint {
+    /// A manager's default `exit_cancelled`.
+    Manager,
+    /// An async exit function or callback of an `AsyncExitStack` (a closure:
+    /// it has no `exit_cancelled` to override).
+    StackFunction,
+    /// `spawn_cancelled_exit` with no runtime to spawn on (the override is
+    /// already there). Only the `tokio` module makes it.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    NoRuntime,
+}
 
 impl fmt::Debug for Unfinished {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "the exit of `{}` did not finish in place and was dropped; override `exit_cancelled` \
-             (e.g. `managed::tokio::spawn_cancelled_exit`) if it must wait",
-            self.0
-        )
+        match self.1 {
+            Hint::Manager => write!(
+                f,
+                "the exit of `{}` did not finish in place and was dropped; override `exit_cancelled` \
+                 (e.g. `managed::tokio::spawn_cancelled_exit`) if it must wait (for a type you do not own, \
+                 wrap it in a manager of yours that does)",
+                self.0
+            ),
+            Hint::StackFunction => write!(
+                f,
+                "the async exit function `{}` of an `AsyncExitStack` dropped unclosed did not finish in place \
+                 and was dropped; close the stack with `.aclose().await`, or enter a manager whose \
+                 `exit_cancelled` spawns the cleanup",
+                self.0
+            ),
+            Hint::NoRuntime => write!(
+                f,
+                "the exit of `{}` did not finish in place and was dropped: there was no tokio runtime to spawn \
+                 it on (or the runtime was shutting down)",
+                self.0
+            ),
+        }
     }
 }
 
 /// The default cancellation policy: one poll with a no-op waker, inside
 /// `catch_unwind` (the drop may happen while another panic unwinds, or
 /// outside any runtime); anything but a clean finish is reported.
-pub(crate) fn poll_exit_once<F, E>(exit: F, manager: &'static str)
+pub(crate) fn poll_exit_once<F, E>(exit: F, manager: &'static str, hint: Hint)
 where
     F: Future<Output = Result<(), E>>,
     E: fmt::Debug,
@@ -251,7 +282,7 @@ where
     match polled {
         Ok(core::task::Poll::Ready(Ok(()))) => {}
         Ok(core::task::Poll::Ready(Err(e))) => crate::report(crate::ReportKind::Cancelled, &e),
-        Ok(core::task::Poll::Pending) => crate::report(crate::ReportKind::Cancelled, &Unfinished(manager)),
+        Ok(core::task::Poll::Pending) => crate::report(crate::ReportKind::Cancelled, &Unfinished(manager, hint)),
         Err(panic) => crate::report(crate::ReportKind::Cancelled, &panic),
     }
 }

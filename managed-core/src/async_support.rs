@@ -352,19 +352,69 @@ pub fn finish<T, E: fmt::Debug + 'static>(ended: Ended<T, E>) -> Result<T, E> {
 /// ended, if `when` matches the outcome so far, and merges a panic of the
 /// defer. The deferred future is built by the caller but not polled unless
 /// it runs (futures are lazy), so it may borrow what the body borrowed.
+///
+/// If the scope is cancelled while the defer is awaited, the defer's future
+/// is dropped unfinished and reported with the failure the scope carried,
+/// as [`exit_async`] does for an exit.
 #[inline]
 pub async fn defer_async<T, E, F>(body: Ended<T, E>, when: When, deferred: F) -> Ended<T, E>
 where
     E: fmt::Debug + Sync + 'static,
     F: Future<Output = ()>,
 {
-    let ran = if when.matches(&outcome_of(&body)) {
-        catch_async(deferred).await.map(Ok)
-    } else {
-        drop(deferred);
-        Ok(Ok(()))
+    let ran = {
+        let outcome = outcome_of(&body);
+        if when.matches(&outcome) {
+            let interrupted = DeferInterrupted(&outcome);
+            let ran = catch_async(deferred).await.map(Ok);
+            interrupted.disarm();
+            ran
+        } else {
+            drop(deferred);
+            Ok(Ok(()))
+        }
     };
     merge_ran(body, ran)
+}
+
+/// Armed while an async defer is awaited: dropped there (the scope was
+/// cancelled), it reports the interruption and the failure the scope
+/// carried, whose result is dropped with the scope's future.
+struct DeferInterrupted<'o, 'a>(&'o Outcome<'a>);
+
+impl DeferInterrupted<'_, '_> {
+    /// The defer finished: nothing to report.
+    #[inline]
+    fn disarm(self) {
+        core::mem::forget(self);
+    }
+}
+
+impl Drop for DeferInterrupted<'_, '_> {
+    #[inline]
+    fn drop(&mut self) {
+        defer_interrupted(self.0);
+    }
+}
+
+/// Reports an async defer dropped unfinished, and the scope's failure.
+#[cold]
+#[inline(never)]
+fn defer_interrupted(outcome: &Outcome<'_>) {
+    crate::report(ReportKind::Cancelled, &DeferDropped);
+    if outcome.is_failure() {
+        crate::report(ReportKind::Cancelled, &LostWithScope(*outcome));
+    }
+}
+
+/// Reported when the scope's future is dropped while an async `defer!` is
+/// awaited.
+struct DeferDropped;
+
+impl fmt::Debug for DeferDropped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the scope was cancelled while an async `defer!` was running; the defer was dropped unfinished")
+    }
 }
 
 /// Runs a sync `defer!` of an async scope after the body ended, if `when`

@@ -399,6 +399,61 @@ impl<M: Manage, E: From<M::Error>> ManagedField<E> for M {
 #[inline]
 pub fn managed_field<E, M: ManagedField<E>>() {}
 
+/// `return fn_enter_failed(value)`: what a `return value` before the
+/// `yield_!` of a `#[managed] fn` becomes. Only an `Err` may leave the code
+/// before `yield_!` (it is the enter failure): there is nothing to lend
+/// otherwise.
+///
+/// # Errors
+/// Always: the enter's failure.
+#[inline]
+pub fn fn_enter_failed<R: FnEnterFailure, T>(value: R) -> Result<T, R::Error> {
+    match value.into_error() {
+        Ok(never) => match never {},
+        Err(e) => Err(e),
+    }
+}
+
+/// What a `return` before `yield_!` may give: `Err(e)`.
+#[diagnostic::on_unimplemented(
+    message = "a `#[managed] fn` may only `return Err(..)` before `yield_!`, not `{Self}`",
+    label = "the code before `yield_!` is the enter: leaving it early is an enter failure",
+    note = "to lend a value, give it to `yield_!(value)`; to fail, `return Err(e)` or use `?`"
+)]
+pub trait FnEnterFailure: sealed::Sealed {
+    /// The fn's error type.
+    type Error;
+    /// As a `Result` that cannot be `Ok`.
+    ///
+    /// # Errors
+    /// Always: it is the enter's failure.
+    fn into_error(self) -> Result<Infallible, Self::Error>;
+}
+
+mod sealed {
+    /// Only `Result<Infallible, E>` is an enter failure.
+    pub trait Sealed {}
+    impl<E> Sealed for Result<core::convert::Infallible, E> {}
+}
+
+impl<E> FnEnterFailure for Result<Infallible, E> {
+    type Error = E;
+    #[inline]
+    fn into_error(self) -> Result<Infallible, E> {
+        self
+    }
+}
+
+/// Implemented by every type: `impl Manage<..> + Captures<(&'a (), ..)>`,
+/// the return type of a `#[managed] fn`, captures the lifetimes of its
+/// arguments this way. (`use<..>` would have to list every type parameter
+/// in scope, and the attribute cannot see an enclosing impl's, nor name
+/// an `impl Trait` argument's; without `use<..>` the type parameters in
+/// scope are captured anyway, and a lifetime named in a bound is too.)
+pub trait Captures<T: ?Sized> {}
+
+impl<T: ?Sized, U: ?Sized> Captures<T> for U {}
+
 /// The manager a `#[managed] fn` returns: `enter` runs the code before
 /// `yield_!` and keeps what it lends and the locals the rest needs; `exit`
 /// runs the code after it.

@@ -1,6 +1,12 @@
 //! The rest of Python's `contextlib`: [`suppress`], [`closing`] (with the
 //! [`Close`] trait), [`nullcontext`] and [`timed`].
 //!
+//! `nullcontext` and `timed` cannot fail: their error type is
+//! [`Infallible`]. A `scope!` entering them needs
+//! an error type with `From<Infallible>`: [`managed::Error`](crate::Error),
+//! `anyhow::Error` and `Box<dyn Error + Send + Sync>` have it,
+//! `std::io::Error` does not (use `managed::Error` there).
+//!
 //! ```
 //! use managed::{closing, nullcontext, scope, suppress, with, Close, Error};
 //!
@@ -40,9 +46,10 @@ use crate::{Manage, Outcome};
 /// never a silent default.
 ///
 /// The predicate takes the error type it names, `&E`. A block's error
-/// matches when it *is* an `E` or wraps one (a `managed::Error` around an
-/// `E`; an `anyhow::Error` with the `anyhow` feature), as
-/// [`Outcome::error`] sees it; then the predicate decides. Panics are never
+/// matches when it *is* an `E` or a `managed::Error` around one, as
+/// [`Outcome::error`] sees it; then the predicate decides. (An
+/// `anyhow::Error` is not looked into: name it, `suppress(|e: &anyhow::Error|
+/// e.downcast_ref::<E>().is_some())`.) Panics are never
 /// suppressed. `suppress(|_: &E| false)` suppresses nothing (Python's
 /// `suppress()` with no arguments).
 ///

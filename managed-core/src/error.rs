@@ -19,7 +19,9 @@ use core::fmt;
 /// [error hook](crate::set_error_hook).
 ///
 /// `Display` shows the primary message; the alternate form `{:#}` adds the
-/// suppressed chain.
+/// suppressed chain. `Debug` (`{:?}`, what `fn main() -> Result<(), Error>`
+/// prints) reads like `anyhow`'s: the message, its causes, the suppressed
+/// errors; `{:#?}` shows the structure.
 ///
 /// # Example
 ///
@@ -51,6 +53,10 @@ trait Payload: fmt::Debug + fmt::Display + Send + Sync + 'static {
     fn io_kind(&self) -> Option<std::io::ErrorKind>;
     #[cfg(feature = "std")]
     fn into_io(self: Box<Self>) -> Result<std::io::Error, Box<dyn Payload>>;
+    /// The wrapped value as the anyhow error that wraps it directly, so that
+    /// anyhow's `downcast_ref` finds it.
+    #[cfg(feature = "anyhow")]
+    fn into_anyhow(self: Box<Self>) -> anyhow::Error;
 }
 
 #[repr(transparent)]
@@ -80,6 +86,10 @@ impl<E: StdError + Send + Sync + 'static> Payload for StdPayload<E> {
                 Err(_) => unreachable!("a value downcasts to its own type"),
             },
         }
+    }
+    #[cfg(feature = "anyhow")]
+    fn into_anyhow(self: Box<Self>) -> anyhow::Error {
+        anyhow::Error::new(self.0)
     }
 }
 
@@ -132,6 +142,10 @@ impl<M: fmt::Display + fmt::Debug + Send + Sync + 'static> Payload for MessagePa
     fn into_io(self: Box<Self>) -> Result<std::io::Error, Box<dyn Payload>> {
         Err(self)
     }
+    #[cfg(feature = "anyhow")]
+    fn into_anyhow(self: Box<Self>) -> anyhow::Error {
+        anyhow::Error::msg(self.0)
+    }
 }
 
 impl Error {
@@ -166,7 +180,7 @@ impl Error {
     /// ```
     #[must_use]
     pub fn from_boxed(error: Box<dyn StdError + Send + Sync + 'static>) -> Error {
-        Error::new(Boxed(error))
+        Error::from_payload(Box::new(Boxed(error)))
     }
 
     fn from_payload(error: Box<dyn Payload>) -> Error {
@@ -202,6 +216,10 @@ impl Error {
     /// let e = managed::Error::new(std::io::Error::other("x"));
     /// assert!(e.downcast_ref::<std::io::Error>().is_some());
     /// assert!(e.downcast_ref::<std::fmt::Error>().is_none());
+    ///
+    /// let boxed: Box<dyn std::error::Error + Send + Sync> = Box::new(std::fmt::Error);
+    /// let e = managed::Error::from_boxed(boxed);
+    /// assert!(e.as_std().and_then(|s| s.downcast_ref::<std::fmt::Error>()).is_some());
     /// ```
     pub fn downcast_ref<T: 'static>(&self) -> Option<&T> {
         let any = self.inner.error.as_any();
@@ -209,7 +227,8 @@ impl Error {
     }
 
     /// The wrapped error as `&dyn std::error::Error`, when it is one (not for
-    /// [`Error::msg`]).
+    /// [`Error::msg`]): the boxed error itself for [`Error::from_boxed`],
+    /// the error an `anyhow::Error` wraps for `Error::from_anyhow`.
     ///
     /// ```
     /// assert!(managed::Error::new(std::fmt::Error).as_std().is_some());
@@ -247,9 +266,76 @@ impl fmt::Display for Boxed {
         self.0.fmt(f)
     }
 }
-impl StdError for Boxed {
-    fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        self.0.source()
+impl Payload for Boxed {
+    fn as_any(&self) -> &(dyn Any + Send + Sync) {
+        &self.0
+    }
+    fn as_std(&self) -> Option<&(dyn StdError + Send + Sync + 'static)> {
+        Some(&*self.0)
+    }
+    fn into_std(self: Box<Self>) -> Box<dyn StdError + Send + Sync> {
+        self.0
+    }
+    #[cfg(feature = "std")]
+    fn io_kind(&self) -> Option<std::io::ErrorKind> {
+        self.0.downcast_ref::<std::io::Error>().map(std::io::Error::kind)
+    }
+    #[cfg(feature = "std")]
+    fn into_io(self: Box<Self>) -> Result<std::io::Error, Box<dyn Payload>> {
+        match self.0.downcast::<std::io::Error>() {
+            Ok(io) => Ok(*io),
+            Err(other) => Err(Box::new(Boxed(other))),
+        }
+    }
+    #[cfg(feature = "anyhow")]
+    fn into_anyhow(self: Box<Self>) -> anyhow::Error {
+        anyhow::Error::from_boxed(self.0)
+    }
+}
+
+/// An `anyhow::Error` given to [`Error::from_anyhow`], kept whole: it comes
+/// back unchanged from the conversion into `anyhow::Error`, and `as_std()`
+/// reaches the error it wraps.
+#[cfg(feature = "anyhow")]
+struct AnyhowPayload(anyhow::Error);
+
+#[cfg(feature = "anyhow")]
+impl fmt::Debug for AnyhowPayload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+#[cfg(feature = "anyhow")]
+impl fmt::Display for AnyhowPayload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Not `{:#}`: `Error`'s own `{:#}` walks the source chain after this.
+        write!(f, "{}", self.0)
+    }
+}
+
+#[cfg(feature = "anyhow")]
+impl Payload for AnyhowPayload {
+    fn as_any(&self) -> &(dyn Any + Send + Sync) {
+        &self.0
+    }
+    fn as_std(&self) -> Option<&(dyn StdError + Send + Sync + 'static)> {
+        Some(self.0.as_ref())
+    }
+    fn into_std(self: Box<Self>) -> Box<dyn StdError + Send + Sync> {
+        self.0.into()
+    }
+    fn io_kind(&self) -> Option<std::io::ErrorKind> {
+        self.0.downcast_ref::<std::io::Error>().map(std::io::Error::kind)
+    }
+    fn into_io(self: Box<Self>) -> Result<std::io::Error, Box<dyn Payload>> {
+        match self.0.downcast::<std::io::Error>() {
+            Ok(io) => Ok(io),
+            Err(other) => Err(Box::new(AnyhowPayload(other))),
+        }
+    }
+    fn into_anyhow(self: Box<Self>) -> anyhow::Error {
+        self.0
     }
 }
 
@@ -285,15 +371,46 @@ impl fmt::Display for Error {
 }
 
 impl fmt::Debug for Error {
+    /// `{:?}` reads like `anyhow`'s, since it is what `fn main() -> Result<(),
+    /// managed::Error>` prints: the message, then its causes, then the
+    /// suppressed errors. `{:#?}` shows the structure.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.inner.suppressed.is_empty() {
-            fmt::Debug::fmt(&*self.inner.error, f)
-        } else {
-            f.debug_struct("Error")
+        if f.alternate() {
+            return f
+                .debug_struct("Error")
                 .field("error", &self.inner.error)
                 .field("suppressed", &self.inner.suppressed)
-                .finish()
+                .finish();
         }
+        fmt::Display::fmt(&*self.inner.error, f)?;
+        let first = self.as_std().and_then(|e| e.source());
+        let causes = core::iter::successors(first, |e: &&(dyn StdError + 'static)| (*e).source());
+        let numbered = causes.clone().nth(1).is_some();
+        for (i, cause) in causes.enumerate() {
+            if i == 0 {
+                f.write_str("\n\nCaused by:")?;
+            }
+            if numbered {
+                write!(f, "\n    {i}: {cause}")?;
+            } else {
+                write!(f, "\n    {cause}")?;
+            }
+        }
+        for (i, later) in self.inner.suppressed.iter().enumerate() {
+            if i == 0 {
+                f.write_str("\n\nSuppressed:")?;
+            }
+            // A suppressed error's own causes and suppressed errors, indented under it.
+            let text = alloc::format!("{later:?}");
+            for (n, line) in text.lines().enumerate() {
+                match (n, line.is_empty()) {
+                    (0, _) => write!(f, "\n    {i}: {line}")?,
+                    (_, true) => f.write_str("\n")?,
+                    (_, false) => write!(f, "\n       {line}")?,
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -358,11 +475,13 @@ impl From<Error> for std::io::Error {
 
 #[cfg(feature = "anyhow")]
 impl From<Error> for anyhow::Error {
-    /// Keeps the suppressed errors: the wrapped error becomes the anyhow
-    /// error, and `{:#}` of the anyhow error shows them.
+    /// Keeps the suppressed errors: without them, the wrapped error becomes
+    /// the anyhow error (its `downcast_ref` finds it; an error that came
+    /// from `anyhow` comes back unchanged); with them, `{:#}` of the anyhow
+    /// error shows them.
     fn from(error: Error) -> Self {
         if error.inner.suppressed.is_empty() {
-            anyhow::Error::from_boxed(error.inner.error.into_std())
+            error.inner.error.into_anyhow()
         } else {
             anyhow::Error::new(Exported(error))
         }
@@ -371,17 +490,26 @@ impl From<Error> for anyhow::Error {
 
 #[cfg(feature = "anyhow")]
 impl Error {
-    /// Converts an `anyhow::Error` (feature `anyhow`); `downcast_ref` still
-    /// finds what the anyhow error wrapped.
+    /// Converts an `anyhow::Error` (feature `anyhow`), kept whole:
+    /// `downcast_ref::<anyhow::Error>()` gives it back (then use anyhow's own
+    /// `downcast_ref`), `as_std()` is the error it wraps, and converting back
+    /// into `anyhow::Error` returns it unchanged. (`downcast_ref::<T>()` cannot
+    /// look inside it: anyhow's downcast needs `T: Display + Debug + Send + Sync`.)
     ///
     /// ```
-    /// let a = anyhow::anyhow!("from anyhow");
-    /// let e = managed::Error::from_anyhow(a);
-    /// assert_eq!(e.to_string(), "from anyhow");
+    /// use std::io;
+    ///
+    /// let a = anyhow::Error::new(io::Error::from(io::ErrorKind::NotFound));
+    /// let e = managed::Error::from_anyhow(a.context("loading config"));
+    /// assert_eq!(e.to_string(), "loading config");
+    /// let inner = e.downcast_ref::<anyhow::Error>().and_then(|a| a.downcast_ref::<io::Error>());
+    /// assert_eq!(inner.map(io::Error::kind), Some(io::ErrorKind::NotFound));
+    /// let back: anyhow::Error = e.into();
+    /// assert!(back.downcast_ref::<io::Error>().is_some());
     /// ```
     #[must_use]
     pub fn from_anyhow(error: anyhow::Error) -> Error {
-        Error::from_boxed(error.into_boxed_dyn_error())
+        Error::from_payload(Box::new(AnyhowPayload(error)))
     }
 }
 
@@ -416,6 +544,37 @@ mod tests {
         assert_eq!(e.to_string(), "custom");
     }
 
+    /// What `fn main() -> Result<(), Error>` prints: readable, with every
+    /// cause and suppressed error (it printed `Error { error: "..", .. }`).
+    #[test]
+    fn debug_reads_like_a_report() {
+        #[derive(Debug)]
+        struct Outer(Custom);
+        impl fmt::Display for Outer {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("outer")
+            }
+        }
+        impl StdError for Outer {
+            fn source(&self) -> Option<&(dyn StdError + 'static)> {
+                Some(&self.0)
+            }
+        }
+        assert_eq!(alloc::format!("{:?}", Error::msg("plain")), "plain");
+        let mut e = Error::new(Outer(Custom));
+        let mut later = Error::msg("close failed");
+        later.push_suppressed(Error::new(Outer(Custom)));
+        e.push_suppressed(later);
+        e.push_suppressed(Error::msg("flush failed"));
+        assert_eq!(
+            alloc::format!("{e:?}"),
+            "outer\n\nCaused by:\n    custom\n\nSuppressed:\n    0: close failed\n\n       Suppressed:\n           \
+             0: outer\n\n              Caused by:\n                  custom\n    1: flush failed"
+        );
+        let structure = alloc::format!("{e:#?}");
+        assert!(structure.starts_with("Error {") && structure.contains("suppressed"), "{structure}");
+    }
+
     #[test]
     fn alternate_display_shows_nested_suppressed() {
         let mut inner = Error::msg("b");
@@ -425,7 +584,7 @@ mod tests {
         e.push_suppressed(Error::msg("d"));
         assert_eq!(alloc::format!("{e:#}"), "a\n  suppressed: b\n    suppressed: c\n  suppressed: d");
         assert_eq!(e.to_string(), "a");
-        let dbg = alloc::format!("{e:?}");
+        let dbg = alloc::format!("{e:#?}");
         assert!(dbg.contains("suppressed"), "{dbg}");
     }
 
@@ -457,6 +616,51 @@ mod tests {
         let io: std::io::Error = Error::msg("m").into();
         assert_eq!(io.kind(), std::io::ErrorKind::Other);
         assert_eq!(io.to_string(), "m");
+    }
+
+    #[test]
+    fn from_boxed_reaches_the_boxed_error_and_gives_it_back() {
+        let e = Error::from_boxed(Box::new(Custom));
+        assert!(e.as_std().and_then(|s| s.downcast_ref::<Custom>()).is_some());
+        assert!(e.downcast_ref::<Box<dyn StdError + Send + Sync>>().is_some());
+        let back: Box<dyn StdError + Send + Sync> = e.into();
+        assert!(back.downcast_ref::<Custom>().is_some(), "the original box, not a wrapper");
+    }
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn from_boxed_io_error_keeps_its_kind() {
+        let boxed: Box<dyn StdError + Send + Sync> = Box::new(std::io::Error::from(std::io::ErrorKind::TimedOut));
+        let io: std::io::Error = Error::from_boxed(boxed).into();
+        assert_eq!(io.kind(), std::io::ErrorKind::TimedOut);
+        assert!(io.get_ref().is_none(), "came back unchanged");
+    }
+
+    #[cfg(feature = "anyhow")]
+    #[test]
+    fn anyhow_conversions_keep_downcasts() {
+        use std::io;
+        // managed -> anyhow: anyhow's downcast finds the wrapped error.
+        let a: anyhow::Error = Error::new(io::Error::from(io::ErrorKind::NotFound)).into();
+        assert_eq!(a.downcast_ref::<io::Error>().map(io::Error::kind), Some(io::ErrorKind::NotFound));
+        let a: anyhow::Error = Error::msg("plain").into();
+        assert_eq!(a.downcast_ref::<&str>(), Some(&"plain"));
+        // (A boxed error stays boxed: anyhow cannot downcast into a box.)
+        let a: anyhow::Error = Error::from_boxed(Box::new(Custom)).into();
+        assert_eq!(a.to_string(), "custom");
+        // anyhow -> managed: kept whole, the inner error reachable.
+        let e = Error::from_anyhow(anyhow::Error::new(Custom).context("ctx"));
+        assert_eq!(alloc::format!("{e} / {e:#}"), "ctx / ctx: custom");
+        assert!(e.downcast_ref::<anyhow::Error>().is_some_and(|a| a.downcast_ref::<Custom>().is_some()));
+        assert!(e.as_std().is_some());
+        let back: anyhow::Error = e.into();
+        assert_eq!(alloc::format!("{back:#}"), "ctx: custom");
+        assert!(back.downcast_ref::<Custom>().is_some());
+        // anyhow -> managed -> io: the kind survives.
+        let e = Error::from_anyhow(anyhow::Error::new(io::Error::from(io::ErrorKind::BrokenPipe)));
+        let io: io::Error = e.into();
+        assert_eq!(io.kind(), io::ErrorKind::BrokenPipe);
+        assert!(io.get_ref().is_none(), "came back unchanged");
     }
 
     #[test]

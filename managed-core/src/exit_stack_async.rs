@@ -26,7 +26,7 @@ use core::pin::Pin;
 use core::ptr::NonNull;
 use core::task::{Context, Poll};
 
-use crate::async_manage::poll_exit_once;
+use crate::async_manage::{poll_exit_once, Hint};
 use crate::exit_stack::{CallbackExit, CloseState, Entering, Entries, Exit, ManagerExit, PushedExit};
 use crate::scope_support::{catch, panicked_outcome, resume_panicked, Panicked};
 use crate::{AsyncManage, Error, Manage, Outcome, ReportKind};
@@ -114,7 +114,7 @@ where
         let f = self.0;
         match catch(move || f(&Outcome::Cancelled)) {
             Ok(exit) => {
-                poll_exit_once(async move { exit.await.map(|_| ()) }, core::any::type_name::<F>());
+                poll_exit_once(async move { exit.await.map(|_| ()) }, core::any::type_name::<F>(), Hint::StackFunction);
             }
             Err(panic) => crate::report(ReportKind::Cancelled, &panic),
         }
@@ -149,6 +149,7 @@ where
                     Ok::<(), Error>(())
                 },
                 core::any::type_name::<F>(),
+                Hint::StackFunction,
             ),
             Err(panic) => crate::report(ReportKind::Cancelled, &panic),
         }
@@ -244,6 +245,26 @@ impl Drop for Closing<'_, '_> {
 /// - dropping the future of [`aclose`](AsyncExitStack::aclose) mid-close
 ///   drops the exit being awaited (reported) and gives every exit not yet
 ///   run the same treatment. Either way each entry is exited exactly once.
+///
+/// # Not `Send`
+///
+/// Its entries are type-erased without a `Send` bound (so that managers and
+/// exits may hold `Rc`s and borrows), so the stack is not `Send`, and
+/// neither is a future that holds it across an `.await`: such a future
+/// cannot be given to `tokio::spawn`. On tokio, run it on the current
+/// thread (`tokio::task::spawn_local` inside a `LocalSet`, or `block_on`);
+/// when the managers are known at compile time, `scope!(async ..)` over
+/// `Send` managers is a `Send` future.
+///
+/// ```compile_fail
+/// # fn spawn<F: std::future::Future + Send + 'static>(_: F) {}
+/// spawn(async {
+///     let stack = managed::AsyncExitStack::new();
+///     stack.callback(|| ());
+///     std::future::ready(()).await; // held across an await: not `Send`
+///     stack.aclose().await
+/// });
+/// ```
 ///
 /// # Example
 ///

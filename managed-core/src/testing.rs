@@ -21,7 +21,9 @@
 //! # Testing your own manager
 //!
 //! Put probes around your manager to check where its exit runs, what it
-//! does with each outcome, and that a failure next to it loses nothing:
+//! does with each outcome, and that a failure next to it loses nothing
+//! (for an async manager, the same in `scope!(async ..)`, and
+//! [`cancel_after`] to cancel the scope at each of its await points):
 //!
 //! ```
 //! use managed::testing::{Event, Journal, Seen};
@@ -153,7 +155,8 @@ pub enum Seen {
     /// [`Outcome::Ok`].
     Ok,
     /// [`Outcome::Err`]: the error's `Display` when it is a `managed::Error`,
-    /// a [`ProbeError`] or a `String`, else its `Debug`.
+    /// a [`ProbeError`], a `String`, a `std::io::Error` or (feature
+    /// `anyhow`) an `anyhow::Error`, else its `Debug`.
     Err(String),
     /// [`Outcome::Panic`]: the panic message, if it was a string.
     Panic(Option<String>),
@@ -178,6 +181,13 @@ impl Seen {
                     e.to_string()
                 } else if let Some(s) = outcome.error::<String>() {
                     s.clone()
+                } else if let Some(e) = outcome.error::<std::io::Error>() {
+                    e.to_string()
+                } else if let Some(e) = anyhow_text(outcome) {
+                    // Not its `Debug`: that adds a backtrace when
+                    // `RUST_BACKTRACE` is set, so the text would depend on
+                    // the environment the test runs in.
+                    e
                 } else {
                     std::format!("{view:?}")
                 };
@@ -187,6 +197,17 @@ impl Seen {
             Outcome::Cancelled => Seen::Cancelled,
         }
     }
+}
+
+/// The `Display` of an `anyhow::Error` outcome.
+#[cfg(feature = "anyhow")]
+fn anyhow_text(outcome: &Outcome<'_>) -> Option<String> {
+    outcome.error::<anyhow::Error>().map(ToString::to_string)
+}
+
+#[cfg(not(feature = "anyhow"))]
+fn anyhow_text(_: &Outcome<'_>) -> Option<String> {
+    None
 }
 
 /// One line of a [`Journal`].
@@ -320,35 +341,98 @@ impl Journal {
     }
 
     /// Checks the promise of every construct: each probe whose enter
-    /// succeeded exited exactly once, in reverse order of entering, and no
-    /// other probe exited. Panics with the journal when it does not hold.
+    /// succeeded exited exactly once, newest first (an exit is always that
+    /// of the newest probe still entered), and no other probe exited.
+    /// Several scopes run one after another (or nested) may share the
+    /// journal; scopes that run concurrently need a journal each. Panics
+    /// with what went wrong and the journal, one event a line.
     ///
-    /// `entered_ok` must be known to the journal: a probe scripted to fail
-    /// or panic at enter counts as not entered.
+    /// A probe scripted to fail or panic at enter counts as not entered.
     ///
     /// ```
-    /// # let journal = managed::testing::Journal::new();
-    /// journal.assert_all_exited(); // nothing entered, nothing exited
+    /// use managed::testing::Journal;
+    /// use managed::{scope, with, Error};
+    ///
+    /// let journal = Journal::new();
+    /// for name in ["first", "second"] {
+    ///     scope! {
+    ///         let _outer = with!(journal.probe(name))?;
+    ///         let _inner = with!(journal.probe("inner"))?;
+    ///         Ok::<_, Error>(())
+    ///     }?;
+    /// }
+    /// journal.assert_all_exited();
+    /// # Ok::<(), Error>(())
     /// ```
     ///
     /// # Panics
-    /// When the journal breaks the promise.
+    /// When the journal breaks the promise, e.g.
+    ///
+    /// ```should_panic
+    /// let journal = managed::testing::Journal::new();
+    /// let mut guard = managed::Guard::new(journal.probe("leaked"));
+    /// guard.enter()?;
+    /// std::mem::forget(guard); // never exited
+    /// journal.assert_all_exited(); // panics: probe `leaked` (entered at event 0) never exited
+    /// # Ok::<(), managed::testing::ProbeError>(())
+    /// ```
     pub fn assert_all_exited(&self) {
         let events = self.events();
-        let mut open: Vec<String> = Vec::new();
-        let mut exits: Vec<String> = Vec::new();
-        for event in &events {
+        if let Err(broken) = check_exits(&events) {
+            panic!("probes must exit exactly once, newest first: {broken}\njournal:{}", JournalLines(&events));
+        }
+    }
+}
+
+/// The first way `events` breaks the exit promise.
+fn check_exits(events: &[Event]) -> Result<(), String> {
+    let mut open: Vec<(usize, &str)> = Vec::new();
+    for (i, event) in events.iter().enumerate() {
+        match event {
+            Event::Enter(n) if !n.ends_with(FAILED_ENTER) => open.push((i, n)),
+            Event::Exit(n, _) => match open.last() {
+                Some((_, newest)) if newest == n => {
+                    open.pop();
+                }
+                Some((at, newest)) => {
+                    return Err(if open.iter().any(|(_, o)| o == n) {
+                        std::format!("probe `{n}` exited (event {i}) while `{newest}`, entered after it (event {at}), was still entered")
+                    } else {
+                        std::format!("probe `{n}` exited (event {i}) but was not entered, or had exited already")
+                    });
+                }
+                None => {
+                    return Err(std::format!(
+                        "probe `{n}` exited (event {i}) but was not entered, or had exited already"
+                    ));
+                }
+            },
+            _ => {}
+        }
+    }
+    if open.is_empty() {
+        Ok(())
+    } else {
+        let never: Vec<String> = open.iter().map(|(at, n)| std::format!("`{n}` (entered at event {at})")).collect();
+        Err(std::format!("probe {} never exited", never.join(", ")))
+    }
+}
+
+/// The events of a journal, one a line, as the panic of
+/// `assert_all_exited` lists them.
+struct JournalLines<'e>(&'e [Event]);
+
+impl fmt::Display for JournalLines<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, event) in self.0.iter().enumerate() {
+            write!(f, "\n  {i:>3}: ")?;
             match event {
-                Event::Enter(n) if !n.ends_with(FAILED_ENTER) => open.push(n.clone()),
-                Event::Exit(n, _) => exits.push(n.clone()),
-                _ => {}
+                Event::Enter(n) => write!(f, "enter {n}")?,
+                Event::Exit(n, seen) => write!(f, "exit {n}, saw {seen:?}")?,
+                Event::Note(text) => write!(f, "note: {text}")?,
             }
         }
-        let expected: Vec<String> = open.iter().rev().cloned().collect();
-        assert!(
-            exits == expected,
-            "probes must exit exactly once, newest first:\n  entered: {open:?}\n  expected exits: {expected:?}\n  actual exits:   {exits:?}\n  journal: {events:#?}"
-        );
+        Ok(())
     }
 }
 
@@ -490,6 +574,106 @@ impl Manage for Probe {
     }
     fn exit(self, outcome: &Outcome<'_>) -> Result<(), ProbeError> {
         self.do_exit(outcome)
+    }
+}
+
+/// Polls `future` at most `polls` times, then drops it if it has not
+/// finished: a cancellation at a chosen `.await` (what a timeout or a lost
+/// `select!` does at an unknown one). Resolves to `Some(output)` if the
+/// future finished first, `None` if it was dropped.
+///
+/// A future itself, with no runtime of its own: await it where the future
+/// under test can run (`#[tokio::test]` for one that uses tokio's timers or
+/// I/O, `futures::executor::block_on` otherwise); only the polls of the
+/// wrapped future count, not how long they wait. Counting polls up from 0
+/// until the result is `Some` cancels a scope at each of its await points
+/// in turn: the way to test a manager's `exit_cancelled` and what a
+/// cancellation leaves behind.
+///
+/// ```
+/// use managed::testing::{cancel_after, Journal, Seen};
+/// use managed::{scope, with, Error};
+///
+/// # futures::executor::block_on(async {
+/// for polls in 0.. {
+///     let journal = Journal::new();
+///     let scope = scope!(async {
+///         let _db = with!(journal.probe("db"))?; // each probe's enter and exit await once
+///         let _tx = with!(journal.probe("tx"))?;
+///         Ok::<_, Error>(())
+///     });
+///     let finished = cancel_after(scope, polls).await;
+///     journal.assert_all_exited(); // however far it got
+///     if let Some(result) = finished {
+///         result?;
+///         assert_eq!(journal.seen_by("db"), Some(Seen::Ok));
+///         break;
+///     }
+///     if journal.seen_by("tx") != Some(Seen::Ok) {
+///         // Dropped before the exits started: each entered probe got its cancelled exit.
+///         assert!(journal.exit_order().iter().all(|p| journal.seen_by(p) == Some(Seen::Cancelled)));
+///     }
+/// }
+/// # Ok::<(), Error>(())
+/// # }).unwrap();
+/// ```
+#[cfg(feature = "async")]
+pub fn cancel_after<F: core::future::Future>(future: F, polls: usize) -> CancelAfter<F> {
+    CancelAfter { future: Some(std::boxed::Box::pin(future)), polls_left: polls }
+}
+
+/// The future of [`cancel_after`].
+///
+/// ```
+/// # futures::executor::block_on(async {
+/// let never_polled = managed::testing::cancel_after(async { 1 }, 0);
+/// assert_eq!(never_polled.await, None);
+/// assert_eq!(managed::testing::cancel_after(async { 1 }, 1).await, Some(1));
+/// # });
+/// ```
+#[cfg(feature = "async")]
+#[must_use = "futures do nothing unless awaited"]
+pub struct CancelAfter<F> {
+    /// `None` once finished or dropped.
+    future: Option<core::pin::Pin<std::boxed::Box<F>>>,
+    polls_left: usize,
+}
+
+#[cfg(feature = "async")]
+impl<F: core::future::Future> core::future::Future for CancelAfter<F> {
+    type Output = Option<F::Output>;
+
+    fn poll(mut self: core::pin::Pin<&mut Self>, cx: &mut core::task::Context<'_>) -> core::task::Poll<Self::Output> {
+        let this = &mut *self;
+        let Some(future) = this.future.as_mut() else {
+            return core::task::Poll::Ready(None);
+        };
+        if this.polls_left == 0 {
+            this.future = None; // the cancellation
+            return core::task::Poll::Ready(None);
+        }
+        this.polls_left -= 1;
+        match future.as_mut().poll(cx) {
+            core::task::Poll::Ready(output) => {
+                this.future = None;
+                core::task::Poll::Ready(Some(output))
+            }
+            core::task::Poll::Pending if this.polls_left == 0 => {
+                this.future = None;
+                core::task::Poll::Ready(None)
+            }
+            core::task::Poll::Pending => core::task::Poll::Pending,
+        }
+    }
+}
+
+#[cfg(feature = "async")]
+impl<F> fmt::Debug for CancelAfter<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CancelAfter")
+            .field("running", &self.future.is_some())
+            .field("polls_left", &self.polls_left)
+            .finish()
     }
 }
 

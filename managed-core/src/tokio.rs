@@ -24,8 +24,10 @@
 
 use ::tokio::io::{AsyncWrite, AsyncWriteExt, BufWriter};
 use ::tokio::task::JoinHandle;
+use core::fmt;
 use std::io;
 
+use crate::async_manage::Hint;
 use crate::async_support::catch_async;
 use crate::{Outcome, ReportKind, SendAsyncManage};
 
@@ -63,6 +65,11 @@ impl<W: AsyncWrite + Unpin + Send> SendAsyncManage for BufWriter<W> {
 /// that cannot be synced because of what it is (read-only on platforms that
 /// refuse it) exits `Ok`, as the std impl does.
 ///
+/// Both run on tokio's blocking pool, so they cannot finish in the one poll
+/// of the default cancellation policy: when a scope over the file is
+/// cancelled, its exit is spawned ([`spawn_cancelled_exit`]) and an error
+/// goes to the error hook.
+///
 /// ```
 /// use managed::SendAsyncManage;
 /// use tokio::io::AsyncWriteExt;
@@ -92,6 +99,9 @@ impl SendAsyncManage for ::tokio::fs::File {
             other => other,
         }
     }
+    fn exit_cancelled(self) {
+        spawn_cancelled_exit(self);
+    }
 }
 
 /// Spawns `manager.exit(&Outcome::Cancelled)` on the current tokio runtime
@@ -102,10 +112,14 @@ impl SendAsyncManage for ::tokio::fs::File {
 /// Returns the task's handle (awaiting it is optional: the task reports its
 /// own failures). Outside a tokio runtime there is nowhere to spawn; the
 /// default policy applies instead (one poll in place, an unfinished exit
-/// reported) and `None` is returned. A task spawned while the runtime shuts
-/// down may never run; a manager whose cleanup must not be lost even then
-/// should also make its resource refuse reuse (close it rather than return
-/// it to a pool).
+/// reported) and `None` is returned. A runtime that shuts down drops its
+/// tasks, this one too (a scope cancelled by the shutdown spawns onto the
+/// runtime that is dropping it): a task dropped before it started falls
+/// back to the default policy as well, and one dropped while the exit was
+/// awaited reports the exit as unfinished. Nothing is lost silently, but
+/// the exit may not have finished; a manager whose cleanup must not be
+/// skipped even then should also make its resource refuse reuse (close it
+/// rather than return it to a pool).
 ///
 /// ```
 /// use managed::{Outcome, SendAsyncManage};
@@ -137,15 +151,79 @@ where
     M: SendAsyncManage + 'static,
 {
     if let Ok(runtime) = ::tokio::runtime::Handle::try_current() {
+        let mut task = SpawnedExit { state: Task::Waiting(manager) };
         Some(runtime.spawn(async move {
-            match catch_async(manager.exit(&Outcome::Cancelled)).await {
+            let Some(manager) = task.start() else { return };
+            let ran = catch_async(manager.exit(&Outcome::Cancelled)).await;
+            task.finish();
+            match ran {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => crate::report(ReportKind::Cancelled, &e),
                 Err(panic) => crate::report(ReportKind::Cancelled, &panic),
             }
         }))
     } else {
-        crate::async_manage::poll_exit_once(manager.exit(&Outcome::Cancelled), core::any::type_name::<M>());
+        crate::async_manage::poll_exit_once(
+            manager.exit(&Outcome::Cancelled),
+            core::any::type_name::<M>(),
+            Hint::NoRuntime,
+        );
         None
+    }
+}
+
+/// The state of the task of [`spawn_cancelled_exit`], owned by the task,
+/// so that a runtime shutting down, which drops its tasks unfinished (or
+/// never started), does not drop the manager's cleanup silently.
+struct SpawnedExit<M: SendAsyncManage> {
+    state: Task<M>,
+}
+
+enum Task<M> {
+    /// Not polled yet: dropped so, the manager gets the default policy in
+    /// place.
+    Waiting(M),
+    /// The exit is being awaited: dropped so, it is reported unfinished.
+    Running,
+    /// The exit finished (the task reports its failure, if any).
+    Done,
+}
+
+impl<M: SendAsyncManage> SpawnedExit<M> {
+    fn start(&mut self) -> Option<M> {
+        match core::mem::replace(&mut self.state, Task::Running) {
+            Task::Waiting(manager) => Some(manager),
+            Task::Running | Task::Done => None,
+        }
+    }
+
+    fn finish(&mut self) {
+        self.state = Task::Done;
+    }
+}
+
+impl<M: SendAsyncManage> Drop for SpawnedExit<M> {
+    fn drop(&mut self) {
+        match core::mem::replace(&mut self.state, Task::Done) {
+            Task::Waiting(manager) => {
+                crate::async_manage::poll_exit_once(
+                    manager.exit(&Outcome::Cancelled),
+                    core::any::type_name::<M>(),
+                    Hint::NoRuntime,
+                );
+            }
+            Task::Running => crate::report(ReportKind::Cancelled, &DroppedByRuntime(core::any::type_name::<M>())),
+            Task::Done => {}
+        }
+    }
+}
+
+/// Reported when the runtime drops the task of [`spawn_cancelled_exit`]
+/// while the exit is awaited (it is shutting down).
+struct DroppedByRuntime(&'static str);
+
+impl fmt::Debug for DroppedByRuntime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the spawned cancelled exit of `{}` was dropped unfinished by its runtime (shutting down?)", self.0)
     }
 }

@@ -118,13 +118,25 @@ impl Parse for Defer {
             }
             Body::Closure(closure)
         } else {
-            Body::Stmts(Block::parse_within(input)?)
+            Body::Stmts(unwrap_block(Block::parse_within(input)?))
         };
         if !input.is_empty() {
             return Err(input.error("unexpected tokens after the deferred code: a `defer!` takes one body"));
         }
         Ok(Defer { filter, filter_ident, body })
     }
+}
+
+/// The statements of `defer!(err => { .. })` / `defer!({ .. })`: the body
+/// is already placed in a block, and a second pair of braces around it made
+/// rustc's `unused_braces` lint fire on the user's braces.
+fn unwrap_block(mut stmts: Vec<Stmt>) -> Vec<Stmt> {
+    if let [Stmt::Expr(syn::Expr::Block(block), None)] = stmts.as_mut_slice() {
+        if block.attrs.is_empty() && block.label.is_none() {
+            return std::mem::take(&mut block.block.stmts);
+        }
+    }
+    stmts
 }
 
 /// A "did you mean" for a misspelled filter: the names people bring from

@@ -56,7 +56,7 @@ where
 /// ```
 pub trait MeterOutput {
     /// The state to start from (a borrowed meter's own, so a meter that
-    /// already counted keeps counting).
+    /// already counted keeps counting, unless it has ended: then a new one).
     fn initial(&self) -> Meter;
     /// Stores the final state.
     fn publish(&mut self, meter: &Meter);
@@ -72,9 +72,18 @@ impl MeterOutput for () {
 }
 
 impl MeterOutput for &mut Meter {
+    /// The meter's state, so that one started or counted by hand keeps
+    /// counting; a meter that has ended (an earlier stream's, e.g. the
+    /// failed attempt before a retry) starts afresh, as a meter measures
+    /// one stream: its end and total time would otherwise stay the earlier
+    /// stream's.
     #[inline]
     fn initial(&self) -> Meter {
-        (**self).clone()
+        if self.end().is_some() {
+            Meter::new()
+        } else {
+            (**self).clone()
+        }
     }
     #[inline]
     fn publish(&mut self, meter: &Meter) {

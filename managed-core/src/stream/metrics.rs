@@ -74,7 +74,8 @@ impl StreamEnd {
 /// also writes the final state into one you own when the stream ends, fails
 /// or the adapter is dropped, so the metrics stay readable after the adapter
 /// is gone (dropped, or inside a cancelled future). A meter measures one
-/// stream; its first end is final.
+/// stream; its first end is final. Given to `.metered_into` again once
+/// ended (a retry), it measures the new stream from zero.
 ///
 /// It can also be driven by hand:
 ///

@@ -105,9 +105,20 @@ fn parse_one(meta: &ParseNestedMeta, form: Form, options: &mut Options, errors: 
     let name = path.get_ident().map_or_else(|| quote!(#path).to_string().replace(' ', ""), ToString::to_string);
     let span = meta.path.span();
     if ![CRATE, ENTER, EXIT, ERROR, ON_CANCEL].contains(&name.as_str()) {
+        // `async` is the mark of a field or a hook, not of the item.
+        let hint = if name == "async" {
+            " (`async` goes on a field, `#[managed(async)]` for an async manager, or on a hook, `exit = async \
+             path`; an `async fn` with `yield_!` needs no option)"
+        } else {
+            ""
+        };
         errors.push(syn::Error::new(
             span,
-            format!("unknown `#[managed]` option `{name}`; the options on {} are: {}", form.name(), form.allowed()),
+            format!(
+                "unknown `#[managed]` option `{name}`; the options on {} are: {}{hint}",
+                form.name(),
+                form.allowed()
+            ),
         ));
         skip_value(meta);
         return;

@@ -8,7 +8,7 @@
 //! ```text
 //! #[managed] fn timed(name: &str) -> Result<Timer, E> { let t0 = now(); let o = yield_!(Timer); log(name, t0, o)?; }
 //! // expands to
-//! fn timed<'l0>(name: &'l0 str) -> impl Manage<Target = Timer, Error = E> + use<'l0> {
+//! fn timed<'l0>(name: &'l0 str) -> impl Manage<Target = Timer, Error = E> + Captures<(&'l0 (),)> {
 //!     FnManager::new(
 //!         move || -> Result<_, E> { let t0 = now(); let lent: Timer = Timer; Ok((lent, (name, t0,))) },
 //!         move |_target, state, outcome: &Outcome<'_>| -> Result<(), E> {
@@ -25,7 +25,7 @@
 //! A local the enter part uses and the exit part does not mention is dropped
 //! at enter (it may have been moved, which the macro cannot see).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned, ToTokens};
@@ -38,9 +38,11 @@ use super::validate::{find_yields, result_args, yield_statement};
 use crate::diag::Errors;
 
 /// A binding a local or an argument introduces.
-struct Binding {
-    ident: syn::Ident,
-    mutability: Option<syn::Token![mut]>,
+pub(super) struct Binding {
+    pub(super) ident: syn::Ident,
+    pub(super) mutability: Option<syn::Token![mut]>,
+    /// `ref x` / `ref mut x`: a reference to the matched value.
+    pub(super) by_ref: bool,
     /// Index of the statement that binds it; `None` for an argument.
     at: Option<usize>,
 }
@@ -111,25 +113,6 @@ fn check_signature(sig: &syn::Signature, errors: &mut Errors) {
     if let Some(v) = &sig.variadic {
         errors.push(syn::Error::new_spanned(v, "a `#[managed] fn` cannot be variadic"));
     }
-    for input in &sig.inputs {
-        match input {
-            syn::FnArg::Receiver(r) => errors.push(syn::Error::new_spanned(
-                r,
-                "a `#[managed] fn` cannot take `self`: its enter and exit parts both need the captured arguments; \
-                 take the value as a named argument (`fn f(this: &mut Self)`) or write `#[managed]` on the impl block \
-                 with `#[enter]`/`#[exit]` methods",
-            )),
-            syn::FnArg::Typed(t) => {
-                if let syn::Type::ImplTrait(i) = &*t.ty {
-                    errors.push(syn::Error::new_spanned(
-                        i,
-                        "a `#[managed] fn` cannot take `impl Trait` arguments: the manager it returns names every \
-                         type parameter it captures; write a named type parameter (`fn f<R: Read>(r: R)`)",
-                    ));
-                }
-            }
-        }
-    }
 }
 
 /// `(Target, Error)` from the return type.
@@ -179,6 +162,14 @@ fn generate(
     let syn::ItemFn { attrs, vis, mut sig, block } = item;
     let mut stmts = block.stmts;
     allow_unused_mut(&mut sig, &mut stmts[..at]);
+    let failed = quote!(#p::fn_enter_failed);
+    let mut returns = expand_fn_async::EnterReturns { failed: &failed };
+    for stmt in &mut stmts[..at] {
+        returns.visit_stmt_mut(stmt);
+    }
+    for stmt in &mut stmts[at + 1..] {
+        expand_fn_async::ExitReturns { p: &p }.visit_stmt_mut(stmt);
+    }
     let before = &stmts[..at];
     let after = &stmts[at + 1..];
     let outcome_pat = match &stmts[at] {
@@ -186,21 +177,8 @@ fn generate(
         _ => None,
     };
 
-    let mut bindings = Vec::new();
-    for input in &sig.inputs {
-        if let syn::FnArg::Typed(t) = input {
-            collect_bindings(&t.pat, None, &mut bindings);
-        }
-    }
-    for (index, stmt) in before.iter().enumerate() {
-        if let syn::Stmt::Local(local) = stmt {
-            collect_bindings(&local.pat, Some(index), &mut bindings);
-        }
-    }
-    let mut exit_mentions = HashSet::new();
-    for stmt in after {
-        idents(stmt.to_token_stream(), &mut exit_mentions);
-    }
+    let bindings = fn_bindings(&sig, before);
+    let exit_mentions = exit_mentions(outcome_pat, after);
     let lent_ident = match lent {
         syn::Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(ToString::to_string),
         _ => None,
@@ -208,9 +186,20 @@ fn generate(
     let (kept, shadowed) = kept_bindings(&bindings, before, lent, lent_ident.as_deref(), &exit_mentions);
     let warnings: Vec<TokenStream> = shadowed.into_iter().map(shadow_warning).collect();
 
-    let captured: Vec<&syn::Ident> = kept.iter().map(|b| &b.ident).collect();
+    // Located where the exit part uses them: "used here after move" points
+    // there when the enter part moved one.
+    let captured: Vec<syn::Ident> = kept
+        .iter()
+        .map(|b| {
+            let mut ident = b.ident.clone();
+            if let Some(&span) = exit_mentions.get(&ident.to_string()) {
+                ident.set_span(span);
+            }
+            ident
+        })
+        .collect();
     let captured_pats = kept.iter().map(|b| {
-        let (m, i) = (&b.mutability, &b.ident);
+        let (m, i) = (&b.mutability, exit_ident(&b.ident));
         quote!(#m #i)
     });
     let target_local = syn::Ident::new("target", Span::mixed_site());
@@ -218,16 +207,22 @@ fn generate(
     let outcome = syn::Ident::new("outcome", Span::mixed_site());
     let lent_local = syn::Ident::new("lent", Span::mixed_site());
     let rebind_target = match lent_ident.as_deref().and_then(|name| bindings.iter().rev().find(|b| b.ident == name)) {
-        Some(b) if exit_mentions.contains(&b.ident.to_string()) => {
-            let (m, i) = (&b.mutability, &b.ident);
+        Some(b) if exit_mentions.contains_key(&b.ident.to_string()) => {
+            let (m, i) = (&b.mutability, exit_ident(&b.ident));
             quote!(#[allow(unused_mut)] let #m #i = #target_local;)
         }
         _ => quote!(let _ = &#target_local;),
     };
     let bind_outcome = outcome_pat.map(|pat| quote!(let #pat = #outcome;));
-    let exit_body = exit_body(after, &p, error);
+    let handed_over = handed_over(&stmts[at], options, &lent_local, &state);
+    let mut after = after.to_vec();
+    for stmt in &mut after {
+        RenameSelf.visit_stmt_mut(stmt);
+    }
+    let exit_body = exit_body(&after, &p, error);
     let lent_span = lent.span();
-    let typed_lent = quote_spanned!(lent_span=> let #lent_local: #target = #lent;);
+    let lent_type = inferred(target);
+    let typed_lent = quote_spanned!(lent_span=> let #lent_local: #lent_type = #lent;);
 
     let error = &manager_signature(&mut sig, &krate, target, error);
     let must_use = if attrs.iter().any(|a| a.path().is_ident("must_use")) {
@@ -248,7 +243,7 @@ fn generate(
                     // `let _guard = ..;` kept alive until the exit is moved here.
                     #[allow(clippy::used_underscore_binding)]
                     let #state = (#(#captured,)*);
-                    #p::Ok((#lent_local, #state))
+                    #handed_over
                 },
                 move |#target_local, #state, #outcome: &#p::Outcome<'_>| -> #p::Result<(), #error> {
                     #[allow(unused_variables, unused_mut)]
@@ -262,8 +257,95 @@ fn generate(
     }
 }
 
+/// The name a kept local has in the exit part: `self` cannot be bound by a
+/// pattern, so the exit part calls it `__managed_self` (`RenameSelf`).
+fn exit_ident(ident: &syn::Ident) -> syn::Ident {
+    if ident == "self" {
+        syn::Ident::new("__managed_self", ident.span())
+    } else {
+        ident.clone()
+    }
+}
+
+/// Renames `self` in the exit part (not `self::path`, nor in nested
+/// items, whose `self` is their own) to what `exit_ident` binds.
+struct RenameSelf;
+
+impl RenameSelf {
+    fn tokens(tokens: TokenStream) -> TokenStream {
+        let trees: Vec<TokenTree> = tokens.into_iter().collect();
+        let mut out = Vec::with_capacity(trees.len());
+        for (index, tree) in trees.iter().enumerate() {
+            out.push(match tree {
+                TokenTree::Ident(i)
+                    if i == "self"
+                        && !matches!(trees.get(index + 1), Some(TokenTree::Punct(p)) if p.as_char() == ':') =>
+                {
+                    TokenTree::Ident(exit_ident(i))
+                }
+                TokenTree::Group(g) => {
+                    let mut group = proc_macro2::Group::new(g.delimiter(), Self::tokens(g.stream()));
+                    group.set_span(g.span());
+                    TokenTree::Group(group)
+                }
+                other => other.clone(),
+            });
+        }
+        out.into_iter().collect()
+    }
+}
+
+impl VisitMut for RenameSelf {
+    fn visit_expr_path_mut(&mut self, e: &mut syn::ExprPath) {
+        if e.qself.is_none() && e.path.is_ident("self") {
+            e.path.segments[0].ident = exit_ident(&e.path.segments[0].ident);
+        } else {
+            syn::visit_mut::visit_expr_path_mut(self, e);
+        }
+    }
+    fn visit_macro_mut(&mut self, m: &mut syn::Macro) {
+        m.tokens = Self::tokens(core::mem::take(&mut m.tokens));
+    }
+    fn visit_item_mut(&mut self, _: &mut syn::Item) {}
+}
+
+/// The arguments (`self` too) and the top-level `let` bindings before the
+/// `yield_!`, in order.
+fn fn_bindings(sig: &syn::Signature, before: &[syn::Stmt]) -> Vec<Binding> {
+    let mut bindings = Vec::new();
+    for input in &sig.inputs {
+        match input {
+            syn::FnArg::Typed(t) => collect_bindings(&t.pat, None, &mut bindings),
+            syn::FnArg::Receiver(r) => bindings.push(Binding {
+                ident: syn::Ident::from(r.self_token),
+                // `&mut self` is a `&mut` reference; `mut self` a `mut` binding.
+                mutability: if r.reference.is_none() { r.mutability } else { None },
+                by_ref: false,
+                at: None,
+            }),
+        }
+    }
+    for (index, stmt) in before.iter().enumerate() {
+        if let syn::Stmt::Local(local) = stmt {
+            collect_bindings(&local.pat, Some(index), &mut bindings);
+        }
+    }
+    bindings
+}
+
+/// `Ok((lent, state))`, what the enter part returns, located at the
+/// `yield_!`: a kept local that borrows another one is reported there
+/// ("returns a value referencing data owned by the current function").
+fn handed_over(yield_stmt: &syn::Stmt, options: &Options, lent: &syn::Ident, state: &syn::Ident) -> TokenStream {
+    let at = yield_statement(yield_stmt).map_or_else(Span::call_site, |mac| mac.path.span());
+    let located = |ident: &syn::Ident| syn::Ident::new(&ident.to_string(), Span::mixed_site().located_at(at));
+    let (lent, state) = (located(lent), located(state));
+    let p = if options.krate.is_some() { options.private() } else { crate::paths::private_at(at) };
+    quote_spanned!(at=> #p::Ok((#lent, #state)))
+}
+
 /// Rewrites the signature to return `impl Manage<Target = T, Error = E> +
-/// use<..>`, naming elided argument lifetimes so the `use<..>` can list
+/// Captures<..>`, naming elided argument lifetimes so the bound can list
 /// them. Returns the error type as the signature now spells it.
 fn manager_signature(
     sig: &mut syn::Signature,
@@ -271,22 +353,30 @@ fn manager_signature(
     target: &TokenStream,
     error: &TokenStream,
 ) -> TokenStream {
-    let (use_list, target, error) = captures(sig, target, error);
+    let (captured, target, error) = captures(sig, &quote!(#krate::__private), target, error);
     sig.output = syn::parse_quote! {
-        -> impl #krate::Manage<Target = #target, Error = #error> + use<#(#use_list),*>
+        -> impl #krate::Manage<Target = #target, Error = #error> #captured
     };
     error
 }
 
 /// Names the elided lifetimes of the arguments (adding them to the
-/// generics), and returns what the returned opaque type must capture
-/// (`use<..>`) with the target and error types as the signature now spells
+/// generics), and returns the bound that makes the returned opaque type
+/// capture every lifetime of the arguments (`+ Captures<(&'a (), ..)>`, or
+/// nothing), with the target and error types as the signature now spells
 /// them.
+///
+/// Not `+ use<..>`: it must list every type parameter in scope, and the
+/// attribute cannot see an enclosing impl's (an associated fn of
+/// `impl<T> Pool<T>`) nor name an `impl Trait` argument's; without it the
+/// type parameters are captured anyway (in every edition), and a lifetime
+/// named in a bound is too.
 pub(super) fn captures(
     sig: &mut syn::Signature,
+    p: &TokenStream,
     target: &TokenStream,
     error: &TokenStream,
-) -> (Vec<TokenStream>, TokenStream, TokenStream) {
+) -> (TokenStream, TokenStream, TokenStream) {
     let lifetimes = name_elided_lifetimes(sig);
     // Elided lifetimes of the output follow the (now named) single input
     // lifetime: name them the same, as rustc's `mismatched_lifetime_syntaxes`
@@ -295,18 +385,41 @@ pub(super) fn captures(
         Some(lifetime) => (name_output(target, &lifetime), name_output(error, &lifetime)),
         None => (target.clone(), error.clone()),
     };
-    let mut use_list: Vec<TokenStream> = lifetimes.iter().map(ToTokens::to_token_stream).collect();
-    for param in &sig.generics.params {
-        use_list.push(match param {
-            syn::GenericParam::Lifetime(l) => l.lifetime.to_token_stream(),
-            syn::GenericParam::Type(t) => t.ident.to_token_stream(),
-            syn::GenericParam::Const(c) => c.ident.to_token_stream(),
-        });
-    }
     for lifetime in lifetimes.into_iter().rev() {
         sig.generics.params.insert(0, syn::GenericParam::Lifetime(syn::LifetimeParam::new(lifetime)));
     }
-    (use_list, target, error)
+    let mut captured = input_lifetimes(sig);
+    for param in sig.generics.lifetimes() {
+        if !captured.contains(&param.lifetime) {
+            captured.push(param.lifetime.clone());
+        }
+    }
+    captured.retain(|l| l.ident != "static");
+    let bound = if captured.is_empty() { quote!() } else { quote!(+ #p::Captures<(#(&#captured (),)*)>) };
+    (bound, target, error)
+}
+
+/// `ty` with each `impl Trait` in it written `_`: the target's type where
+/// the body names it (`let lent: _ = ..`), as `impl Trait` is only allowed
+/// in the signature (`-> Result<impl Write, E>`).
+pub(super) fn inferred(ty: &TokenStream) -> TokenStream {
+    struct Infer;
+    impl VisitMut for Infer {
+        fn visit_type_mut(&mut self, ty: &mut syn::Type) {
+            if let syn::Type::ImplTrait(i) = ty {
+                *ty = syn::Type::Infer(syn::TypeInfer { underscore_token: syn::Token![_](i.impl_token.span) });
+            } else {
+                syn::visit_mut::visit_type_mut(self, ty);
+            }
+        }
+    }
+    match syn::parse2::<syn::Type>(ty.clone()) {
+        Ok(mut parsed) => {
+            Infer.visit_type_mut(&mut parsed);
+            parsed.to_token_stream()
+        }
+        Err(_) => ty.clone(),
+    }
 }
 
 /// The exit part as the exit closure's body. A tail expression is its value
@@ -341,10 +454,10 @@ pub(super) fn exit_body(after: &[syn::Stmt], p: &TokenStream, error: &TokenStrea
 fn allow_unused_mut(sig: &mut syn::Signature, before: &mut [syn::Stmt]) {
     let allow: syn::Attribute = syn::parse_quote!(#[allow(unused_mut)]);
     for input in &mut sig.inputs {
-        if let syn::FnArg::Typed(t) = input {
-            if has_mut_binding(&t.pat) {
-                t.attrs.push(allow.clone());
-            }
+        match input {
+            syn::FnArg::Typed(t) if has_mut_binding(&t.pat) => t.attrs.push(allow.clone()),
+            syn::FnArg::Receiver(r) if r.reference.is_none() && r.mutability.is_some() => r.attrs.push(allow.clone()),
+            _ => {}
         }
     }
     for stmt in before {
@@ -371,18 +484,18 @@ fn kept_bindings<'b>(
     before: &[syn::Stmt],
     lent: &syn::Expr,
     lent_ident: Option<&str>,
-    exit_mentions: &HashSet<String>,
+    exit_mentions: &Names,
 ) -> (Vec<&'b Binding>, Vec<&'b Binding>) {
     let mut kept: Vec<&Binding> = Vec::new();
     let mut shadowed_holders = Vec::new();
     for (index, binding) in bindings.iter().enumerate() {
         let name = binding.ident.to_string();
-        let mut later = HashSet::new();
+        let mut later = Names::new();
         let from = binding.at.map_or(0, |i| i + 1);
         before[from..].iter().for_each(|s| used_idents(s, &mut later));
         idents(lent.to_token_stream(), &mut later);
         if bindings[index + 1..].iter().any(|l| l.ident == binding.ident) {
-            if !later.contains(&name) && !name.starts_with('_') {
+            if !later.contains_key(&name) && !name.starts_with('_') {
                 shadowed_holders.push(binding);
             }
             continue; // shadowed before the yield: dropped at enter
@@ -390,15 +503,40 @@ fn kept_bindings<'b>(
         if lent_ident == Some(name.as_str()) {
             continue; // moved into the lent value
         }
-        if exit_mentions.contains(&name) || !later.contains(&name) {
+        if exit_mentions.contains_key(&name) || !later.contains_key(&name) {
             kept.push(binding);
         }
     }
     (kept, shadowed_holders)
 }
 
+/// The names the exit part uses that may be locals from before the
+/// `yield_!`: a name stops being one once the outcome's pattern or a
+/// top-level `let` of the exit part rebinds it (`let msg = ..;` in both
+/// parts keeps only the second `msg`).
+fn exit_mentions(outcome_pat: Option<&syn::Pat>, after: &[syn::Stmt]) -> Names {
+    let mut rebound = Vec::new();
+    if let Some(pat) = outcome_pat {
+        collect_bindings(pat, None, &mut rebound);
+    }
+    let mut mentions = Names::new();
+    for stmt in after {
+        let mut used = Names::new();
+        used_idents(stmt, &mut used);
+        for (name, span) in used {
+            if !rebound.iter().any(|b| b.ident == name) {
+                mentions.entry(name).or_insert(span);
+            }
+        }
+        if let syn::Stmt::Local(local) = stmt {
+            collect_bindings(&local.pat, None, &mut rebound);
+        }
+    }
+    mentions
+}
+
 /// The identifiers a statement uses (a `let` pattern binds, it does not use).
-fn used_idents(stmt: &syn::Stmt, out: &mut HashSet<String>) {
+fn used_idents(stmt: &syn::Stmt, out: &mut Names) {
     match stmt {
         syn::Stmt::Local(local) => {
             if let Some(init) = &local.init {
@@ -432,13 +570,13 @@ fn shadow_warning(binding: &Binding) -> TokenStream {
     }
 }
 
-fn collect_bindings(pat: &syn::Pat, at: Option<usize>, out: &mut Vec<Binding>) {
+pub(super) fn collect_bindings(pat: &syn::Pat, at: Option<usize>, out: &mut Vec<Binding>) {
     match pat {
         syn::Pat::Ident(p) => {
             let looks_like_const =
                 p.by_ref.is_none() && p.mutability.is_none() && p.subpat.is_none() && starts_uppercase(&p.ident);
             if !looks_like_const {
-                out.push(Binding { ident: p.ident.clone(), mutability: p.mutability, at });
+                out.push(Binding { ident: p.ident.clone(), mutability: p.mutability, by_ref: p.by_ref.is_some(), at });
             }
             if let Some((_, sub)) = &p.subpat {
                 collect_bindings(sub, at, out);
@@ -464,15 +602,18 @@ fn starts_uppercase(ident: &syn::Ident) -> bool {
     ident.to_string().chars().next().is_some_and(char::is_uppercase)
 }
 
+/// Identifiers, each with where it is first mentioned.
+type Names = HashMap<String, Span>;
+
 /// Every identifier in `tokens`, macro arguments included.
-fn idents(tokens: TokenStream, out: &mut HashSet<String>) {
+fn idents(tokens: TokenStream, out: &mut Names) {
     for tree in tokens {
         match tree {
             TokenTree::Ident(i) => {
-                out.insert(i.to_string());
+                out.entry(i.to_string()).or_insert(i.span());
             }
             TokenTree::Group(g) => idents(g.stream(), out),
-            TokenTree::Literal(l) => format_captures(&l.to_string(), out),
+            TokenTree::Literal(l) => format_captures(&l.to_string(), l.span(), out),
             TokenTree::Punct(_) => {}
         }
     }
@@ -480,7 +621,7 @@ fn idents(tokens: TokenStream, out: &mut HashSet<String>) {
 
 /// The names a format string captures (`"{count}"`, `"{name:>8}"`): a
 /// string literal in a macro call mentions them as much as an argument does.
-fn format_captures(literal: &str, out: &mut HashSet<String>) {
+fn format_captures(literal: &str, span: Span, out: &mut Names) {
     if !(literal.starts_with('"') || literal.starts_with('r')) {
         return;
     }
@@ -493,18 +634,30 @@ fn format_captures(literal: &str, out: &mut HashSet<String>) {
         }
         let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
         if name.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_') {
-            out.insert(name);
+            out.entry(name).or_insert(span);
         }
     }
 }
 
 /// Names every elided lifetime of the arguments (`&T`, `'_`), so that the
-/// returned `impl Manage + use<..>` can capture them.
+/// returned `impl Manage + Captures<..>` can capture them.
 fn name_elided_lifetimes(sig: &mut syn::Signature) -> Vec<syn::Lifetime> {
     let mut namer = Namer { made: Vec::new() };
     for input in &mut sig.inputs {
-        if let syn::FnArg::Typed(t) = input {
-            namer.visit_type_mut(&mut t.ty);
+        match input {
+            syn::FnArg::Typed(t) => namer.visit_type_mut(&mut t.ty),
+            syn::FnArg::Receiver(r) => match &mut r.reference {
+                // `&self`: the printed form; `ty` (`&Self`) follows it.
+                Some((and, lifetime @ None)) => {
+                    let fresh = namer.fresh(and.span);
+                    if let syn::Type::Reference(ty) = &mut *r.ty {
+                        ty.lifetime = Some(fresh.clone());
+                    }
+                    *lifetime = Some(fresh);
+                }
+                Some((_, Some(_))) => {}
+                None => namer.visit_type_mut(&mut r.ty),
+            },
         }
     }
     namer.made
@@ -512,26 +665,49 @@ fn name_elided_lifetimes(sig: &mut syn::Signature) -> Vec<syn::Lifetime> {
 
 /// The only lifetime the arguments mention, if there is exactly one.
 fn single_input_lifetime(sig: &syn::Signature) -> Option<syn::Lifetime> {
-    struct Lifetimes(Vec<syn::Lifetime>);
+    // With `&self`, elided output lifetimes are the receiver's.
+    if let Some(syn::FnArg::Receiver(syn::Receiver { reference: Some((_, Some(lifetime))), .. })) = sig.inputs.first() {
+        return Some(lifetime.clone());
+    }
+    match input_lifetimes(sig).as_slice() {
+        [only] if only.ident != "static" => Some(only.clone()),
+        _ => None,
+    }
+}
+
+/// The lifetimes the arguments mention, in order, without those a
+/// `fn(&T)`, `Fn(&T)` or `for<'a>` binds.
+fn input_lifetimes(sig: &syn::Signature) -> Vec<syn::Lifetime> {
+    struct Lifetimes {
+        found: Vec<syn::Lifetime>,
+        bound: Vec<syn::Lifetime>,
+    }
     impl<'ast> syn::visit::Visit<'ast> for Lifetimes {
         fn visit_lifetime(&mut self, l: &'ast syn::Lifetime) {
-            if !self.0.contains(l) {
-                self.0.push(l.clone());
+            if !self.found.contains(l) && !self.bound.contains(l) {
+                self.found.push(l.clone());
             }
+        }
+        fn visit_bound_lifetimes(&mut self, b: &'ast syn::BoundLifetimes) {
+            self.bound.extend(b.lifetimes.iter().filter_map(|p| match p {
+                syn::GenericParam::Lifetime(l) => Some(l.lifetime.clone()),
+                _ => None,
+            }));
         }
         fn visit_type_bare_fn(&mut self, _: &'ast syn::TypeBareFn) {}
         fn visit_parenthesized_generic_arguments(&mut self, _: &'ast syn::ParenthesizedGenericArguments) {}
     }
-    let mut found = Lifetimes(Vec::new());
+    let mut lifetimes = Lifetimes { found: Vec::new(), bound: Vec::new() };
     for input in &sig.inputs {
-        if let syn::FnArg::Typed(t) = input {
-            syn::visit::Visit::visit_type(&mut found, &t.ty);
+        match input {
+            syn::FnArg::Typed(t) => syn::visit::Visit::visit_type(&mut lifetimes, &t.ty),
+            syn::FnArg::Receiver(syn::Receiver { reference: Some((_, Some(lifetime))), .. }) => {
+                syn::visit::Visit::visit_lifetime(&mut lifetimes, lifetime);
+            }
+            syn::FnArg::Receiver(r) => syn::visit::Visit::visit_type(&mut lifetimes, &r.ty),
         }
     }
-    match found.0.as_slice() {
-        [only] if only.ident != "static" => Some(only.clone()),
-        _ => None,
-    }
+    lifetimes.found
 }
 
 /// `ty` with its elided lifetimes written as `lifetime`.

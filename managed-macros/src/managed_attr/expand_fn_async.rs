@@ -12,7 +12,7 @@
 //! }
 //! // expands to
 //! fn transaction(mut conn: Conn)
-//!     -> AsyncFnManager<Conn, E, impl Future<Output = Result<(), E>> + use<>> {
+//!     -> AsyncFnManager<Conn, E, impl Future<Output = Result<(), E>>> {
 //!     let coroutine = coroutine::<Conn, _, _>(move |mut lender| async move {
 //!         conn.execute("BEGIN").await?;
 //!         let outcome = lender.lend(&mut conn).await;
@@ -37,7 +37,7 @@ use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 
 use super::attr::Options;
-use super::expand_fn::{captures, exit_body};
+use super::expand_fn::{captures, collect_bindings, exit_body, inferred};
 
 pub fn generate(
     item: syn::ItemFn,
@@ -52,9 +52,13 @@ pub fn generate(
     let syn::ItemFn { attrs, vis, mut sig, block } = item;
     let name = sig.ident.to_string();
     let mut stmts = block.stmts;
-    let mut returns = EnterReturns { p: &p };
+    let failed = quote!(#p::enter_failed);
+    let mut returns = EnterReturns { failed: &failed };
     for stmt in &mut stmts[..at] {
         returns.visit_stmt_mut(stmt);
+    }
+    for stmt in &mut stmts[at + 1..] {
+        ExitReturns { p: &p }.visit_stmt_mut(stmt);
     }
     let before = &stmts[..at];
     let after = &stmts[at + 1..];
@@ -70,28 +74,35 @@ pub fn generate(
     // usable by name after the yield; any other value is moved into a local
     // of the coroutine first (alive until its end, as in the sync form).
     let (bind_lent, lent_place) = if is_place(lent) {
-        (quote!(), quote_spanned!(lent_span=> &mut #lent))
+        // `&mut` needs a `mut` binding, which the sync form (it moves the
+        // value) does not: rebind one that was declared without it.
+        let rebind = place_root(lent)
+            .filter(|root| immutable_binding(&sig, before, root))
+            .map(|root| quote!(let mut #root = #root;));
+        (quote!(#rebind), quote_spanned!(lent_span=> &mut #lent))
     } else {
-        (quote_spanned!(lent_span=> let mut #lent_local: #target = #lent;), quote!(&mut #lent_local))
+        let lent_type = inferred(target);
+        (quote_spanned!(lent_span=> let mut #lent_local: #lent_type = #lent;), quote!(&mut #lent_local))
     };
     let handoff = quote!(#lender.lend(#lent_place).await);
     let yield_stmt = outcome_pat.map_or_else(|| quote!(#handoff;), |pat| quote!(let #pat = #handoff;));
     let body = exit_body(after, &p, error);
 
-    let (use_list, target, error) = captures(&mut sig, target, error);
+    let (captured, target, error) = captures(&mut sig, &p, target, error);
+    let body_target = inferred(&target);
     sig.asyncness = None;
     sig.output = syn::parse_quote! {
         -> #p::AsyncFnManager<
             #target,
             #error,
-            impl ::core::future::Future<Output = #p::Result<(), #error>> + use<#(#use_list),*>,
+            impl ::core::future::Future<Output = #p::Result<(), #error>> #captured,
         >
     };
     let on_cancel = options.on_cancel.as_ref().map(|fallback| {
         // Spanned at the path, so a fallback of the wrong type is pointed at.
         let value = syn::Ident::new("value", fallback.span().resolved_at(Span::mixed_site()));
         quote_spanned! {fallback.span()=>
-            .on_cancel(|#value: &mut #target| <_ as #p::Returns<#error>>::into_result(#fallback(#value)))
+            .on_cancel(|#value: &mut #body_target| <_ as #p::Returns<#error>>::into_result(#fallback(#value)))
         }
     });
     let must_use = if attrs.iter().any(|a| a.path().is_ident("must_use")) {
@@ -108,7 +119,7 @@ pub fn generate(
             #keep_import
             // Built outside the `unsafe` block: the user's code must not
             // run in an unsafe context.
-            let #coroutine = #p::coroutine::<#target, _, _>(move |mut #lender| async move {
+            let #coroutine = #p::coroutine::<#body_target, _, _>(move |mut #lender| async move {
                 #(#before)*
                 #bind_lent
                 #yield_stmt
@@ -118,7 +129,7 @@ pub fn generate(
             // as the hand-off `.await` of the `yield_!` statement, lending
             // a local of the coroutine (the contract of `new`). Code a proc
             // macro generates is not linted as the user's `unsafe_code`.
-            let #manager = unsafe { #p::AsyncFnManager::<#target, #error, _>::new(#name, #coroutine) };
+            let #manager = unsafe { #p::AsyncFnManager::<#body_target, #error, _>::new(#name, #coroutine) };
             #manager #on_cancel
         }
     }
@@ -139,19 +150,84 @@ fn is_place(expr: &syn::Expr) -> bool {
     }
 }
 
+/// The local a place is part of: `conn` in `conn`, `cfg.conn`, `rows[0]`
+/// (not through a `*`, which lends what a reference points to).
+fn place_root(expr: &syn::Expr) -> Option<&syn::Ident> {
+    match expr {
+        syn::Expr::Path(p) => p.path.get_ident(),
+        syn::Expr::Field(f) => place_root(&f.base),
+        syn::Expr::Index(i) => place_root(&i.expr),
+        syn::Expr::Paren(p) => place_root(&p.expr),
+        _ => None,
+    }
+}
+
+/// Whether the last binding of `name` among the arguments and the
+/// top-level `let`s before the `yield_!` is declared without `mut`.
+fn immutable_binding(sig: &syn::Signature, before: &[syn::Stmt], name: &syn::Ident) -> bool {
+    let mut bindings = Vec::new();
+    for input in &sig.inputs {
+        if let syn::FnArg::Typed(t) = input {
+            collect_bindings(&t.pat, None, &mut bindings);
+        }
+    }
+    for stmt in before {
+        if let syn::Stmt::Local(local) = stmt {
+            collect_bindings(&local.pat, None, &mut bindings);
+        }
+    }
+    bindings.iter().rev().find(|b| b.ident == *name).is_some_and(|b| b.mutability.is_none() && !b.by_ref)
+}
+
 /// Rewrites `return e` before the `yield_!` to `return enter_failed(e)`
-/// (not inside closures, async blocks or items, whose `return` is theirs).
-struct EnterReturns<'p> {
-    p: &'p TokenStream,
+/// (not inside closures, async blocks or items, whose `return` is theirs):
+/// only `Err(..)` may leave the enter early, and the diagnostic says so.
+pub(super) struct EnterReturns<'p> {
+    /// `enter_failed` (async) or `fn_enter_failed` (sync).
+    pub(super) failed: &'p TokenStream,
 }
 
 impl VisitMut for EnterReturns<'_> {
     fn visit_expr_return_mut(&mut self, r: &mut syn::ExprReturn) {
+        let failed = self.failed;
         if let Some(value) = r.expr.take() {
-            let p = self.p;
             let span = value.span();
             let value = value.to_token_stream();
-            r.expr = Some(Box::new(syn::parse_quote_spanned!(span=> #p::enter_failed(#value))));
+            r.expr = Some(Box::new(syn::parse_quote_spanned!(span=> #failed(#value))));
+        } else {
+            // A bare `return;` has nothing to lend either: `return
+            // failed(())`, located at the `return` so the one error is there.
+            let span = r.return_token.span;
+            let failed: TokenStream = failed
+                .clone()
+                .into_iter()
+                .map(|mut token| {
+                    token.set_span(span);
+                    token
+                })
+                .collect();
+            r.expr = Some(Box::new(syn::parse_quote_spanned!(span=> #failed(()))));
+        }
+    }
+    fn visit_expr_closure_mut(&mut self, _: &mut syn::ExprClosure) {}
+    fn visit_expr_async_mut(&mut self, _: &mut syn::ExprAsync) {}
+    fn visit_item_mut(&mut self, _: &mut syn::Item) {}
+}
+
+/// Rewrites a bare `return;` after the `yield_!` to `return Ok(());`: the
+/// exit part ends with `()` like a fn body, also early (the exit part runs
+/// in a closure or coroutine that returns `Result<(), E>`).
+pub(super) struct ExitReturns<'p> {
+    pub(super) p: &'p TokenStream,
+}
+
+impl VisitMut for ExitReturns<'_> {
+    fn visit_expr_return_mut(&mut self, r: &mut syn::ExprReturn) {
+        if let Some(value) = &mut r.expr {
+            self.visit_expr_mut(value);
+        } else {
+            let p = self.p;
+            r.expr = Some(Box::new(syn::parse_quote_spanned!(r.return_token.span=> #p::Ok(()))));
         }
     }
     fn visit_expr_closure_mut(&mut self, _: &mut syn::ExprClosure) {}

@@ -103,6 +103,9 @@ pub fn expand(item: syn::ItemStruct, options: &Options, mut errors: Errors) -> T
         .as_ref()
         .map(|hook| quote_spanned!(hook.span()=> <_ as #p::Fallible<#error>>::into_result(#hook(#this))?;));
     let exit_hook = options.exit.as_ref().map(|hook| {
+        // Located at the hook: a hook that takes the outcome by value is
+        // reported there, not at the whole attribute.
+        let outcome = syn::Ident::new("outcome", hook.span().resolved_at(Span::mixed_site()));
         quote_spanned!(hook.span()=>
             #exits.step(|#outcome: &#p::Outcome<'_>| <_ as #p::Fallible<#error>>::into_result(#hook(&mut self, #outcome)));
         )
@@ -229,7 +232,7 @@ fn expand_async(
     // unused in the user's crate).
     let cancel = if has_fields { quote!(|#this: &mut Self| { #(#cancel_slots)* }) } else { quote!(|_: &mut Self| {}) };
     let AsyncHooks { enter: enter_hook, exit: exit_hook, cancel: cancel_hook } =
-        async_struct_hooks(options, &p, &error, &this, &exits, &outcome);
+        async_struct_hooks(options, &p, &error, &this, &exits);
     let rollback_mut = if has_fields { quote!(mut) } else { quote!() };
     let enter_mut = if has_fields || enter_hook.is_some() { quote!(mut) } else { quote!() };
     let exit_steps = has_fields || exit_hook.is_some();
@@ -291,7 +294,6 @@ fn async_struct_hooks(
     error: &TokenStream,
     this: &syn::Ident,
     exits: &syn::Ident,
-    outcome: &syn::Ident,
 ) -> AsyncHooks {
     // An async hook's runtime paths point at the hook too: otherwise a
     // hook that is not an `async fn` gets a second error at the attribute.
@@ -330,6 +332,7 @@ fn async_struct_hooks(
                 #exits.record_hook(#ran, #unwinding);
             })
         } else {
+            let outcome = syn::Ident::new("outcome", hook.span().resolved_at(Span::mixed_site()));
             quote_spanned!(hook.span()=>
                 #exits.step(|#outcome: &#p::Outcome<'_>| <_ as #p::Fallible<#error>>::into_result(#hook(&mut *#this, #outcome)));
             )
@@ -342,6 +345,7 @@ fn async_struct_hooks(
                 #p::cancel_hook_async::<Self, #error, _>(#hook(&mut self, &#p::Outcome::Cancelled));
             )
         } else {
+            let outcome = syn::Ident::new("outcome", hook.span().resolved_at(Span::mixed_site()));
             quote_spanned!(hook.span()=>
                 #p::cancel_hook(|#outcome: &#p::Outcome<'_>| <_ as #p::Fallible<#error>>::into_result(#hook(&mut self, #outcome)));
             )

@@ -280,8 +280,13 @@ fn yield_macro_of(stmt: &syn::Stmt) -> Option<&syn::Macro> {
     }
 }
 
+/// `yield_!`, `managed::yield_!`, and the facade under another name
+/// (`mg::yield_!` beside `#[managed(crate = "mg")]`, a re-export's path):
+/// any path ending in `yield_`, which no other macro in a `#[managed] fn`
+/// body is expected to be called.
 pub fn is_yield(mac: &syn::Macro) -> bool {
     paths::is_our_macro(&mac.path, "yield_")
+        || mac.path.segments.last().is_some_and(|s| s.ident == "yield_" && s.arguments.is_none())
 }
 
 /// Reports every `yield_!` it visits, saying where it is.

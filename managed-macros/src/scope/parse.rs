@@ -71,13 +71,29 @@ fn parse_scope(input: ParseStream) -> syn::Result<Scope> {
         (None, Block::parse_within(input)?)
     };
     let segments = stmts.into_iter().map(classify).collect::<syn::Result<Vec<_>>>()?;
-    Ok(Scope { asyncness, segments, span })
+    Ok(Scope { asyncness, segments: hoist_items(segments), span })
+}
+
+/// Moves the items of the block (`fn`, `struct`, `impl`, `use`, ..) before
+/// its first statement. In a Rust block an item is visible in the whole
+/// block, also above it; the expansion nests the rest of the block after
+/// each `with!` / `defer!` in a closure, which would hide an item declared
+/// below a split point from the code above it. Items capture no locals, so
+/// where they stand in the block changes nothing else. `macro_rules!` stays
+/// in place: its scope is textual, from the definition down.
+fn hoist_items(segments: Vec<Segment>) -> Vec<Segment> {
+    let (items, rest): (Vec<Segment>, Vec<Segment>) = segments
+        .into_iter()
+        .partition(|s| matches!(s, Segment::Plain(Stmt::Item(item)) if !matches!(item, syn::Item::Macro(_))));
+    items.into_iter().chain(rest).collect()
 }
 
 /// Sorts one top-level statement into plain / with / defer.
 fn classify(mut stmt: Stmt) -> syn::Result<Segment> {
+    let cfg = cfg_attribute(&stmt);
     if let Some(mac) = statement_macro(&stmt) {
         if paths::is_our_macro(&mac.path, "defer") {
+            reject_cfg(cfg, "defer!")?;
             let defer: Defer = mac.parse_body()?;
             return Ok(Segment::Defer(DeferStmt { defer, span: mac.span(), path: mac.path.clone() }));
         }
@@ -85,10 +101,11 @@ fn classify(mut stmt: Stmt) -> syn::Result<Segment> {
     // A `with!(m);` statement: enter and ignore the target.
     if let Stmt::Macro(m) = &stmt {
         if paths::is_our_macro(&m.mac.path, "with") {
+            reject_cfg(cfg, "with!")?;
             let manager = parse_manager(&m.mac)?;
             let span = m.mac.span();
             let semi = m.semi_token.unwrap_or_default();
-            let stmt = Stmt::Expr(placeholder(), Some(semi));
+            let stmt = Stmt::Expr(unused_result(span), Some(semi));
             return Ok(Segment::With(Box::new(WithStmt { stmt, manager, span, path: m.mac.path.clone() })));
         }
     }
@@ -98,11 +115,56 @@ fn classify(mut stmt: Stmt) -> syn::Result<Segment> {
         _ => None,
     };
     let Some(slot) = slot else { return Ok(Segment::Plain(stmt)) };
+    reject_cfg(cfg, "with!")?;
     let Expr::Macro(mac) = std::mem::replace(slot, placeholder()) else {
         unreachable!("with_slot returns a `with!` call")
     };
     let manager = parse_manager(&mac.mac)?;
     Ok(Segment::With(Box::new(WithStmt { stmt, manager, span: mac.mac.span(), path: mac.mac.path })))
+}
+
+/// Where a `#[cfg]` / `#[cfg_attr]` on the statement is. Attributes of an
+/// expression statement are those of its outermost expression; a `with!`
+/// statement's is one of the forms `with_slot` follows.
+fn cfg_attribute(stmt: &Stmt) -> Option<Span> {
+    let attrs: &[syn::Attribute] = match stmt {
+        Stmt::Local(local) => &local.attrs,
+        Stmt::Macro(m) => &m.attrs,
+        Stmt::Expr(expr, _) => match expr {
+            Expr::Macro(e) => &e.attrs,
+            Expr::Try(e) => &e.attrs,
+            Expr::MethodCall(e) => &e.attrs,
+            Expr::Paren(e) => &e.attrs,
+            Expr::Field(e) => &e.attrs,
+            Expr::Await(e) => &e.attrs,
+            _ => &[],
+        },
+        Stmt::Item(_) => &[],
+    };
+    attrs.iter().find(|a| a.path().is_ident("cfg") || a.path().is_ident("cfg_attr")).map(|a| a.path().span())
+}
+
+/// A `#[cfg]` on a `with!` / `defer!` statement would only remove the
+/// statement, not the enter or the deferred code the scope builds from it
+/// (the rest of the scope is nested inside them): a compiled-out `with!`
+/// still evaluated its manager, a compiled-out `defer!` still ran.
+fn reject_cfg(cfg: Option<Span>, what: &str) -> syn::Result<()> {
+    let instead = if what == "defer!" {
+        "test the condition inside: `defer!(if cfg!(..) { .. })`"
+    } else {
+        "put the code that needs the manager in a nested `scope! { let x = with!(m)?; ..; Ok(()) }?` \
+         (or a function) under the `#[cfg]`"
+    };
+    match cfg {
+        None => Ok(()),
+        Some(at) => Err(syn::Error::new(
+            at,
+            format!(
+                "`#[cfg]` cannot remove a `{what}` statement of a `scope!` (the rest of the scope is nested \
+                 inside it, so it would still run); {instead}"
+            ),
+        )),
+    }
 }
 
 /// The macro of a statement that is only a macro call.
@@ -147,6 +209,20 @@ fn is_with_call(expr: &Expr) -> bool {
 /// with the enter call.
 fn placeholder() -> Expr {
     Expr::Verbatim(quote::quote!(__managed_with_slot))
+}
+
+/// `with!(m);`: the enter's `Result` is unused. It is passed through a call
+/// located at the user's `with!`, so that rustc's `unused_must_use` warning
+/// (a failed enter is ignored there) points at it and suggests `let _ =`
+/// there; the bare enter call carries the macro's hygiene, and rustc put the
+/// warning on the whole scope with a suggestion that does not compile.
+fn unused_result(at: Span) -> Expr {
+    Expr::Call(syn::ExprCall {
+        attrs: Vec::new(),
+        func: Box::new(syn::parse_quote_spanned!(at=> ::core::convert::identity)),
+        paren_token: syn::token::Paren(at),
+        args: std::iter::once(placeholder()).collect(),
+    })
 }
 
 pub fn is_placeholder(expr: &Expr) -> bool {

@@ -41,6 +41,7 @@ pub fn validate(scope: &Scope) -> Result<(), TokenStream> {
         async_blocks: 0,
         in_defer: false,
         places: Vec::new(),
+        misplaced: Vec::new(),
     };
     for segment in &scope.segments {
         match segment {
@@ -57,7 +58,11 @@ pub fn validate(scope: &Scope) -> Result<(), TokenStream> {
             }
         }
     }
-    errors.finish()
+    let misplaced = std::mem::take(&mut checker.misplaced);
+    let marker = paths::seen_marker();
+    // The misplaced calls are not expanded: the markers keep the user's
+    // `use managed::with;` from adding an "unused import" warning to the errors.
+    errors.finish().map_err(|errors| quote::quote! { #({ #misplaced!(#marker); })* #errors })
 }
 
 /// A last statement that certainly gives the scope no value (`()`): the
@@ -101,12 +106,18 @@ struct Checker<'e> {
     /// The constructs around the visited expression, innermost last, to say
     /// where a misplaced `with!` / `defer!` is.
     places: Vec<Place>,
+    /// The paths of the misplaced `with!` / `defer!` calls, as written.
+    misplaced: Vec<syn::Path>,
 }
 
 #[derive(Clone, Copy)]
 enum Place {
     If,
+    /// The condition of an `if` / `while` (`if let Ok(t) = with!(m)`).
+    Condition,
     Match,
+    /// The scrutinee of a `match` (`match with!(m) { .. }`).
+    Scrutinee,
     Loop,
     Block,
     Closure,
@@ -118,7 +129,9 @@ impl Place {
     fn describe(self) -> &'static str {
         match self {
             Place::If => "inside an `if`",
+            Place::Condition => "in a condition",
             Place::Match => "inside a `match`",
+            Place::Scrutinee => "in the scrutinee of a `match`",
             Place::Loop => "inside a loop",
             Place::Block => "inside a nested block",
             Place::Closure => "inside a closure",
@@ -178,6 +191,12 @@ impl Checker<'_> {
             None => "`with!` inside an expression: give it a statement of its own at the top level of the \
                      `scope!` block (`let x = with!(m)?;`, then use `x`), one `with!` per statement"
                 .to_string(),
+            Some(place @ (Place::Condition | Place::Scrutinee)) => format!(
+                "`with!` {} of a `scope!`: enter the manager in a statement of its own at the top level, \
+                 then test its result: `let entered = with!(m);` then `match entered {{ .. }}` or \
+                 `if let Ok(x) = entered {{ .. }}` (the manager exits when the scope ends)",
+                place.describe()
+            ),
             Some(place @ (Place::Closure | Place::Async)) => format!(
                 "`with!` {}: only the top-level statements of a `scope!` block are managed by it; \
                  open a `scope!` in there: `scope! {{ let x = with!(m)?; ..; Ok(()) }}`",
@@ -226,10 +245,17 @@ impl<'ast> Visit<'ast> for Checker<'_> {
         }
     }
     fn visit_expr_if(&mut self, e: &'ast syn::ExprIf) {
-        self.within(Place::If, |c| visit::visit_expr_if(c, e));
+        self.within(Place::Condition, |c| c.visit_expr(&e.cond));
+        self.within(Place::If, |c| {
+            c.visit_block(&e.then_branch);
+            if let Some((_, otherwise)) = &e.else_branch {
+                c.visit_expr(otherwise);
+            }
+        });
     }
     fn visit_expr_match(&mut self, e: &'ast syn::ExprMatch) {
-        self.within(Place::Match, |c| visit::visit_expr_match(c, e));
+        self.within(Place::Scrutinee, |c| c.visit_expr(&e.expr));
+        self.within(Place::Match, |c| e.arms.iter().for_each(|arm| c.visit_arm(arm)));
     }
     fn visit_expr_closure(&mut self, e: &'ast syn::ExprClosure) {
         self.closures += 1;
@@ -286,12 +312,14 @@ impl<'ast> Visit<'ast> for Checker<'_> {
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
         if paths::is_our_macro(&mac.path, "with") {
             self.errors.push(syn::Error::new_spanned(mac, self.misplaced_with()));
+            self.misplaced.push(mac.path.clone());
         } else if paths::is_our_macro(&mac.path, "defer") {
             if let Ok(defer) = mac.parse_body::<Defer>() {
                 if defer.needs_scope() {
                     let place = self.place().map_or("inside an expression", Place::describe);
                     let message = defer.needs_scope_message(&format!("{place} of a `scope!`"));
                     self.errors.push(syn::Error::new(crate::defer::needs_scope_span(&defer, mac.span()), message));
+                    self.misplaced.push(mac.path.clone());
                 }
             }
         }

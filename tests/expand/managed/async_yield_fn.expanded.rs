@@ -11,7 +11,7 @@ pub fn transaction<'__managed_l0>(
     std::fmt::Error,
     impl ::core::future::Future<
         Output = ::managed::__private::Result<(), std::fmt::Error>,
-    > + use<'__managed_l0>,
+    > + ::managed::__private::Captures<(&'__managed_l0 (),)>,
 > {
     let coroutine = ::managed::__private::coroutine::<
         Vec<String>,

@@ -6,7 +6,7 @@ pub fn timed<'__managed_l0>(
 ) -> impl ::managed::Manage<
     Target = Vec<u64>,
     Error = std::fmt::Error,
-> + use<'__managed_l0> {
+> + ::managed::__private::Captures<(&'__managed_l0 (),)> {
     ::managed::__private::FnManager::new(
         move || -> ::managed::__private::Result<_, std::fmt::Error> {
             let start = Instant::now();
