@@ -35,14 +35,18 @@ pub fn expand(scope: &Scope) -> TokenStream {
     }}
 }
 
-/// Whether the block starts with a `with!` or `defer!` and nothing before
-/// its level's closure can leave the block: then the only code outside the
-/// levels' closures is the first `with!`'s manager expression (a `defer!`'s
-/// closure is a closure), and a manager expression without `?`, `return`,
-/// `break`, `continue`, `.await` and macro calls (which may hide them) leaves
-/// nothing for a closure around the block to catch.
+/// Whether the block starts (after its items) with a `with!` or `defer!`
+/// and nothing before its level's closure can leave the block: then the
+/// only code outside the levels' closures is the first `with!`'s manager
+/// expression (a `defer!`'s closure is a closure), and a manager expression
+/// without `?`, `return`, `break`, `continue`, `.await` and macro calls
+/// (which may hide them) leaves nothing for a closure around the block to
+/// catch.
 fn starts_at_a_level(segments: &[Segment]) -> bool {
-    match segments.first() {
+    // Items (hoisted to the front by `parse`) cannot leave the block;
+    // `macro_rules!` and item-position macros are not skipped.
+    let is_item = |s: &&Segment| matches!(s, Segment::Plain(Stmt::Item(item)) if !matches!(item, syn::Item::Macro(_)));
+    match segments.iter().find(|s| !is_item(s)) {
         Some(Segment::With(w)) => !may_leave(&w.manager),
         Some(Segment::Defer(_)) => true,
         Some(Segment::Plain(_)) | None => false,
@@ -222,12 +226,15 @@ mod tests {
         assert!(!has_outer_closure(quote! { with!(Probe::new(|x| x.len()))?; Ok(()) }));
         assert!(!has_outer_closure(quote! { defer!(log()); let a = with!(open()?)?; Ok(*a) }));
         assert!(!has_outer_closure(quote! { defer!(|o| { report(o)?; }); Ok(()) }));
+        assert!(!has_outer_closure(quote! { let a = with!(open())?; fn open() -> M { M } Ok(*a) }));
     }
 
     #[test]
     fn code_that_may_leave_before_the_first_level_keeps_the_outer_closure() {
         // Plain statements first: their `?` and `return` leave the block.
         assert!(has_outer_closure(quote! { let n = parse()?; let a = with!(open(n))?; Ok(*a) }));
+        assert!(has_outer_closure(quote! { fn f() {} m!(); let a = with!(open())?; Ok(*a) }));
+        assert!(has_outer_closure(quote! { macro_rules! m { () => {} } let a = with!(open())?; Ok(*a) }));
         // In the first manager expression: `?`, `return`, `break`,
         // `continue`, `.await`, a macro (may hide any of them), also inside
         // a closure or a nested block.
