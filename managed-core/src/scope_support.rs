@@ -66,44 +66,41 @@ pub fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Panicked> {
     }
 }
 
-/// One level of a sync `scope!`: the closure that runs the rest of the
-/// block, and the place for its value. The expansion builds it, runs it
-/// with [`catch_dyn`] and takes the value with [`caught`]:
-///
-/// ```text
-/// let mut level = Level::new(|| { .. });
-/// let body = caught(catch_dyn(&mut level), level.value);
-/// ```
+/// Runs one level of a sync `scope!` (the closure that runs the rest of the
+/// block), catching a panic (with `std`). The expansion is
+/// `run_level(|| { .. })`; see ARCHITECTURE.md, "How `scope!` expands".
 ///
 /// That is [`catch`] spelled out for compile time: `catch` instantiates
 /// `catch_unwind` and its four helpers for every closure (five functions per
 /// level of every scope in a debug build). Here the closure is called
-/// through `&mut dyn RunOnce`, so the panic catcher is one non-generic
-/// function for the whole program, and a level adds one small function
-/// ([`RunOnce::run_once`] for its closure). In a release build everything
-/// is inlined and the call devirtualised: the same instructions as `catch`
-/// (BENCHMARKS.md, "Compile time").
-pub struct Level<F, R> {
-    /// The level's closure, until it runs.
-    pub body: Option<F>,
-    /// Its value, once it returned.
-    pub value: Option<R>,
+/// through `&mut dyn RunOnce` (`catch_dyn`), so the panic catcher is one
+/// non-generic function for the whole program, and a level adds this
+/// function and `RunOnce::run_once` for its closure. The closure is taken
+/// by value, not built into a `Level` local of the expansion and lent to
+/// `catch_dyn` there: that local cost the user's crate about a third of its
+/// type checking and borrow checking (BENCHMARKS.md, "Compile time"). In a
+/// release build everything is inlined and the call devirtualised: the same
+/// instructions as `catch`.
+#[inline]
+pub fn run_level<F: FnOnce() -> R, R>(body: F) -> Result<R, Panicked> {
+    let mut level = Level { body: Some(body), value: None };
+    let ran = catch_dyn(&mut level);
+    caught(ran, level.value)
 }
 
-/// A closure to call once, behind `&mut dyn` (see [`Level`]).
-pub trait RunOnce {
+/// A closure to call once behind `&mut dyn RunOnce`, and the place for its
+/// value (see [`run_level`]).
+struct Level<F, R> {
+    /// The closure, until it runs.
+    body: Option<F>,
+    /// Its value, once it returned.
+    value: Option<R>,
+}
+
+/// A closure to call once, behind `&mut dyn` (see [`run_level`]).
+trait RunOnce {
     /// Calls the closure (the second call does nothing).
     fn run_once(&mut self);
-}
-
-impl<F: FnOnce() -> R, R> Level<F, R> {
-    /// A level that will run `body`. (A function rather than a struct
-    /// literal in the expansion: its bound makes the closure an `FnOnce`,
-    /// called without the `call_once` shim an `Fn` closure would need.)
-    #[inline]
-    pub fn new(body: F) -> Self {
-        Level { body: Some(body), value: None }
-    }
 }
 
 impl<F: FnOnce() -> R, R> RunOnce for Level<F, R> {
@@ -122,7 +119,7 @@ impl<F: FnOnce() -> R, R> RunOnce for Level<F, R> {
 /// Calls `f` once, catching a panic (with `std`): the one instantiation of
 /// `catch_unwind` that every level of every sync `scope!` shares.
 #[inline]
-pub fn catch_dyn(f: &mut dyn RunOnce) -> Result<(), Panicked> {
+fn catch_dyn(f: &mut dyn RunOnce) -> Result<(), Panicked> {
     #[cfg(feature = "std")]
     {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f.run_once())).map_err(Panicked)
@@ -138,7 +135,7 @@ pub fn catch_dyn(f: &mut dyn RunOnce) -> Result<(), Panicked> {
 /// [`catch_dyn`] caught. Generic over the value only, so the levels of a
 /// scope (which all return its `Result`) share one instance.
 #[inline]
-pub fn caught<R>(caught: Result<(), Panicked>, value: Option<R>) -> Result<R, Panicked> {
+fn caught<R>(caught: Result<(), Panicked>, value: Option<R>) -> Result<R, Panicked> {
     match (caught, value) {
         (Ok(()), Some(value)) => Ok(value),
         (Err(panic), _) => Err(panic),
@@ -266,7 +263,7 @@ where
     settle(Ok(result), exited)
 }
 
-/// Runs the exit, catching its panic (through [`catch_dyn`], as a level).
+/// Runs the exit, catching its panic (through [`run_level`], as a level).
 /// Apart from [`exit_level`] so that it is instantiated once per manager
 /// and error type, not per body type too.
 #[inline]
@@ -275,8 +272,7 @@ where
     M: Manage,
     E: From<M::Error>,
 {
-    let mut exit = Level::new(|| manager.exit(outcome).map_err(E::from));
-    caught(catch_dyn(&mut exit), exit.value)
+    run_level(|| manager.exit(outcome).map_err(E::from))
 }
 
 /// [`exit_level`] for a body that panicked: exits with the panic as the

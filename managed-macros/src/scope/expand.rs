@@ -17,12 +17,70 @@ pub fn expand(scope: &Scope) -> TokenStream {
     }
     let body = expand_from(&scope.segments, 0);
     let seen = seen_macros(scope);
+    if starts_at_a_level(&scope.segments) {
+        // Every `?` and `return` of the block is inside a level's closure:
+        // the closure that would catch them here is not needed (one closure
+        // less per scope to check and compile, BENCHMARKS.md "Compile time").
+        return quote! {{
+            #seen
+            let __managed_scope = { #body };
+            __managed_scope
+        }};
+    }
     quote! {{
         #seen
         #[allow(clippy::redundant_closure_call)]
         let __managed_scope = (|| { #body })();
         __managed_scope
     }}
+}
+
+/// Whether the block starts (after its items) with a `with!` or `defer!`
+/// and nothing before its level's closure can leave the block: then the
+/// only code outside the levels' closures is the first `with!`'s manager
+/// expression (a `defer!`'s closure is a closure), and a manager expression
+/// without `?`, `return`, `break`, `continue`, `.await` and macro calls
+/// (which may hide them) leaves nothing for a closure around the block to
+/// catch.
+fn starts_at_a_level(segments: &[Segment]) -> bool {
+    // Items (hoisted to the front by `parse`) cannot leave the block;
+    // `macro_rules!` and item-position macros are not skipped.
+    let is_item = |s: &&Segment| matches!(s, Segment::Plain(Stmt::Item(item)) if !matches!(item, syn::Item::Macro(_)));
+    match segments.iter().find(|s| !is_item(s)) {
+        Some(Segment::With(w)) => !may_leave(&w.manager),
+        Some(Segment::Defer(_)) => true,
+        Some(Segment::Plain(_)) | None => false,
+    }
+}
+
+/// Whether `expr` contains anything that may leave the enclosing body:
+/// `?`, `return`, `break`, `continue`, `.await`, `yield`, a macro call or
+/// tokens syn keeps unparsed.
+/// Closures and async blocks are searched too (conservative: a `?` there is
+/// their own, but telling them apart buys nothing).
+fn may_leave(expr: &syn::Expr) -> bool {
+    struct Finder(bool);
+    impl<'ast> syn::visit::Visit<'ast> for Finder {
+        fn visit_expr(&mut self, e: &'ast syn::Expr) {
+            match e {
+                syn::Expr::Try(_)
+                | syn::Expr::Return(_)
+                | syn::Expr::Break(_)
+                | syn::Expr::Continue(_)
+                | syn::Expr::Await(_)
+                | syn::Expr::Yield(_)
+                | syn::Expr::Macro(_)
+                | syn::Expr::Verbatim(_) => self.0 = true,
+                _ => syn::visit::visit_expr(self, e),
+            }
+        }
+        fn visit_macro(&mut self, _: &'ast syn::Macro) {
+            self.0 = true;
+        }
+    }
+    let mut finder = Finder(false);
+    syn::visit::Visit::visit_expr(&mut finder, expr);
+    finder.0
 }
 
 /// One `with!(@managed_seen);` / `defer!(@managed_seen);` per macro path the
@@ -82,14 +140,10 @@ fn expand_from(segments: &[Segment], from: usize) -> TokenStream {
             let stmt = with_enter(w, &manager, &entered);
             let expr = &w.manager;
             let p = paths::private_at(at);
-            let level = paths::local_at("level", index, at);
             quote_spanned! {at=>
                 let mut #manager = #expr;
                 let mut #entered = false;
-                let #body = {
-                    let mut #level = #p::Level::new(|| { #stmt #inner });
-                    #p::caught(#p::catch_dyn(&mut #level), #level.value)
-                };
+                let #body = #p::run_level(|| { #stmt #inner });
                 #p::exit_level_if_entered(#entered, #manager, #body)
             }
         }
@@ -97,12 +151,8 @@ fn expand_from(segments: &[Segment], from: usize) -> TokenStream {
             let body = paths::local("body", index);
             let deferred = deferred_closure(&d.defer);
             let when = d.defer.filter.when();
-            let level = paths::local("level", index);
             quote! {
-                let #body = {
-                    let mut #level = #p::Level::new(|| { #inner });
-                    #p::caught(#p::catch_dyn(&mut #level), #level.value)
-                };
+                let #body = #p::run_level(|| { #inner });
                 #p::defer_level(#body, #when, #deferred)
             }
         }
@@ -155,5 +205,59 @@ fn deferred_closure(defer: &Defer) -> TokenStream {
             "`defer!(async { .. })` must be awaited: use it in an async scope, `scope!(async { .. })`",
         )
         .to_compile_error(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    /// Whether the expansion of `input` puts the block in a closure (the
+    /// `(|| { .. })()` that catches a `?` or `return` outside the levels).
+    fn has_outer_closure(input: proc_macro2::TokenStream) -> bool {
+        let scope = super::super::parse::parse(input).expect("parses");
+        let expanded = super::expand(&scope).to_string();
+        expanded.contains("let __managed_scope = (||")
+    }
+
+    #[test]
+    fn a_block_that_starts_with_a_plain_level_has_no_outer_closure() {
+        assert!(!has_outer_closure(quote! { let a = with!(open(1))?; Ok(*a) }));
+        assert!(!has_outer_closure(quote! { with!(Probe::new(|x| x.len()))?; Ok(()) }));
+        assert!(!has_outer_closure(quote! { defer!(log()); let a = with!(open()?)?; Ok(*a) }));
+        assert!(!has_outer_closure(quote! { defer!(|o| { report(o)?; }); Ok(()) }));
+        assert!(!has_outer_closure(quote! { let a = with!(open())?; fn open() -> M { M } Ok(*a) }));
+    }
+
+    #[test]
+    fn code_that_may_leave_before_the_first_level_keeps_the_outer_closure() {
+        // Plain statements first: their `?` and `return` leave the block.
+        assert!(has_outer_closure(quote! { let n = parse()?; let a = with!(open(n))?; Ok(*a) }));
+        assert!(has_outer_closure(quote! { fn f() {} m!(); let a = with!(open())?; Ok(*a) }));
+        assert!(has_outer_closure(quote! { macro_rules! m { () => {} } let a = with!(open())?; Ok(*a) }));
+        // In the first manager expression: `?`, `return`, `break`,
+        // `continue`, `.await`, a macro (may hide any of them), also inside
+        // a closure or a nested block.
+        for manager in [
+            quote!(open()?),
+            quote!(if x { return Ok(0) } else { open() }),
+            quote!(loop {
+                break open();
+            }),
+            quote!(pick(|| continue)),
+            quote!(open().await),
+            quote!(open(format!("{x}"))),
+            quote!(with_all(|| {
+                let m = open()?;
+                m
+            })),
+            quote!({
+                let m = vec![1];
+                open(m)
+            }),
+        ] {
+            let input = quote! { let a = with!(#manager)?; Ok(*a) };
+            assert!(has_outer_closure(input), "no outer closure for `with!({manager})`");
+        }
     }
 }
