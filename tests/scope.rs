@@ -581,3 +581,30 @@ fn a_scope_without_managers_is_a_try_block() {
     };
     assert_eq!(r, Ok(8));
 }
+
+/// `?` and `return` in the first manager's expression leave the scope, not
+/// the enclosing function (the expansion keeps the outer closure for them).
+#[test]
+fn question_mark_and_return_in_the_first_manager_expression_leave_the_scope_not_the_function() {
+    fn with_question_mark(j: &Journal, build_fails: bool) -> Result<&'static str, Error> {
+        let scoped: Result<(), Error> = scope! {
+            let _a = with!(if build_fails { Err(Error::msg("build failed")) } else { Ok(j.probe("a")) }?)?;
+            Ok(())
+        };
+        Ok(if scoped.is_err() { "scope failed" } else { "scope ok" })
+    }
+    fn with_return(j: &Journal, build_fails: bool) -> Result<&'static str, Error> {
+        let scoped: Result<(), Error> = scope! {
+            let _a = with!(if build_fails { return Err(Error::msg("build failed")) } else { j.probe("a") })?;
+            Ok(())
+        };
+        Ok(if scoped.is_err() { "scope failed" } else { "scope ok" })
+    }
+    let j = Journal::new();
+    assert_eq!(with_question_mark(&j, true).ok(), Some("scope failed"));
+    assert_eq!(with_return(&j, true).ok(), Some("scope failed"));
+    assert!(lines(&j).is_empty(), "nothing entered: {:?}", lines(&j));
+    assert_eq!(with_question_mark(&j, false).ok(), Some("scope ok"));
+    assert_eq!(with_return(&j, false).ok(), Some("scope ok"));
+    assert_eq!(lines(&j), ["enter a", "exit a ok", "enter a", "exit a ok"]);
+}
