@@ -586,6 +586,9 @@ fn a_scope_without_managers_is_a_try_block() {
 /// the enclosing function (the expansion keeps the outer closure for them).
 #[test]
 fn question_mark_and_return_in_the_first_manager_expression_leave_the_scope_not_the_function() {
+    // The `Result` is the way out a `?` or `return` escaping the scope
+    // would take: the assertions below see it if one does.
+    #[allow(clippy::unnecessary_wraps)]
     fn with_question_mark(j: &Journal, build_fails: bool) -> Result<&'static str, Error> {
         let scoped: Result<(), Error> = scope! {
             let _a = with!(if build_fails { Err(Error::msg("build failed")) } else { Ok(j.probe("a")) }?)?;
@@ -593,6 +596,9 @@ fn question_mark_and_return_in_the_first_manager_expression_leave_the_scope_not_
         };
         Ok(if scoped.is_err() { "scope failed" } else { "scope ok" })
     }
+    // The `Result` is the way out a `?` or `return` escaping the scope
+    // would take: the assertions below see it if one does.
+    #[allow(clippy::unnecessary_wraps)]
     fn with_return(j: &Journal, build_fails: bool) -> Result<&'static str, Error> {
         let scoped: Result<(), Error> = scope! {
             let _a = with!(if build_fails { return Err(Error::msg("build failed")) } else { j.probe("a") })?;
