@@ -800,32 +800,55 @@ impl<'a> ExitStack<'a> {
         E: From<Error> + fmt::Debug + Sync + 'static,
     {
         let result = catch(|| body(&self));
-        match result {
-            Ok(Ok(value)) => match self.run_all(&Outcome::Ok).into_result() {
-                Ok(_) => Ok(Some(value)),
-                Err(error) => Err(E::from(error)),
-            },
-            Ok(Err(mut error)) => {
-                let closed = self.run_all(&Outcome::err(&error));
-                if closed.given_suppressed {
-                    // The body's error is gone; what failed after is all there is.
-                    return match closed.into_result() {
-                        Ok(_) => Ok(None),
-                        Err(later) => Err(E::from(later)),
-                    };
-                }
-                for later in closed.failures {
-                    crate::scope_support::attach_or_report(&mut error, E::from(later));
-                }
-                Err(error)
+        let closed = self.run_all(&run_outcome(&result));
+        settle_run(result, closed)
+    }
+}
+
+/// How `run`'s body ended, as its exits see it.
+pub(crate) fn run_outcome<T, E>(body: &Result<Result<T, E>, Panicked>) -> Outcome<'_>
+where
+    E: fmt::Debug + Sync + 'static,
+{
+    match body {
+        Ok(Ok(_)) => Outcome::Ok,
+        Ok(Err(error)) => Outcome::err(error),
+        Err(panic) => panicked_outcome(panic),
+    }
+}
+
+/// `run`'s result once the exits ran with [`run_outcome`] (shared by the
+/// sync and async stacks): the value, `None` when an exit suppressed the
+/// body's error, or the body's error with the exit failures attached (an
+/// exit failure alone when the body succeeded or its error was suppressed);
+/// a panic resumes after the exit failures went to the error hook.
+pub(crate) fn settle_run<T, E>(body: Result<Result<T, E>, Panicked>, closed: Closed) -> Result<Option<T>, E>
+where
+    E: From<Error> + fmt::Debug + Sync + 'static,
+{
+    match body {
+        Ok(Ok(value)) => match closed.into_result() {
+            Ok(_) => Ok(Some(value)),
+            Err(error) => Err(E::from(error)),
+        },
+        Ok(Err(mut error)) => {
+            if closed.given_suppressed {
+                // The body's error is gone; what failed after is all there is.
+                return match closed.into_result() {
+                    Ok(_) => Ok(None),
+                    Err(later) => Err(E::from(later)),
+                };
             }
-            Err(panic) => {
-                let closed = self.run_all(&panicked_outcome(&panic));
-                for later in closed.failures {
-                    crate::report(ReportKind::FailedWhileUnwinding, &later);
-                }
-                resume_panicked(panic)
+            for later in closed.failures {
+                crate::scope_support::attach_or_report(&mut error, E::from(later));
             }
+            Err(error)
+        }
+        Err(panic) => {
+            for later in closed.failures {
+                crate::report(ReportKind::FailedWhileUnwinding, &later);
+            }
+            resume_panicked(panic)
         }
     }
 }

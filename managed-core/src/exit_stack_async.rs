@@ -37,9 +37,10 @@ use core::task::{Context, Poll};
 
 use crate::async_manage::{poll_exit_once, Hint};
 use crate::exit_stack::{
-    CallbackExit, CloseState, Closed, Entering, Entries, EntriesCell, Exit, ManagerExit, PushedExit,
+    run_outcome, settle_run, CallbackExit, CloseState, Closed, Entering, Entries, EntriesCell, Exit, ManagerExit,
+    PushedExit,
 };
-use crate::scope_support::{catch, panicked_outcome, resume_panicked, Panicked};
+use crate::scope_support::{catch, Panicked};
 use crate::{AsyncManage, Error, Manage, Outcome, ReportKind};
 
 /// The exit future of a [`Local`] entry.
@@ -445,32 +446,8 @@ impl<'a, F: Flavor> Core<'a, F> {
     where
         E: From<Error> + fmt::Debug + Sync + 'static,
     {
-        match body {
-            Ok(Ok(value)) => match self.close_all(&Outcome::Ok, true).await.into_result() {
-                Ok(_) => Ok(Some(value)),
-                Err(error) => Err(E::from(error)),
-            },
-            Ok(Err(mut error)) => {
-                let closed = self.close_all(&Outcome::err(&error), true).await;
-                if closed.given_suppressed {
-                    return match closed.into_result() {
-                        Ok(_) => Ok(None),
-                        Err(later) => Err(E::from(later)),
-                    };
-                }
-                for later in closed.failures {
-                    crate::scope_support::attach_or_report(&mut error, E::from(later));
-                }
-                Err(error)
-            }
-            Err(panic) => {
-                let closed = self.close_all(&panicked_outcome(&panic), true).await;
-                for later in closed.failures {
-                    crate::report(ReportKind::FailedWhileUnwinding, &later);
-                }
-                resume_panicked(panic)
-            }
-        }
+        let closed = self.close_all(&run_outcome(&body), true).await;
+        settle_run(body, closed)
     }
 
     pub(crate) fn debug(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
