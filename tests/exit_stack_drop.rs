@@ -54,11 +54,59 @@ fn debit(fails: bool) -> Result<(), Error> {
     }
 }
 
-/// The journal of a transfer whose probe `ledger` was entered after `Tx`.
+/// The journal of a transfer that entered `Tx` and the probe `ledger`.
 fn assert_transfer(journal: &Journal, ledger: Seen, tx: &str) {
     journal.assert_all_exited();
     assert_eq!(journal.seen_by("ledger"), Some(ledger), "{journal:?}");
     assert_eq!(notes(journal), ["BEGIN", tx], "{journal:?}");
+}
+
+/// Runs `transfer` with a debit that fails, so that the block leaves
+/// through `?` before it says it succeeded (rolled back: the ledger saw the
+/// cancellation; no exit failed, nothing reported), then with one that
+/// succeeds (committed).
+fn assert_question_mark_rolls_back(transfer: impl Fn(&Journal, bool) -> Result<(), Error>) {
+    let journal = Journal::new();
+    let (result, reports) = reports_of(|| transfer(&journal, true));
+    assert_eq!(result.expect_err("the debit fails").to_string(), "insufficient funds");
+    assert_transfer(&journal, Seen::Cancelled, "ROLLBACK");
+    assert!(reports.is_empty(), "{reports:?}");
+
+    let journal = Journal::new();
+    transfer(&journal, false).expect("said it succeeded");
+    assert_transfer(&journal, Seen::Ok, "COMMIT");
+}
+
+/// Runs `block`, which enters `Tx` and `ledger` and panics: rolled back,
+/// and the ledger saw `ledger_saw`.
+fn assert_unwinding_rolls_back(block: impl FnOnce(&Journal), ledger_saw: Seen) {
+    quiet_panics();
+    let journal = Journal::new();
+    assert!(catch_unwind(AssertUnwindSafe(|| block(&journal))).is_err());
+    assert_transfer(&journal, ledger_saw, "ROLLBACK");
+}
+
+/// Runs `transfer` with a debit that succeeds, then fails; it tells the
+/// stack how its block ended (`run`, a scope) and says whether it failed:
+/// the exits see `Ok` or the debit's error, never a cancellation.
+fn assert_told(transfer: impl Fn(&Journal, bool) -> bool) {
+    for fails in [false, true] {
+        let journal = Journal::new();
+        assert_eq!(transfer(&journal, fails), fails, "the block failed");
+        let ledger = if fails { Seen::Err("insufficient funds".into()) } else { Seen::Ok };
+        assert_transfer(&journal, ledger, if fails { "ROLLBACK" } else { "COMMIT" });
+    }
+}
+
+/// Runs `block`, which enters `Tx` and a `ledger` whose exit fails into a
+/// stack held by another stack or a guard, and drops the holder: both
+/// exits are cancelled, and the inner stack returns the failure to the
+/// holder, which reports it once, as `kind`.
+fn assert_nested_cancelled(block: impl FnOnce(&Journal), kind: &str) {
+    let journal = Journal::new();
+    let ((), reports) = reports_of(|| block(&journal));
+    assert_transfer(&journal, Seen::Cancelled, "ROLLBACK");
+    assert_eq!(reports, [format!("{kind}: probe ledger failed at exit")]);
 }
 
 // ---- ExitStack -------------------------------------------------------------
@@ -74,65 +122,47 @@ fn transfer(journal: &Journal, fails: bool) -> Result<(), Error> {
 
 #[test]
 fn an_exit_stack_dropped_after_a_question_mark_rolls_back() {
-    let journal = Journal::new();
-    let (result, reports) = reports_of(|| transfer(&journal, true));
-    assert_eq!(result.expect_err("debit fails").to_string(), "insufficient funds");
-    assert_transfer(&journal, Seen::Cancelled, "ROLLBACK");
-    assert!(reports.is_empty(), "no exit failed: {reports:?}");
-}
-
-#[test]
-fn an_exit_stack_closed_by_its_block_commits() {
-    let journal = Journal::new();
-    transfer(&journal, false).expect("closed");
-    assert_transfer(&journal, Seen::Ok, "COMMIT");
+    assert_question_mark_rolls_back(transfer);
 }
 
 #[test]
 fn an_exit_stack_dropped_while_unwinding_shows_the_panic() {
-    quiet_panics();
-    let journal = Journal::new();
-    let caught = catch_unwind(AssertUnwindSafe(|| {
-        let stack = ExitStack::new();
-        stack.enter(Tx(&journal)).expect("enter");
-        stack.enter(journal.probe("ledger")).expect("enter");
-        panic!("test: the block panicked");
-    }));
-    assert!(caught.is_err());
     // Payload not available from a destructor: the panic, without its message.
-    assert_transfer(&journal, Seen::Panic(None), "ROLLBACK");
+    assert_unwinding_rolls_back(
+        |journal| {
+            let stack = ExitStack::new();
+            stack.enter(Tx(journal)).expect("enter");
+            stack.enter(journal.probe("ledger")).expect("enter");
+            panic!("test: the block panicked");
+        },
+        Seen::Panic(None),
+    );
 }
 
 #[test]
 fn exit_stack_run_closes_with_the_body_outcome() {
-    for fails in [false, true] {
-        let journal = Journal::new();
+    assert_told(|journal, fails| {
         let result = ExitStack::new().run(|stack| {
-            stack.enter(Tx(&journal))?;
+            stack.enter(Tx(journal))?;
             stack.enter(journal.probe("ledger"))?;
             debit(fails)
         });
-        assert_eq!(result.is_err(), fails);
-        let ledger = if fails { Seen::Err("insufficient funds".into()) } else { Seen::Ok };
-        assert_transfer(&journal, ledger, if fails { "ROLLBACK" } else { "COMMIT" });
-    }
+        result.is_err()
+    });
 }
 
 #[test]
 fn an_exit_stack_in_a_scope_sees_the_scope_outcome() {
-    for fails in [false, true] {
-        let journal = Journal::new();
+    assert_told(|journal, fails| {
         let result: Result<(), Error> = scope! {
             let stack = with!(ExitStack::new())?;
-            stack.enter(Tx(&journal))?;
+            stack.enter(Tx(journal))?;
             stack.enter(journal.probe("ledger"))?;
             debit(fails)?;
             Ok(())
         };
-        assert_eq!(result.is_err(), fails);
-        let ledger = if fails { Seen::Err("insufficient funds".into()) } else { Seen::Ok };
-        assert_transfer(&journal, ledger, if fails { "ROLLBACK" } else { "COMMIT" });
-    }
+        result.is_err()
+    });
 }
 
 /// Python's idiom: enter everything under a stack, `pop_all` once all
@@ -153,34 +183,26 @@ fn pop_all_moves_the_duty_to_say_how_the_block_ended() {
     journal.assert_all_exited();
     assert_eq!(notes(&journal), ["BEGIN", "ROLLBACK"]);
 
-    // The new stack, dropped by its owner after a `?`: rolled back.
-    let journal = Journal::new();
-    let kept = || -> Result<(), Error> {
-        let stack = open_both(&journal, false)?;
-        debit(true)?;
+    // The new stack, dropped by its owner after a `?` (rolled back) or
+    // closed (committed).
+    assert_question_mark_rolls_back(|journal, fails| {
+        let stack = open_both(journal, false)?;
+        debit(fails)?;
         stack.close()
-    };
-    assert!(kept().is_err());
-    assert_transfer(&journal, Seen::Cancelled, "ROLLBACK");
-
-    // Closed by its owner: committed.
-    let journal = Journal::new();
-    open_both(&journal, false).expect("entered").close().expect("closed");
-    assert_transfer(&journal, Seen::Ok, "COMMIT");
+    });
 }
 
 #[test]
 fn an_exit_stack_entered_into_a_dropped_stack_is_cancelled_with_it() {
-    let journal = Journal::new();
-    let ((), reports) = reports_of(|| {
-        let outer = ExitStack::new();
-        let inner = outer.enter(ExitStack::new()).expect("enter");
-        inner.enter(Tx(&journal)).expect("enter");
-        inner.enter(journal.probe("ledger").fail_exit()).expect("enter");
-    });
-    assert_transfer(&journal, Seen::Cancelled, "ROLLBACK");
-    // The inner stack returns the failure to the outer one, which reports it once.
-    assert_eq!(reports, ["StackDropped: probe ledger failed at exit"]);
+    assert_nested_cancelled(
+        |journal| {
+            let outer = ExitStack::new();
+            let inner = outer.enter(ExitStack::new()).expect("enter");
+            inner.enter(Tx(journal)).expect("enter");
+            inner.enter(journal.probe("ledger").fail_exit()).expect("enter");
+        },
+        "StackDropped",
+    );
 }
 
 #[test]
@@ -212,59 +234,44 @@ fn a_dropped_exit_stack_reports_each_failed_exit_once() {
 
 // ---- Guard -----------------------------------------------------------------
 
-fn guarded_transfer(journal: &Journal, fails: bool) -> Result<(), Error> {
-    let mut tx = Guard::new(Tx(journal));
-    tx.enter()?;
-    let mut ledger = Guard::new(journal.probe("ledger"));
-    ledger.enter()?;
-    debit(fails)?;
-    ledger.exit(&Outcome::Ok)?;
-    tx.exit(&Outcome::Ok)
-}
-
 #[test]
 fn a_guard_dropped_after_a_question_mark_rolls_back() {
-    let journal = Journal::new();
-    let (result, reports) = reports_of(|| guarded_transfer(&journal, true));
-    assert!(result.is_err());
-    assert_transfer(&journal, Seen::Cancelled, "ROLLBACK");
-    assert!(reports.is_empty(), "{reports:?}");
-}
-
-#[test]
-fn a_guard_exited_by_its_block_commits() {
-    let journal = Journal::new();
-    guarded_transfer(&journal, false).expect("exited");
-    assert_transfer(&journal, Seen::Ok, "COMMIT");
+    assert_question_mark_rolls_back(|journal, fails| {
+        let mut tx = Guard::new(Tx(journal));
+        tx.enter()?;
+        let mut ledger = Guard::new(journal.probe("ledger"));
+        ledger.enter()?;
+        debit(fails)?;
+        ledger.exit(&Outcome::Ok)?;
+        tx.exit(&Outcome::Ok)
+    });
 }
 
 #[test]
 fn a_guard_dropped_while_unwinding_shows_the_panic() {
-    quiet_panics();
-    let journal = Journal::new();
-    let caught = catch_unwind(AssertUnwindSafe(|| {
-        let mut tx = Guard::new(Tx(&journal));
-        tx.enter().expect("enter");
-        let mut ledger = Guard::new(journal.probe("ledger"));
-        ledger.enter().expect("enter");
-        panic!("test: the block panicked");
-    }));
-    assert!(caught.is_err());
-    assert_transfer(&journal, Seen::Panic(None), "ROLLBACK");
+    assert_unwinding_rolls_back(
+        |journal| {
+            let mut tx = Guard::new(Tx(journal));
+            tx.enter().expect("enter");
+            let mut ledger = Guard::new(journal.probe("ledger"));
+            ledger.enter().expect("enter");
+            panic!("test: the block panicked");
+        },
+        Seen::Panic(None),
+    );
 }
 
 #[test]
-fn a_dropped_guard_reports_its_failed_exit_once() {
-    let journal = Journal::new();
-    let ((), reports) = reports_of(|| {
-        let mut guard = Guard::new(ExitStack::new());
-        let stack = guard.enter().expect("enter");
-        stack.enter(Tx(&journal)).expect("enter");
-        stack.enter(journal.probe("ledger").fail_exit()).expect("enter");
-    });
-    assert_transfer(&journal, Seen::Cancelled, "ROLLBACK");
-    // The stack's close returns the failure to the guard: one report.
-    assert_eq!(reports, ["GuardDropped: probe ledger failed at exit"]);
+fn a_dropped_guard_over_a_stack_reports_its_failed_exit_once() {
+    assert_nested_cancelled(
+        |journal| {
+            let mut guard = Guard::new(ExitStack::new());
+            let stack = guard.enter().expect("enter");
+            stack.enter(Tx(journal)).expect("enter");
+            stack.enter(journal.probe("ledger").fail_exit()).expect("enter");
+        },
+        "GuardDropped",
+    );
 }
 
 #[test]
@@ -280,113 +287,89 @@ fn a_guard_never_entered_exits_nothing() {
 /// entered as an async manager, `Tx` as a sync one.
 macro_rules! async_cases {
     () => {
-        async fn transfer(journal: &Journal, fails: bool) -> Result<(), Error> {
-            let stack = Stack::new();
-            stack.enter(Tx(journal))?;
-            stack.enter_async(journal.probe("ledger")).await?;
-            debit(fails)?;
-            stack.aclose().await
-        }
-
         #[test]
         fn dropped_after_a_question_mark_rolls_back() {
-            let journal = Journal::new();
-            let (result, reports) = reports_of(|| block_on(transfer(&journal, true)));
-            assert!(result.is_err());
-            assert_transfer(&journal, Seen::Cancelled, "ROLLBACK");
-            assert!(reports.is_empty(), "{reports:?}");
-        }
-
-        #[test]
-        fn closed_by_its_block_commits() {
-            let journal = Journal::new();
-            block_on(transfer(&journal, false)).expect("closed");
-            assert_transfer(&journal, Seen::Ok, "COMMIT");
+            async fn transfer(journal: &Journal, fails: bool) -> Result<(), Error> {
+                let stack = Stack::new();
+                stack.enter(Tx(journal))?;
+                stack.enter_async(journal.probe("ledger")).await?;
+                debit(fails)?;
+                stack.aclose().await
+            }
+            assert_question_mark_rolls_back(|journal, fails| block_on(transfer(journal, fails)));
         }
 
         #[test]
         fn dropped_while_unwinding_shows_the_panic_to_sync_exits() {
-            quiet_panics();
-            let journal = Journal::new();
-            let caught = catch_unwind(AssertUnwindSafe(|| {
-                block_on(async {
-                    let stack = Stack::new();
-                    stack.enter_async(journal.probe("ledger")).await.expect("enter");
-                    stack.enter(Tx(&journal)).expect("enter");
-                    panic!("test: the block panicked");
-                })
-            }));
-            assert!(caught.is_err());
-            journal.assert_all_exited();
-            assert_eq!(notes(&journal), ["BEGIN", "ROLLBACK"]);
-            // An async manager gets its `exit_cancelled` (it cannot be awaited).
-            assert_eq!(journal.seen_by("ledger"), Some(Seen::Cancelled));
+            // `Tx` sees the panic; the async `ledger` gets its
+            // `exit_cancelled` (it cannot be awaited).
+            assert_unwinding_rolls_back(
+                |journal| {
+                    block_on(async {
+                        let stack = Stack::new();
+                        stack.enter_async(journal.probe("ledger")).await.expect("enter");
+                        stack.enter(Tx(journal)).expect("enter");
+                        panic!("test: the block panicked");
+                    })
+                },
+                Seen::Cancelled,
+            );
         }
 
         #[test]
         fn run_closes_with_the_body_outcome() {
-            for fails in [false, true] {
-                let journal = Journal::new();
+            assert_told(|journal, fails| {
                 let result = block_on(Stack::new().run(async |stack: &Stack<'_>| {
-                    stack.enter(Tx(&journal))?;
+                    stack.enter(Tx(journal))?;
                     stack.enter_async(journal.probe("ledger")).await?;
                     debit(fails)
                 }));
-                assert_eq!(result.is_err(), fails);
-                let ledger = if fails { Seen::Err("insufficient funds".into()) } else { Seen::Ok };
-                assert_transfer(&journal, ledger, if fails { "ROLLBACK" } else { "COMMIT" });
-            }
+                result.is_err()
+            });
         }
 
         #[test]
         fn in_a_scope_sees_the_scope_outcome() {
-            for fails in [false, true] {
-                let journal = Journal::new();
+            assert_told(|journal, fails| {
                 let result: Result<(), Error> = block_on(scope!(async {
                     let stack = with!(Stack::new())?;
-                    stack.enter(Tx(&journal))?;
+                    stack.enter(Tx(journal))?;
                     stack.enter_async(journal.probe("ledger")).await?;
                     debit(fails)?;
                     Ok(())
                 }));
-                assert_eq!(result.is_err(), fails);
-                let ledger = if fails { Seen::Err("insufficient funds".into()) } else { Seen::Ok };
-                assert_transfer(&journal, ledger, if fails { "ROLLBACK" } else { "COMMIT" });
-            }
+                result.is_err()
+            });
         }
 
         #[test]
         fn pop_all_moves_the_duty_to_say_how_the_block_ended() {
-            for close in [false, true] {
-                let journal = Journal::new();
-                block_on(async {
+            async fn transfer(journal: &Journal, fails: bool) -> Result<(), Error> {
+                let kept = {
                     let mut stack = Stack::new();
-                    stack.enter(Tx(&journal)).expect("enter");
-                    stack.enter_async(journal.probe("ledger")).await.expect("enter");
-                    let kept = stack.pop_all();
-                    stack.aclose().await.expect("empty");
-                    if close {
-                        kept.aclose().await.expect("closed");
-                    }
-                });
-                let (ledger, tx) = if close { (Seen::Ok, "COMMIT") } else { (Seen::Cancelled, "ROLLBACK") };
-                assert_transfer(&journal, ledger, tx);
+                    stack.enter(Tx(journal))?;
+                    stack.enter_async(journal.probe("ledger")).await?;
+                    stack.pop_all()
+                };
+                debit(fails)?;
+                kept.aclose().await
             }
+            assert_question_mark_rolls_back(|journal, fails| block_on(transfer(journal, fails)));
         }
 
         #[test]
         fn a_stack_entered_into_it_is_cancelled_with_it() {
-            let journal = Journal::new();
-            let ((), reports) = reports_of(|| {
-                block_on(async {
-                    let outer = Stack::new();
-                    let inner = outer.enter_async(Stack::new()).await.expect("enter");
-                    inner.enter(Tx(&journal)).expect("enter");
-                    inner.enter(journal.probe("ledger").fail_exit()).expect("enter");
-                })
-            });
-            assert_transfer(&journal, Seen::Cancelled, "ROLLBACK");
-            assert_eq!(reports, ["Cancelled: probe ledger failed at exit"]);
+            assert_nested_cancelled(
+                |journal| {
+                    block_on(async {
+                        let outer = Stack::new();
+                        let inner = outer.enter_async(Stack::new()).await.expect("enter");
+                        inner.enter(Tx(journal)).expect("enter");
+                        inner.enter(journal.probe("ledger").fail_exit()).expect("enter");
+                    });
+                },
+                "Cancelled",
+            );
         }
     };
 }
@@ -405,16 +388,15 @@ mod send {
 
 #[test]
 fn an_exit_stack_entered_into_a_dropped_async_stack_is_cancelled_with_it() {
-    let journal = Journal::new();
-    let ((), reports) = reports_of(|| {
-        block_on(async {
-            let outer = managed::AsyncExitStack::new();
-            let inner = outer.enter(ExitStack::new()).expect("enter");
-            inner.enter(Tx(&journal)).expect("enter");
-            inner.enter(journal.probe("ledger").fail_exit()).expect("enter");
-        });
-    });
-    assert_transfer(&journal, Seen::Cancelled, "ROLLBACK");
-    // The inner stack returns the failure to the outer one, which reports it once.
-    assert_eq!(reports, ["Cancelled: probe ledger failed at exit"]);
+    assert_nested_cancelled(
+        |journal| {
+            block_on(async {
+                let outer = managed::AsyncExitStack::new();
+                let inner = outer.enter(ExitStack::new()).expect("enter");
+                inner.enter(Tx(journal)).expect("enter");
+                inner.enter(journal.probe("ledger").fail_exit()).expect("enter");
+            });
+        },
+        "Cancelled",
+    );
 }
