@@ -143,6 +143,28 @@ macro_rules! assert_reaches_both {
     }};
 }
 
+/// Takes `[Ok("ab"), Ok("c"), Err(..), ..]` through the adapters `$s`,
+/// checking every accessor of both on the way; the iterator form also takes
+/// its first item with `next_with_content`.
+macro_rules! walk_reaching_both {
+    (iterator $s:expr) => {{
+        let s = &mut $s;
+        assert_reaches_both!(s, "", 0, None);
+        assert_eq!(s.next_with_content(), Some((Ok("ab"), "ab")));
+        assert_reaches_both!(s, "ab", 1, None);
+        s.by_ref().for_each(drop);
+        assert_reaches_both!(s, "abc", 2, Some(StreamEnd::Failed));
+    }};
+    (stream $s:expr) => {{
+        let s = &mut $s;
+        assert_reaches_both!(s, "", 0, None);
+        assert_eq!(s.next().await, Some(Ok("ab")));
+        assert_reaches_both!(s, "ab", 1, None);
+        while s.next().await.is_some() {}
+        assert_reaches_both!(s, "abc", 2, Some(StreamEnd::Failed));
+    }};
+}
+
 /// `.metered().accumulate()` and `.accumulate().metered()`, owned or
 /// `_into`, on an iterator: the outer adapter forwards what the inner one
 /// offers, as each offers it alone.
@@ -151,37 +173,19 @@ fn either_order_reaches_every_accessor_of_both_adapters() {
     let chunks = || [Ok("ab"), Ok("c"), Err("reset"), Ok("never")].into_iter();
 
     let mut s = chunks().metered().accumulate();
-    assert_reaches_both!(s, "", 0, None);
-    assert_eq!(s.next_with_content(), Some((Ok("ab"), "ab")));
-    assert_reaches_both!(s, "ab", 1, None);
-    s.by_ref().for_each(drop);
-    assert_reaches_both!(s, "abc", 2, Some(StreamEnd::Failed));
+    walk_reaching_both!(iterator s);
     assert_eq!(s.into_content(), "abc");
 
     let mut s = chunks().accumulate().metered();
-    assert_reaches_both!(s, "", 0, None);
-    assert_eq!(s.next_with_content(), Some((Ok("ab"), "ab")));
-    assert_reaches_both!(s, "ab", 1, None);
-    s.by_ref().for_each(drop);
-    assert_reaches_both!(s, "abc", 2, Some(StreamEnd::Failed));
+    walk_reaching_both!(iterator s);
     assert_eq!(s.into_content(), "abc");
 
     let (mut acc, mut meter) = (Accumulator::new(), Meter::new());
-    let mut s = chunks().metered_into(&mut meter).accumulate_into(&mut acc);
-    assert_eq!(s.next_with_content(), Some((Ok("ab"), "ab")));
-    assert_reaches_both!(s, "ab", 1, None);
-    s.by_ref().for_each(drop);
-    assert_reaches_both!(s, "abc", 2, Some(StreamEnd::Failed));
-    drop(s);
+    walk_reaching_both!(iterator chunks().metered_into(&mut meter).accumulate_into(&mut acc));
     assert_eq!((acc.content(), meter.end()), ("abc", Some(StreamEnd::Failed)));
 
     let (mut acc, mut meter) = (Accumulator::new(), Meter::new());
-    let mut s = chunks().accumulate_into(&mut acc).metered_into(&mut meter);
-    assert_eq!(s.next_with_content(), Some((Ok("ab"), "ab")));
-    assert_reaches_both!(s, "ab", 1, None);
-    s.by_ref().for_each(drop);
-    assert_reaches_both!(s, "abc", 2, Some(StreamEnd::Failed));
-    drop(s);
+    walk_reaching_both!(iterator chunks().accumulate_into(&mut acc).metered_into(&mut meter));
     assert_eq!((acc.content(), meter.end()), ("abc", Some(StreamEnd::Failed)));
 
     // Bytes.
@@ -198,31 +202,19 @@ fn either_order_reaches_every_accessor_of_both_adapters_on_streams() {
         let chunks = || futures::stream::iter([Ok("ab"), Ok("c"), Err("reset")]);
 
         let mut s = chunks().metered().accumulate();
-        assert_eq!(s.next().await, Some(Ok("ab")));
-        assert_reaches_both!(s, "ab", 1, None);
-        while s.next().await.is_some() {}
-        assert_reaches_both!(s, "abc", 2, Some(StreamEnd::Failed));
+        walk_reaching_both!(stream s);
         assert_eq!(s.into_content(), "abc");
 
         let mut s = chunks().accumulate().metered();
-        assert_eq!(s.next().await, Some(Ok("ab")));
-        assert_reaches_both!(s, "ab", 1, None);
-        while s.next().await.is_some() {}
-        assert_reaches_both!(s, "abc", 2, Some(StreamEnd::Failed));
+        walk_reaching_both!(stream s);
         assert_eq!(s.into_content(), "abc");
 
         let (mut acc, mut meter) = (Accumulator::new(), Meter::new());
-        let mut s = chunks().metered_into(&mut meter).accumulate_into(&mut acc);
-        while s.next().await.is_some() {}
-        assert_reaches_both!(s, "abc", 2, Some(StreamEnd::Failed));
-        drop(s);
+        walk_reaching_both!(stream chunks().metered_into(&mut meter).accumulate_into(&mut acc));
         assert_eq!((acc.content(), meter.end()), ("abc", Some(StreamEnd::Failed)));
 
         let (mut acc, mut meter) = (Accumulator::new(), Meter::new());
-        let mut s = chunks().accumulate_into(&mut acc).metered_into(&mut meter);
-        while s.next().await.is_some() {}
-        assert_reaches_both!(s, "abc", 2, Some(StreamEnd::Failed));
-        drop(s);
+        walk_reaching_both!(stream chunks().accumulate_into(&mut acc).metered_into(&mut meter));
         assert_eq!((acc.content(), meter.end()), ("abc", Some(StreamEnd::Failed)));
     });
 }

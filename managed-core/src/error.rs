@@ -747,6 +747,20 @@ mod tests {
     }
     impl StdError for Custom {}
 
+    /// An error caused by `Custom`.
+    #[derive(Debug)]
+    struct Outer(Custom);
+    impl fmt::Display for Outer {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("outer")
+        }
+    }
+    impl StdError for Outer {
+        fn source(&self) -> Option<&(dyn StdError + 'static)> {
+            Some(&self.0)
+        }
+    }
+
     #[test]
     fn question_mark_converts() {
         fn f() -> Result<(), Error> {
@@ -762,18 +776,6 @@ mod tests {
     /// cause and suppressed error (it printed `Error { error: "..", .. }`).
     #[test]
     fn debug_reads_like_a_report() {
-        #[derive(Debug)]
-        struct Outer(Custom);
-        impl fmt::Display for Outer {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("outer")
-            }
-        }
-        impl StdError for Outer {
-            fn source(&self) -> Option<&(dyn StdError + 'static)> {
-                Some(&self.0)
-            }
-        }
         assert_eq!(alloc::format!("{:?}", Error::msg("plain")), "plain");
         let mut e = Error::new(Outer(Custom));
         let mut later = Error::msg("close failed");
@@ -881,18 +883,6 @@ mod tests {
     /// suppressed error of its own.
     #[cfg(feature = "std")]
     fn with_suppressed() -> Error {
-        #[derive(Debug)]
-        struct Outer(Custom);
-        impl fmt::Display for Outer {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("outer")
-            }
-        }
-        impl StdError for Outer {
-            fn source(&self) -> Option<&(dyn StdError + 'static)> {
-                Some(&self.0)
-            }
-        }
         let mut e = Error::new(std::io::Error::new(std::io::ErrorKind::NotFound, Outer(Custom)));
         e.push_suppressed(Error::msg("close failed"));
         let mut flush = Error::msg("flush failed");
