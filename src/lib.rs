@@ -379,9 +379,13 @@ pub use managed_core::{AsyncManage, SendAsyncManage};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
-/// A panic in a `defer! { .. }` *outside* a scope while the block is
-/// already unwinding aborts the process, as with scopeguard and any `Drop`;
-/// inside a scope it is caught and reported.
+/// Inside a scope a panicking defer is treated as a panicking exit: the
+/// older exits and defers see it as the outcome, then it resumes (a body
+/// error it replaces goes to the [error hook](crate::set_error_hook)); while
+/// the body's own panic unwinds, the defer's panic is caught and reported,
+/// and the body's panic resumes. A panic in a `defer! { .. }` *outside* a
+/// scope while the block is already unwinding aborts the process, as with
+/// scopeguard and any `Drop`.
 pub use managed_macros::defer;
 
 /// Annotate and get the boilerplate: writes the [`Manage`] impl of an

@@ -2,7 +2,11 @@
 //! scope: a defer runs if and only if the body reached it (never after a
 //! failing `with!(..)?`, a `?`, an early `return` or a panic before it, and
 //! never because the scope was cancelled), with the exact outcome when it
-//! does.
+//! does; and a panicking defer follows the rules of DESIGN section 3
+//! (a panic on the Ok path becomes the outcome the older exits and defers
+//! see and resumes after them; one on an `Err` path replaces the error,
+//! which goes to the hook; one while the body's panic unwinds is reported
+//! and the body's panic resumes).
 
 mod common;
 
@@ -311,6 +315,160 @@ fn cancelled_after_the_body_left_early_no_unreached_async_defer_runs_or_is_repor
             }
         }
         assert!(finished, "{leave:?}: the scope never finished");
+    }
+}
+
+/// Where the body ends in the panicking-defer tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum End {
+    Ok,
+    Err,
+    Panic,
+}
+
+fn end_body(end: End) -> Result<(), Error> {
+    match end {
+        End::Ok => Ok(()),
+        End::Err => Err(Error::msg("body failed")),
+        End::Panic => panic!("test: body panicked"),
+    }
+}
+
+/// What a scope whose defer panicked must do, by DESIGN section 3: the
+/// newer exits and defers saw the body's outcome; the older ones see the
+/// defer's panic, unless the body's own panic is unwinding (it stays the
+/// outcome); the panic that resumes keeps its payload; a body error the
+/// defer's panic replaces, or the defer's panic while the body's unwinds,
+/// goes to the hook.
+fn after_a_panicking_defer(end: End, with_async_defer: bool) -> Run {
+    let body = match end {
+        End::Ok => "ok",
+        End::Err => "err(body failed)",
+        End::Panic => "panic(test: body panicked)",
+    };
+    let (older, reports) = match end {
+        End::Ok => ("panic(test: defer panicked)", vec![]),
+        End::Err => ("panic(test: defer panicked)", vec!["ReplacedByPanic: body failed".to_string()]),
+        End::Panic => (body, vec!["FailedWhileUnwinding: panic: \"test: defer panicked\"".to_string()]),
+    };
+    let mut lines = vec!["enter a".to_string(), "enter b".into(), "enter c".into(), format!("newer defer {body}")];
+    if with_async_defer {
+        lines.push("newer async defer".into());
+    }
+    lines.extend([
+        format!("exit c {body}"),
+        "form panics".into(),
+        format!("exit b {older}"),
+        format!("older defer {older}"),
+        format!("exit a {older}"),
+    ]);
+    Run { ended: older.to_string(), lines, reports }
+}
+
+/// For each panicking defer form (its sync twin for the sync scope, then
+/// the form itself), with the body ending as `$end` says: the async scope
+/// does what the sync scope does, and that is [`after_a_panicking_defer`].
+/// Each form writes `form panics`, then panics with `test: defer panicked`.
+macro_rules! panicking_defers {
+    ($j:ident; $end:expr; $( [$($sync_form:tt)*] [$($async_form:tt)*] )*) => {$(
+        let end: End = $end;
+        let sync = {
+            let $j = Journal::new();
+            run(&$j, || scope! {
+                let _a = with!($j.probe("a"))?;
+                defer!(|o| $j.push(format!("older defer {}", describe(o))));
+                let _b = with!($j.probe("b"))?;
+                $($sync_form)*
+                let _c = with!($j.probe("c"))?;
+                defer!(|o| $j.push(format!("newer defer {}", describe(o))));
+                end_body(end)?;
+                Ok(2)
+            })
+        };
+        let asynchronous = {
+            let $j = Journal::new();
+            run(&$j, || block_on(scope!(async {
+                let _a = with!($j.probe("a"))?;
+                defer!(|o| $j.push(format!("older defer {}", describe(o))));
+                let _b = with!($j.probe("b"))?;
+                $($async_form)*
+                let _c = with!($j.probe("c"))?;
+                defer!(async { Pending(1).await; $j.push("newer async defer") });
+                defer!(|o| $j.push(format!("newer defer {}", describe(o))));
+                Pending(1).await;
+                end_body(end)?;
+                Ok(2)
+            })))
+        };
+        let form = stringify!($($async_form)*);
+        assert_eq!(asynchronous, after_a_panicking_defer(end, true), "{form} {end:?}: async, then expected");
+        assert_eq!(sync, after_a_panicking_defer(end, false), "{form} {end:?}: sync, then expected");
+    )*};
+}
+
+#[test]
+fn a_panicking_sync_defer_on_the_ok_path_becomes_the_outcome_of_the_older_cleanups_and_resumes() {
+    panicking_defers! {j; End::Ok;
+        [defer! { j.push("form panics"); panic!("test: defer panicked") }]
+        [defer! { j.push("form panics"); panic!("test: defer panicked") }]
+        [defer!(ok => { j.push("form panics"); panic!("test: defer panicked") });]
+        [defer!(ok => { j.push("form panics"); panic!("test: defer panicked") });]
+        [defer!(|_outcome| { j.push("form panics"); panic!("test: defer panicked") });]
+        [defer!(|_outcome| { j.push("form panics"); panic!("test: defer panicked") });]
+    }
+}
+
+#[test]
+fn a_panicking_async_defer_on_the_ok_path_becomes_the_outcome_of_the_older_cleanups_and_resumes() {
+    panicking_defers! {j; End::Ok;
+        [defer! { j.push("form panics"); panic!("test: defer panicked") }]
+        [defer!(async { j.push("form panics"); Pending(1).await; panic!("test: defer panicked") });]
+    }
+}
+
+#[test]
+fn a_panicking_sync_defer_after_the_body_failed_replaces_the_error_which_goes_to_the_hook() {
+    panicking_defers! {j; End::Err;
+        [defer! { j.push("form panics"); panic!("test: defer panicked") }]
+        [defer! { j.push("form panics"); panic!("test: defer panicked") }]
+        [defer!(err => { j.push("form panics"); panic!("test: defer panicked") });]
+        [defer!(err => { j.push("form panics"); panic!("test: defer panicked") });]
+        [defer!(|_outcome| { j.push("form panics"); panic!("test: defer panicked") });]
+        [defer!(|_outcome| { j.push("form panics"); panic!("test: defer panicked") });]
+    }
+}
+
+#[test]
+fn a_panicking_async_defer_after_the_body_failed_replaces_the_error_which_goes_to_the_hook() {
+    panicking_defers! {j; End::Err;
+        [defer! { j.push("form panics"); panic!("test: defer panicked") }]
+        [defer!(async { j.push("form panics"); Pending(1).await; panic!("test: defer panicked") });]
+        [defer!(err => { j.push("form panics"); panic!("test: defer panicked") });]
+        [defer!(err => async { j.push("form panics"); Pending(1).await; panic!("test: defer panicked") });]
+    }
+}
+
+#[test]
+fn a_sync_defer_panicking_while_the_body_panics_is_reported_and_the_body_panic_resumes() {
+    panicking_defers! {j; End::Panic;
+        [defer! { j.push("form panics"); panic!("test: defer panicked") }]
+        [defer! { j.push("form panics"); panic!("test: defer panicked") }]
+        [defer!(err => { j.push("form panics"); panic!("test: defer panicked") });]
+        [defer!(err => { j.push("form panics"); panic!("test: defer panicked") });]
+        [defer!(panic => { j.push("form panics"); panic!("test: defer panicked") });]
+        [defer!(panic => { j.push("form panics"); panic!("test: defer panicked") });]
+        [defer!(|_outcome| { j.push("form panics"); panic!("test: defer panicked") });]
+        [defer!(|_outcome| { j.push("form panics"); panic!("test: defer panicked") });]
+    }
+}
+
+#[test]
+fn an_async_defer_panicking_while_the_body_panics_is_reported_and_the_body_panic_resumes() {
+    panicking_defers! {j; End::Panic;
+        [defer! { j.push("form panics"); panic!("test: defer panicked") }]
+        [defer!(async { j.push("form panics"); Pending(1).await; panic!("test: defer panicked") });]
+        [defer!(err => { j.push("form panics"); panic!("test: defer panicked") });]
+        [defer!(err => async { j.push("form panics"); Pending(1).await; panic!("test: defer panicked") });]
     }
 }
 
