@@ -542,6 +542,7 @@ mod tests {
     use std::{format, vec};
 
     use super::*;
+    use crate::test_support::reports_of;
 
     /// `Pending` once (waking itself), then ready: an await point.
     struct YieldOnce(bool);
@@ -571,21 +572,6 @@ mod tests {
                 return out;
             }
         }
-    }
-
-    std::thread_local! {
-        static REPORTS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
-    }
-
-    fn capture(report: &crate::Report<'_>) {
-        REPORTS.with(|r| r.borrow_mut().push(format!("{:?}", report.error())));
-    }
-
-    fn reports_of<R>(f: impl FnOnce() -> R) -> (R, Vec<String>) {
-        let _previous = crate::set_error_hook(capture);
-        REPORTS.with(|r| r.borrow_mut().clear());
-        let out = f();
-        (out, REPORTS.with(|r| core::mem::take(&mut *r.borrow_mut())))
     }
 
     fn quietly<R>(f: impl FnOnce() -> R + std::panic::UnwindSafe) -> std::thread::Result<R> {
