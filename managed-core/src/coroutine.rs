@@ -88,15 +88,8 @@ type Fallback<T, E> = fn(&mut T) -> Result<(), E>;
 /// produced). `fn(T) -> T` keeps the manager invariant in `T`: the block
 /// writes a `T` through the lent `&mut T` that the coroutine reads back, so
 /// shrinking a lifetime inside `T` (covariance) would let the block store a
-/// short-lived reference the coroutine later reads after it is freed.
-///
-/// ```compile_fail
-/// fn shrink<'s, 'l: 's, E, F>(
-///     m: managed::__private::AsyncFnManager<&'l str, E, F>,
-/// ) -> managed::__private::AsyncFnManager<&'s str, E, F> {
-///     m
-/// }
-/// ```
+/// short-lived reference the coroutine later reads after it is freed
+/// (`tests/ui/managed/fn-async-manager-lifetime-shrunk.rs` keeps it so).
 type Owns<T, E, F> = (Box<Shared<T, F>>, fn() -> E, fn(T) -> T);
 
 // SAFETY: the manager owns its allocation alone: the coroutine, the cell and
