@@ -59,31 +59,30 @@ impl<W: AsyncWrite + Unpin + Send> SendAsyncManage for BufWriter<W> {
     }
 }
 
-/// The manager of a file whose written data `sync_all` makes durable:
-/// written once, for `tokio::fs::File` and for the recording file of this
-/// module's tests, so that the tests run the very code the `File` manager
-/// runs (a real file's flush and sync cannot be observed without a race).
-/// `$file` needs `AsyncWrite + Unpin + Send + 'static` and an inherent
-/// `async fn sync_all(&self) -> io::Result<()>`.
+/// The items of the manager of a file whose written data `sync_all` makes
+/// durable: written once, for `tokio::fs::File` and for the recording file
+/// of this module's tests, so that the tests run the very code the `File`
+/// manager runs (a real file's flush and sync cannot be observed without a
+/// race). The file needs `AsyncWrite + Unpin + Send + 'static` and an
+/// inherent `async fn sync_all(&self) -> io::Result<()>`. Only the items come
+/// from the macro: the impl headers are written out, so rustc shows them as
+/// written when it lists the implementors of `SendAsyncManage`.
 macro_rules! flush_and_sync_manager {
-    ($(#[$attr:meta])* $file:ty) => {
-        $(#[$attr])*
-        impl $crate::SendAsyncManage for $file {
-            type Target = $file;
-            type Error = ::std::io::Error;
+    () => {
+        type Target = Self;
+        type Error = ::std::io::Error;
 
-            async fn enter(&mut self) -> ::std::io::Result<&mut Self::Target> {
-                Ok(self)
-            }
+        async fn enter(&mut self) -> ::std::io::Result<&mut Self> {
+            Ok(self)
+        }
 
-            async fn exit(mut self, _outcome: &$crate::Outcome<'_>) -> ::std::io::Result<()> {
-                ::tokio::io::AsyncWriteExt::flush(&mut self).await?;
-                $crate::tokio::unless_unsyncable(self.sync_all().await)
-            }
+        async fn exit(mut self, _outcome: &$crate::Outcome<'_>) -> ::std::io::Result<()> {
+            ::tokio::io::AsyncWriteExt::flush(&mut self).await?;
+            $crate::tokio::unless_unsyncable(self.sync_all().await)
+        }
 
-            fn exit_cancelled(self) {
-                $crate::tokio::spawn_cancelled_exit(self);
-            }
+        fn exit_cancelled(self) {
+            $crate::tokio::spawn_cancelled_exit(self);
         }
     };
 }
@@ -97,33 +96,33 @@ fn unless_unsyncable(synced: io::Result<()>) -> io::Result<()> {
     }
 }
 
-flush_and_sync_manager! {
-    /// Exit waits for the file's pending write (tokio writes in the background
-    /// and reports a failed write only to the next operation, which after a drop
-    /// never comes) and then calls `sync_all`, returning either error. A file
-    /// that cannot be synced because of what it is (read-only on platforms that
-    /// refuse it) exits `Ok`, as the std impl does.
-    ///
-    /// Both run on tokio's blocking pool, so they cannot finish in the one poll
-    /// of the default cancellation policy: when a scope over the file is
-    /// cancelled, its exit is spawned ([`spawn_cancelled_exit`]) and an error
-    /// goes to the error hook.
-    ///
-    /// ```
-    /// use managed::SendAsyncManage;
-    /// use tokio::io::AsyncWriteExt;
-    ///
-    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-    /// let path = std::env::temp_dir().join("managed-doc-tokio-file.txt");
-    /// let mut file = tokio::fs::File::create(&path).await?;
-    /// file.enter().await?.write_all(b"durable").await?;
-    /// file.exit(&managed::Outcome::Ok).await?;
-    /// assert_eq!(std::fs::read(&path)?, b"durable");
-    /// # std::fs::remove_file(path)?;
-    /// # Ok::<(), std::io::Error>(())
-    /// # }).unwrap();
-    /// ```
-    ::tokio::fs::File
+/// Exit waits for the file's pending write (tokio writes in the background
+/// and reports a failed write only to the next operation, which after a drop
+/// never comes) and then calls `sync_all`, returning either error. A file
+/// that cannot be synced because of what it is (read-only on platforms that
+/// refuse it) exits `Ok`, as the std impl does.
+///
+/// Both run on tokio's blocking pool, so they cannot finish in the one poll
+/// of the default cancellation policy: when a scope over the file is
+/// cancelled, its exit is spawned ([`spawn_cancelled_exit`]) and an error
+/// goes to the error hook.
+///
+/// ```
+/// use managed::SendAsyncManage;
+/// use tokio::io::AsyncWriteExt;
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let path = std::env::temp_dir().join("managed-doc-tokio-file.txt");
+/// let mut file = tokio::fs::File::create(&path).await?;
+/// file.enter().await?.write_all(b"durable").await?;
+/// file.exit(&managed::Outcome::Ok).await?;
+/// assert_eq!(std::fs::read(&path)?, b"durable");
+/// # std::fs::remove_file(path)?;
+/// # Ok::<(), std::io::Error>(())
+/// # }).unwrap();
+/// ```
+impl SendAsyncManage for ::tokio::fs::File {
+    flush_and_sync_manager!();
 }
 
 /// Spawns `manager.exit(&Outcome::Cancelled)` on the current tokio runtime
@@ -311,7 +310,9 @@ mod tests {
         }
     }
 
-    flush_and_sync_manager!(RecordingFile);
+    impl SendAsyncManage for RecordingFile {
+        flush_and_sync_manager!();
+    }
 
     fn lines(log: &Mutex<Vec<String>>) -> Vec<String> {
         log.lock().unwrap_or_else(PoisonError::into_inner).clone()
