@@ -522,7 +522,7 @@ impl<F: Flavor> Drop for Core<'_, F> {
 /// managers is a `Send` future too. Or keep the task on one thread
 /// (`tokio::task::spawn_local` inside a `LocalSet`, or `block_on`).
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// # fn spawn<F: std::future::Future + Send + 'static>(_: F) {}
 /// spawn(async {
 ///     let stack = managed::AsyncExitStack::new();

@@ -90,7 +90,7 @@ use crate::{Error, Manage, Outcome, SendAsyncManage};
 ///
 /// A manager whose futures are not known to be `Send` is refused:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// use managed::{AsyncManage, Outcome};
 /// struct Local(std::rc::Rc<u32>);
 /// impl AsyncManage for Local {
@@ -108,7 +108,7 @@ use crate::{Error, Manage, Outcome, SendAsyncManage};
 ///
 /// and so is a closure that is not `Send`:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// let counter = std::rc::Rc::new(std::cell::Cell::new(0));
 /// let stack = managed::SendAsyncExitStack::new();
 /// stack.callback(move || counter.set(1)); // `Rc` cannot be sent between threads safely

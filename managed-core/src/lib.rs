@@ -71,5 +71,7 @@ mod error {
 
 #[cfg(feature = "std")]
 mod std_impls;
+#[cfg(all(test, feature = "std"))]
+mod test_support;
 #[cfg(feature = "testing")]
 pub mod testing;
