@@ -274,7 +274,23 @@ pub use managed_core::{report, ErrorHook, Guard, Manage, Outcome, Report, Report
 /// # })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub use managed_macros::scope;
+///
+/// # Renamed or re-exported
+///
+/// `scope!` and `defer!` name this crate through `$crate`, so they work
+/// however it is reached: as a renamed dependency (`mg = { package =
+/// "managed", .. }`, then `use mg::{scope, with};` or `mg::scope! { let x =
+/// mg::with!(m)?; .. }`) or through a crate that re-exports it (`pub use
+/// managed;`, then `framework::managed::scope!`). Inside a scope, `with!`
+/// and `defer!` are recognised by their last path segment (`with!`,
+/// `mg::with!`, `framework::managed::with!`), so a macro imported under
+/// another name (`use managed::with as enter;`) is not seen by the scope.
+#[macro_export]
+macro_rules! scope {
+    ($($body:tt)*) => {
+        $crate::__private::scope! { [$crate] $($body)* }
+    };
+}
 
 /// Enters a manager inside [`scope!`]: `let target = with!(manager)?;`.
 ///
@@ -352,7 +368,12 @@ pub use managed_core::{AsyncManage, SendAsyncManage};
 /// A panic in a `defer! { .. }` *outside* a scope while the block is
 /// already unwinding aborts the process, as with scopeguard and any `Drop`;
 /// inside a scope it is caught and reported.
-pub use managed_macros::defer;
+#[macro_export]
+macro_rules! defer {
+    ($($body:tt)*) => {
+        $crate::__private::defer! { [$crate] $($body)* }
+    };
+}
 
 /// Annotate and get the boilerplate: writes the [`Manage`] impl of an
 /// `impl` block, of a struct of managers, or of a function written like
@@ -751,6 +772,11 @@ pub use managed_macros::yield_;
 /// `?` in the body leave the scope, so the exits still run. The function
 /// must return a `Result` whose error converts from the managers' errors.
 ///
+/// An attribute cannot find this crate under another name by itself: when
+/// it is a renamed dependency or reached through a re-export, say where it
+/// is first, as with [`#[managed]`](macro@managed):
+/// `#[mg::scoped(crate = "mg", timed("load"))]`.
+///
 /// ```
 /// use managed::{scoped, Error};
 /// use std::io::BufWriter;
@@ -828,4 +854,8 @@ pub mod __private {
     #[cfg(feature = "alloc")]
     pub use managed_core::Error;
     pub use managed_core::{Manage, Outcome};
+    /// The proc macros behind the `scope!` and `defer!` wrappers, which call
+    /// them with `[$crate]` first (so that generated code names this crate
+    /// by a path that works under any rename or re-export).
+    pub use managed_macros::{defer, scope};
 }

@@ -17,17 +17,20 @@ pub fn expand(scope: &Scope) -> TokenStream {
     }
     let body = expand_from(&scope.segments, 0);
     let seen = seen_macros(scope);
+    let import = paths::import_private(&scope.facade);
     if starts_at_a_level(&scope.segments) {
         // Every `?` and `return` of the block is inside a level's closure:
         // the closure that would catch them here is not needed (one closure
         // less per scope to check and compile, BENCHMARKS.md "Compile time").
         return quote! {{
+            #import
             #seen
             let __managed_scope = { #body };
             __managed_scope
         }};
     }
     quote! {{
+        #import
         #seen
         #[allow(clippy::redundant_closure_call)]
         let __managed_scope = (|| { #body })();
@@ -215,7 +218,7 @@ mod tests {
     /// Whether the expansion of `input` puts the block in a closure (the
     /// `(|| { .. })()` that catches a `?` or `return` outside the levels).
     fn has_outer_closure(input: proc_macro2::TokenStream) -> bool {
-        let scope = super::super::parse::parse(input).expect("parses");
+        let scope = super::super::parse::parse(quote!(::managed), input).expect("parses");
         let expanded = super::expand(&scope).to_string();
         expanded.contains("let __managed_scope = (||")
     }

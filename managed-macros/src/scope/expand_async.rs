@@ -60,10 +60,11 @@ use crate::paths;
 pub fn expand(scope: &Scope, asyncness: &Asyncness) -> TokenStream {
     let body = expand_from(&scope.segments, 0);
     let seen = super::expand::seen_macros(scope);
+    let import = paths::import_private(&scope.facade);
     let async_token = asyncness.async_token;
     let move_token = asyncness.move_token;
     quote! {
-        #async_token #move_token { #seen #body }
+        #async_token #move_token { #import #seen #body }
     }
 }
 
