@@ -8,7 +8,7 @@ mod common;
 use common::{block_on, poll_n_then_drop, quiet_panics, reports_of, Journal, Pending};
 use managed::__private::{
     catch_async, defer_async, enter_async, exit_async, finish, into_entered, merge_exit, outcome_of, AsyncKind as _,
-    AsyncSlot, SyncKind as _, When,
+    AsyncSlot, SyncKind as _, ViaFrom, When,
 };
 use managed::Error;
 use std::future::Future;
@@ -122,7 +122,7 @@ fn hand_expanded(j: &Journal, fail: bool) -> impl Future<Output = Result<u32, Er
                         };
                         let outcome2 = outcome_of(&body2);
                         let exited2 = exit_async(entered2, &outcome2).await;
-                        merge_exit(body2, exited2)
+                        merge_exit(body2, exited2, ViaFrom) // the conversion the macro chooses for a probe (its error can occur)
                     };
                     defer_async(body1, When::Err, async { j.push("D") }).await
                 };
@@ -130,7 +130,7 @@ fn hand_expanded(j: &Journal, fail: bool) -> impl Future<Output = Result<u32, Er
             };
             let outcome0 = outcome_of(&body0);
             let exited0 = exit_async(entered0, &outcome0).await;
-            merge_exit(body0, exited0)
+            merge_exit(body0, exited0, ViaFrom)
         })
     }
 }

@@ -7,6 +7,7 @@
 //! and point at the user's tokens.
 
 #![warn(missing_docs)]
+mod conversion;
 mod defer;
 mod diag;
 #[cfg(test)]

@@ -2,8 +2,8 @@
 //! body in a scope that enters fresh managers on every call:
 //!
 //! ```text
-//! fn f(args) -> R { scope! { let _ = with!(expr0)?; ..; body } }
-//! async fn f(args) -> R { scope!(async move { let _ = with!(expr0)?; ..; body }).await }
+//! fn f(args) -> R { scope! { with!(expr0)?; ..; body } }
+//! async fn f(args) -> R { scope!(async move { with!(expr0)?; ..; body }).await }
 //! ```
 //!
 //! An attribute is given no `$crate`: the facade is `::managed`, or the path
@@ -75,7 +75,7 @@ fn try_expand(args: TokenStream, input: TokenStream) -> syn::Result<TokenStream>
     // too): errors about the manager point at it.
     let enters = managers.iter().map(|m| {
         let facade = respan(&facade, m.span());
-        quote_spanned!(m.span()=> let _ = #facade::with!(#m)?;)
+        quote_spanned!(m.span()=> #facade::with!(#m)?;)
     });
     let stmts = &block.stmts;
     let body = if sig.asyncness.is_some() {

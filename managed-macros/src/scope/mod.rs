@@ -4,6 +4,7 @@
 //! statement splits the block, and the rest of the block becomes a nested
 //! closure whose `Result` the split point's exit or defer sees, exactly.
 
+mod enter;
 mod expand;
 mod expand_async;
 mod parse;
