@@ -9,7 +9,7 @@ mod common;
 use common::{block_on, panic_message, poll_n_then_drop, quiet_panics, reports_of, Journal, Pending};
 use managed::__private::{
     catch_async, defer_async, enter_async, exit_async, finish, into_entered, merge_exit, outcome_of, AsyncKind as _,
-    AsyncSlot, SyncKind as _, When,
+    AsyncSlot, SyncKind as _, ViaFrom, When,
 };
 use managed::Error;
 use std::future::Future;
@@ -152,7 +152,7 @@ fn hand_expanded(j: &Journal, end: End) -> impl Future<Output = Result<u32, Erro
                         };
                         let outcome2 = outcome_of(&body2);
                         let exited2 = exit_async(entered2, &outcome2).await;
-                        merge_exit(body2, exited2)
+                        merge_exit(body2, exited2, ViaFrom) // the conversion the macro chooses for a probe (its error can occur)
                     };
                     defer_async(body1, reached0 >= 1, When::Err, async { j.push("D") }).await
                 };
@@ -160,7 +160,7 @@ fn hand_expanded(j: &Journal, end: End) -> impl Future<Output = Result<u32, Erro
             };
             let outcome0 = outcome_of(&body0);
             let exited0 = exit_async(entered0, &outcome0).await;
-            merge_exit(body0, exited0)
+            merge_exit(body0, exited0, ViaFrom)
         })
     }
 }

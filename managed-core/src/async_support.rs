@@ -56,7 +56,8 @@ use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
-use crate::scope_support::{catch, outcome_of, settle, Panicked, When};
+use crate::convert::Convert;
+use crate::scope_support::{catch, outcome_of, settle, Panicked, ScopeError, When};
 use crate::{AsyncManage, Manage, Outcome, ReportKind};
 
 /// A future that catches a panic of the future it wraps: the output is
@@ -313,15 +314,17 @@ pub type Ended<T, E> = Result<Result<T, E>, Panicked>;
 /// see it as their outcome, and [`finish`] resumes it.
 ///
 /// The common case (the exit succeeded) is inlined; the rest is one cold
-/// call, as in `settle`.
+/// call, as in `settle`. `conversion` is `From`, or nothing for a manager
+/// that cannot fail (see `crate::convert`).
 #[inline]
-pub fn merge_exit<T, E, X>(body: Ended<T, E>, exited: Result<Result<(), X>, Panicked>) -> Ended<T, E>
+pub fn merge_exit<T, E, X, C>(body: Ended<T, E>, exited: Result<Result<(), X>, Panicked>, conversion: C) -> Ended<T, E>
 where
-    E: From<X> + fmt::Debug + 'static,
+    C: Convert<X, E>,
+    E: fmt::Debug + 'static,
 {
     match (body, exited) {
         (Ok(result), Ok(Ok(()))) => Ok(result),
-        (body, exited) => merge_failed_cleanup(body, exited.map(|r| r.map_err(E::from))),
+        (body, exited) => merge_failed_cleanup(body, exited.map(|r| r.map_err(|e| conversion.convert(e)))),
     }
 }
 
@@ -366,7 +369,7 @@ pub fn finish<T, E: fmt::Debug + 'static>(ended: Ended<T, E>) -> Result<T, E> {
 #[inline]
 pub async fn defer_async<T, E, F>(body: Ended<T, E>, reached: bool, when: When, deferred: F) -> Ended<T, E>
 where
-    E: fmt::Debug + Sync + 'static,
+    E: ScopeError,
     F: Future<Output = ()>,
 {
     let ran = {
@@ -429,7 +432,7 @@ impl fmt::Debug for DeferDropped {
 /// merges a panic of the defer. The closure is built after the body's
 /// future finished, so it may borrow what the body borrowed.
 #[inline]
-pub fn defer_sync<T, E: fmt::Debug + Sync + 'static>(
+pub fn defer_sync<T, E: ScopeError>(
     body: Ended<T, E>,
     reached: bool,
     when: When,

@@ -21,6 +21,8 @@ pub mod compose;
 #[doc(hidden)]
 pub mod compose_async;
 pub mod contextlib;
+#[doc(hidden)]
+pub mod convert;
 #[cfg(all(feature = "alloc", feature = "async"))]
 #[doc(hidden)]
 pub mod coroutine;

@@ -61,19 +61,19 @@ use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::visit::Visit;
-use syn::visit_mut::VisitMut;
 
-use super::parse::{is_placeholder, with_slot, Asyncness, Scope, Segment, WithStmt};
+use super::parse::{is_placeholder, Asyncness, Scope, Segment, WithStmt};
 use crate::defer::Body;
 use crate::paths;
 
 pub fn expand(scope: &Scope, asyncness: &Asyncness) -> TokenStream {
     let body = expand_from(&scope.segments, 0);
     let seen = super::expand::seen_macros(scope);
+    let import = paths::import_private(&scope.facade);
     let async_token = asyncness.async_token;
     let move_token = asyncness.move_token;
     quote! {
-        #async_token #move_token { #seen #body }
+        #async_token #move_token { #import #seen #body }
     }
 }
 
@@ -134,6 +134,8 @@ fn expand_frame(segments: &[Segment], levels: &[usize]) -> TokenStream {
                 let entered = paths::local("entered", index);
                 let outcome = paths::local("outcome", index);
                 let exited = paths::local("exited", index);
+                let conversion = paths::local("conversion", index);
+                let choose = super::enter::error_conversion(&quote!(#p::exit_error(&#exited)), Span::call_site());
                 quote! {{
                     let (#b, #entered) = {
                         let mut #slot = #p::AsyncSlot::empty();
@@ -142,7 +144,8 @@ fn expand_frame(segments: &[Segment], levels: &[usize]) -> TokenStream {
                     };
                     let #outcome = #p::outcome_of(&#b);
                     let #exited = #p::exit_async(#entered, &#outcome).await;
-                    #p::merge_exit(#b, #exited)
+                    let #conversion = #choose;
+                    #p::merge_exit(#b, #exited, #conversion)
                 }}
             }
             Segment::Defer(d) => {
@@ -423,21 +426,5 @@ fn with_enter(w: &WithStmt, slot: &syn::Ident) -> syn::Stmt {
     // enter awaited in place as `fill` + `.await` + `mark_entered` saved 11
     // instructions per 3-manager scope but gave it a second, duplicate one).
     let enter = quote_spanned!(w.manager.span()=> #p::enter_async(#manager, &mut #slot).await);
-    let mut stmt = w.stmt.clone();
-    ReplaceSlot(Some(enter)).visit_stmt_mut(&mut stmt);
-    stmt
-}
-
-struct ReplaceSlot(Option<TokenStream>);
-
-impl VisitMut for ReplaceSlot {
-    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
-        if let Some(slot) = with_slot(expr, is_placeholder) {
-            if let Some(tokens) = self.0.take() {
-                *slot = syn::Expr::Verbatim(tokens);
-            }
-            return;
-        }
-        syn::visit_mut::visit_expr_mut(self, expr);
-    }
+    super::enter::replace_with_call(&w.stmt, enter, w.span)
 }
