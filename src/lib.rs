@@ -62,7 +62,11 @@
 //! # Manual management
 //!
 //! [`Guard`] enters and exits a manager by hand, for when the lifetime of a
-//! resource does not follow a block.
+//! resource does not follow a block. `guard.exit(&Outcome::Ok)` (or
+//! [`ExitStack::close`]) is how the block says it succeeded: a guard or
+//! stack dropped without it, after a `?` say, runs its exits with
+//! [`Outcome::Cancelled`] (`Panic` while unwinding), never `Ok`, so a
+//! transaction rolls back.
 //!
 //! # Streams
 //!

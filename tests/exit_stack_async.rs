@@ -29,6 +29,13 @@
 //! Rust-only cases: panics in exit futures, dropping an unclosed stack,
 //! cancelling `aclose` at every await point, `with!(AsyncExitStack::new())`
 //! in `scope!(async ..)`.
+//!
+//! Dropping differs from Python on purpose: `CPython`'s `AsyncExitStack` runs
+//! its exits only in `__aexit__` (under `async with`) or `aclose()`, and one
+//! never closed runs nothing. Here a stack dropped unclosed cancels its
+//! entries (sync exits see `Outcome::Cancelled`, async managers get
+//! `exit_cancelled`): it was not told how its block ended, so no exit may
+//! take that for a success (`tests/exit_stack_drop.rs` has the cases).
 
 mod common;
 

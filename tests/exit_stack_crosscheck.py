@@ -9,6 +9,12 @@ exit standing for "suppress" returns True only when no ProbePanic has been
 raised in the run. (The exception's __context__ chain cannot tell: ExitStack
 leaves it None when a callback raises outside an except block.) Which failure is primary differs too (Python: the
 latest; managed: the first); that is checked by the oracle in the Rust test.
+
+Only `with ExitStack()` is compared (managed: ExitStack::run). A stack that is
+never closed runs no exit in CPython, not even when it is collected; managed's
+stack dropped unclosed runs its exits with Outcome::Cancelled (a panic while
+unwinding), so there is nothing here to compare it with
+(tests/exit_stack_drop.rs checks it).
 Usage: python3 exit_stack_crosscheck.py PLANS.jsonl
 """
 import sys

@@ -13,6 +13,15 @@
 //! panic is never suppressed (`CPython`'s `__exit__` may swallow a
 //! `BaseException`), so the Python exit that stands for "suppress" returns
 //! `True` only when no panic is in flight.
+//!
+//! Each plan runs through `ExitStack::run`, which is Python's
+//! `with ExitStack() as stack:`: the only way `CPython` runs a stack's exits
+//! besides `close()`. A stack that is dropped unclosed has no `CPython`
+//! counterpart to compare with: `CPython` runs nothing for a stack never
+//! closed (not even when it is collected), where a dropped stack here runs
+//! its exits with `Outcome::Cancelled` (`Panic` while unwinding) so that
+//! none takes the early exit for a success. That is checked in
+//! `tests/exit_stack_drop.rs`, not here.
 
 use std::fmt::Write as _;
 use std::panic::{catch_unwind, AssertUnwindSafe};

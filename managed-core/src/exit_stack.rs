@@ -544,15 +544,68 @@ impl<'r, 'o> CloseState<'r, 'o> {
 ///   first failure is primary; later ones are attached to it as
 ///   [suppressed](Error::suppressed), in exit order. A panicking exit is
 ///   caught, the rest run, and the panic resumes at the end.
-/// - Dropping an unclosed stack closes it (with [`Outcome::Ok`], or
-///   [`Outcome::Panic`] while unwinding) and sends failures to the
-///   [error hook](crate::set_error_hook).
+/// - A block says how it ended by closing the stack:
+///   [`close`](ExitStack::close) (succeeded),
+///   [`close_with`](ExitStack::close_with), [`run`](ExitStack::run), or
+///   `with!(ExitStack::new())` in a `scope!`. A stack dropped unclosed was
+///   not told, so it does not pass for a success: its exits run with
+///   [`Outcome::Cancelled`] ([`Outcome::Panic`] while unwinding), a
+///   transaction rolls back, and failures go to the
+///   [error hook](crate::set_error_hook) (see [Dropped
+///   unclosed](ExitStack#dropped-unclosed)).
 /// - Closing is a loop, not recursion: 10,000 entries are fine.
 /// - `ExitStack<'a>`: exits may borrow anything that lives for `'a`.
 ///
 /// Storage: each entry is one box (none for a closure that captures
 /// nothing); the first four entries need no other allocation, later ones
 /// share a growing list.
+///
+/// # Dropped unclosed
+///
+/// `let stack = ExitStack::new(); ..; f()?; stack.close()?` leaves through
+/// `?` before `close`: the stack is dropped, and its exits must not take
+/// that for a success. They see [`Outcome::Cancelled`] (or
+/// [`Outcome::Panic`], the payload not available, when the drop happens
+/// while a panic unwinds), so a transaction rolls back. An exit returning
+/// `Ok(true)` does not change that (a cancellation is not an error to
+/// suppress). Exit failures go to the [error hook](crate::set_error_hook)
+/// as [`ReportKind::StackDropped`], each once; a panic of an exit resumes
+/// from the drop after every exit ran, as from [`close`](ExitStack::close)
+/// (while unwinding it is reported instead). [`pop_all`](ExitStack::pop_all)
+/// hands this duty to the new stack: dropped unclosed, it cancels the
+/// moved exits.
+///
+/// Python differs: a `contextlib.ExitStack` that is never closed runs
+/// nothing when it is collected. Rust drops deterministically, so the stack
+/// still runs what it holds, with the outcome that says it was not told.
+///
+/// ```
+/// use managed::{ExitStack, Manage, Outcome};
+///
+/// struct Tx<'l>(&'l std::cell::RefCell<Vec<&'static str>>);
+/// impl Manage for Tx<'_> {
+///     type Target = Self;
+///     type Error = managed::Error;
+///     fn enter(&mut self) -> Result<&mut Self, managed::Error> { Ok(self) }
+///     fn exit(self, outcome: &Outcome<'_>) -> Result<(), managed::Error> {
+///         self.0.borrow_mut().push(if outcome.is_ok() { "COMMIT" } else { "ROLLBACK" });
+///         Ok(())
+///     }
+/// }
+///
+/// fn transfer<'l>(log: &'l std::cell::RefCell<Vec<&'static str>>, amount: &str) -> Result<(), managed::Error> {
+///     let stack = ExitStack::new();
+///     stack.enter(Tx(log))?;
+///     let _cents: u32 = amount.parse()?; // `?` drops the stack unclosed
+///     stack.close()                      // the block succeeded
+/// }
+///
+/// let log = std::cell::RefCell::new(Vec::new());
+/// assert!(transfer(&log, "not a number").is_err());
+/// transfer(&log, "100")?;
+/// assert_eq!(*log.borrow(), ["ROLLBACK", "COMMIT"]);
+/// # Ok::<(), managed::Error>(())
+/// ```
 ///
 /// # Example
 ///
@@ -684,7 +737,10 @@ impl<'a> ExitStack<'a> {
 
     /// Moves every registered exit to a new stack and leaves this one empty
     /// (Python's `pop_all`): the way to keep resources acquired under a stack
-    /// past it once everything succeeded.
+    /// past it once everything succeeded. The new stack's owner closes it;
+    /// dropped unclosed, it runs the moved exits with
+    /// [`Outcome::Cancelled`] (see [Dropped
+    /// unclosed](ExitStack#dropped-unclosed)).
     ///
     /// ```
     /// let order = std::cell::RefCell::new(Vec::new());
@@ -697,13 +753,14 @@ impl<'a> ExitStack<'a> {
     /// assert_eq!(*order.borrow(), ["old stack closed", "moved exit"]);
     /// # Ok::<(), managed::Error>(())
     /// ```
-    #[must_use = "dropping the new stack runs the moved exits at once"]
+    #[must_use = "dropping the new stack cancels the moved exits at once"]
     pub fn pop_all(&mut self) -> ExitStack<'a> {
         ExitStack { entries: RefCell::new(core::mem::take(self.entries.get_mut())) }
     }
 
     /// Runs every exit with [`Outcome::Ok`]; the same as
-    /// `close_with(&Outcome::Ok)`.
+    /// `close_with(&Outcome::Ok)`. This is how a block says it succeeded: a
+    /// stack dropped without it runs its exits with [`Outcome::Cancelled`].
     ///
     /// # Errors
     /// The first exit failure, with the later ones attached as
@@ -882,9 +939,11 @@ impl Default for ExitStack<'_> {
 }
 
 impl Drop for ExitStack<'_> {
-    /// Closes an unclosed stack: with [`Outcome::Ok`], or with
-    /// [`Outcome::Panic`] (payload not available) while unwinding. Failures
-    /// go to the error hook ([`ReportKind::StackDropped`]).
+    /// Closes an unclosed stack, which was not told how its block ended:
+    /// with [`Outcome::Cancelled`], or with [`Outcome::Panic`] (payload not
+    /// available) while unwinding. Failures go to the error hook
+    /// ([`ReportKind::StackDropped`]); see [Dropped
+    /// unclosed](ExitStack#dropped-unclosed).
     #[inline]
     fn drop(&mut self) {
         // A closed stack is empty: one test, inlined into the close; the
@@ -900,7 +959,9 @@ impl ExitStack<'_> {
     #[cold]
     #[inline(never)]
     fn close_dropped(&mut self) {
-        let outcome = crate::outcome::in_drop(Outcome::Ok);
+        // Nobody said the block succeeded (a `?` may have skipped `close`):
+        // `Ok` here would commit on an error path.
+        let outcome = crate::outcome::in_drop(Outcome::Cancelled);
         for error in self.run_all(&outcome, GivenBy::Caller).failures {
             crate::report(ReportKind::StackDropped, &error);
         }

@@ -488,7 +488,15 @@ impl<F: Flavor> Drop for Core<'_, F> {
 ///
 /// # Cancellation
 ///
-/// Nothing can be awaited in a destructor, so (DESIGN section 11):
+/// A block says how it ended by closing the stack:
+/// [`aclose`](AsyncExitStack::aclose) (succeeded),
+/// [`aclose_with`](AsyncExitStack::aclose_with), [`run`](AsyncExitStack::run),
+/// or `with!(AsyncExitStack::new())` in a `scope!(async ..)`. A stack that
+/// is dropped instead (a `?` left before `aclose`, or the task holding it
+/// was cancelled) was not told, so, as with
+/// [`ExitStack`](crate::ExitStack#dropped-unclosed), no exit takes it for a
+/// success: a transaction rolls back. Nothing can be awaited in a
+/// destructor, so (DESIGN section 11):
 /// - dropping an unclosed stack runs its sync exits in place with
 ///   [`Outcome::Cancelled`] ([`Outcome::Panic`] while unwinding), calls
 ///   [`AsyncManage::exit_cancelled`] on its async managers, and polls each
@@ -753,6 +761,8 @@ impl<'a> AsyncExitStack<'a> {
     }
 
     /// Moves every registered exit to a new stack and leaves this one empty.
+    /// The new stack's owner closes it; dropped unclosed, it cancels the
+    /// moved exits (see [cancellation](AsyncExitStack#cancellation)).
     ///
     /// ```
     /// # futures::executor::block_on(async {
@@ -771,6 +781,8 @@ impl<'a> AsyncExitStack<'a> {
     }
 
     /// Runs every exit with [`Outcome::Ok`]: `aclose_with(&Outcome::Ok)`.
+    /// This is how a block says it succeeded: a stack dropped without it
+    /// cancels its exits ([`Outcome::Cancelled`]).
     ///
     /// # Errors
     /// The first exit failure, with later ones attached as suppressed.

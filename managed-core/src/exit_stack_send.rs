@@ -314,6 +314,8 @@ impl<'a> SendAsyncExitStack<'a> {
     }
 
     /// Moves every registered exit to a new stack and leaves this one empty.
+    /// The new stack's owner closes it; dropped unclosed, it cancels the
+    /// moved exits (see [cancellation](crate::AsyncExitStack#cancellation)).
     ///
     /// ```
     /// # futures::executor::block_on(async {
@@ -332,6 +334,8 @@ impl<'a> SendAsyncExitStack<'a> {
     }
 
     /// Runs every exit with [`Outcome::Ok`]: `aclose_with(&Outcome::Ok)`.
+    /// This is how a block says it succeeded: a stack dropped without it
+    /// cancels its exits ([`Outcome::Cancelled`]).
     ///
     /// # Errors
     /// The first exit failure, with later ones attached as suppressed.

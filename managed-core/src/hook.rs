@@ -21,12 +21,16 @@ pub enum ReportKind {
     /// The block's error was replaced by a panic in an exit or defer.
     ReplacedByPanic,
     /// A manually entered [`Guard`](crate::Guard) was dropped without
-    /// `exit`, and the exit run for it failed.
+    /// `exit`, and the exit run for it (with `Outcome::Cancelled`, or
+    /// `Outcome::Panic` while unwinding) failed.
     GuardDropped,
-    /// An exit run because an async scope was cancelled failed or did not
-    /// finish.
+    /// An exit run because an async scope or async stack was cancelled (its
+    /// future, or an `AsyncExitStack` / `SendAsyncExitStack`, dropped
+    /// before it finished) failed or did not finish.
     Cancelled,
-    /// An `ExitStack` was dropped without being closed, and an exit failed.
+    /// An `ExitStack` was dropped without being closed, and an exit run for
+    /// it (with `Outcome::Cancelled`, or `Outcome::Panic` while unwinding)
+    /// failed.
     StackDropped,
 }
 

@@ -112,10 +112,15 @@ pub trait Manage {
 /// `Guard::new(m)` holds the manager; [`enter`](Guard::enter) enters it and
 /// lends the target (for as long as the guard is borrowed);
 /// [`exit`](Guard::exit) exits it with the outcome you give and returns the
-/// exit's error. A guard dropped after entering without `exit` runs the exit
-/// itself, with [`Outcome::Ok`] (or [`Outcome::Panic`] while unwinding, the
-/// payload not available) and sends a failure to the
-/// [error hook](crate::set_error_hook): never silently.
+/// exit's error.
+///
+/// A guard dropped after entering without `exit` (a `?` left before it)
+/// was not told how the block ended, so it does not pass for a success: it
+/// runs the exit with [`Outcome::Cancelled`] ([`Outcome::Panic`] while
+/// unwinding, the payload not available), so a transaction rolls back, and
+/// sends a failure of that exit to the [error hook](crate::set_error_hook)
+/// ([`ReportKind::GuardDropped`](crate::ReportKind::GuardDropped)): never
+/// silently. `guard.exit(&Outcome::Ok)` is how a block says it succeeded.
 ///
 /// ```
 /// use std::io::Write;
@@ -125,6 +130,42 @@ pub trait Manage {
 /// writeln!(out, "hello")?;
 /// guard.exit(&managed::Outcome::Ok)?; // the flush error, if any, comes back here
 /// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// Dropped after a `?`, the exit sees the cancellation:
+///
+/// ```
+/// use managed::{Guard, Manage, Outcome};
+///
+/// struct Tx<'l>(&'l std::cell::Cell<&'static str>);
+/// impl Manage for Tx<'_> {
+///     type Target = Self;
+///     type Error = std::convert::Infallible;
+///     fn enter(&mut self) -> Result<&mut Self, Self::Error> { Ok(self) }
+///     fn exit(self, outcome: &Outcome<'_>) -> Result<(), Self::Error> {
+///         self.0.set(match outcome {
+///             Outcome::Ok => "COMMIT",
+///             Outcome::Cancelled => "ROLLBACK (not told how the block ended)",
+///             _ => "ROLLBACK",
+///         });
+///         Ok(())
+///     }
+/// }
+///
+/// fn pay(last: &std::cell::Cell<&'static str>, amount: &str) -> Result<(), Box<dyn std::error::Error>> {
+///     let mut tx = Guard::new(Tx(last));
+///     tx.enter()?;
+///     let _cents: u32 = amount.parse()?; // `?` drops the guard unexited
+///     tx.exit(&Outcome::Ok)?;
+///     Ok(())
+/// }
+///
+/// let last = std::cell::Cell::new("");
+/// assert!(pay(&last, "ten").is_err());
+/// assert_eq!(last.get(), "ROLLBACK (not told how the block ended)");
+/// pay(&last, "10")?;
+/// assert_eq!(last.get(), "COMMIT");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[must_use = "a guard exits its manager when dropped; bind it to a variable"]
 pub struct Guard<M: Manage> {
@@ -222,7 +263,9 @@ impl<M: Manage> Drop for Guard<M> {
         if !self.entered {
             return;
         }
-        let outcome = crate::outcome::in_drop(Outcome::Ok);
+        // Nobody said the block succeeded (a `?` may have skipped `exit`):
+        // `Ok` here would commit on an error path.
+        let outcome = crate::outcome::in_drop(Outcome::Cancelled);
         crate::scope_support::run_exit_reporting(m, &outcome, crate::ReportKind::GuardDropped);
     }
 }

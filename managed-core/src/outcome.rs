@@ -34,7 +34,7 @@ use core::fmt;
 /// | [`Outcome::Ok`] | the block produced `Ok(..)` | `__exit__(None, None, None)` |
 /// | [`Outcome::Err`] | the block ended with `Err(e)`: its tail, `return`, or `?` | `__exit__(type, exc, tb)` |
 /// | [`Outcome::Panic`] | the block panicked | `__exit__` with a `BaseException` |
-/// | [`Outcome::Cancelled`] | async only: the future was dropped before the block finished | `CancelledError` |
+/// | [`Outcome::Cancelled`] | the block did not say how it ended: an async scope's future was dropped before the block finished, or a stack or [`Guard`](crate::Guard) was dropped without being closed or exited | `CancelledError` (a Python stack never closed runs no exit at all) |
 ///
 /// Every exit sees the primary failure so far: the block's own, or, when the
 /// block succeeded, the first failing exit's (the root cause stays first, as
@@ -63,7 +63,12 @@ pub enum Outcome<'a> {
     Err(ErrorView<'a>),
     /// The block panicked; the payload is reachable through the view.
     Panic(PanicView<'a>),
-    /// Async only: the scope's future was dropped before the block finished.
+    /// The block did not say how it ended, so it is not a success: the
+    /// future of an async scope (or of a stack's `aclose`) was dropped
+    /// before it finished, or an `ExitStack`, an async stack or a
+    /// [`Guard`](crate::Guard) was dropped without being closed or exited
+    /// (after a `?`, say). Sync exits see it too: treat it as a failure
+    /// (roll back), never as `Ok`.
     Cancelled,
 }
 
@@ -119,9 +124,17 @@ impl<'a> Outcome<'a> {
         matches!(self, Outcome::Panic(_))
     }
 
-    /// `true` for [`Outcome::Cancelled`].
+    /// `true` for [`Outcome::Cancelled`]: the block did not say how it
+    /// ended (a cancelled async scope, or a stack or guard dropped unclosed,
+    /// in sync code too).
     ///
     /// ```
+    /// let stack = managed::ExitStack::new();
+    /// stack.push(|outcome: &managed::Outcome<'_>| {
+    ///     assert!(outcome.is_cancelled()); // dropped without `close`
+    ///     Ok(false)
+    /// });
+    /// drop(stack);
     /// assert!(managed::Outcome::Cancelled.is_cancelled());
     /// ```
     pub fn is_cancelled(&self) -> bool {
@@ -173,7 +186,8 @@ impl<'a> Outcome<'a> {
 
 /// What an exit run from a destructor (a dropped `Guard` or stack) sees:
 /// a panic, its payload not available, while the thread unwinds (without
-/// `std` that cannot be known), else `otherwise`.
+/// `std` that cannot be known), else `otherwise` (`Cancelled`: the
+/// destructor was not told how the block ended).
 pub(crate) fn in_drop(otherwise: Outcome<'static>) -> Outcome<'static> {
     #[cfg(feature = "std")]
     let unwinding = std::thread::panicking();
