@@ -13,12 +13,18 @@
 //!   or mixed fields) with an exit hook;
 //! - managers: probes that fail or panic at enter or exit, entered with
 //!   `with!(..)?` or with `with!(..)` whose error the body ignores, notes
-//!   or returns later; sync managers in async scopes and stacks; stack
-//!   entries: managers, exit functions that keep, suppress (`Ok(true)`),
-//!   fail or panic, callbacks, sync or awaited;
+//!   or returns later; sync managers in async scopes and stacks; a probe
+//!   inside a `#[managed]` fn with `yield_!` (sync and async); the sync
+//!   slots' managers are a `#[managed]` impl block; a `Guard` entered by
+//!   hand, exited or dropped; stack entries: managers, exit functions that
+//!   keep, suppress (`Ok(true)`), fail or panic, callbacks, sync or
+//!   awaited;
 //! - every `defer!` form (`{ .. }`, `ok =>`, `err =>`, `panic =>`,
 //!   `|outcome|`, and in async scopes `async { .. }` with each filter),
 //!   panicking or not, before or after the points where the body leaves;
+//!   `defer! { .. }` and `defer!(panic => ..)` as drop guards of a block;
+//! - scopes of `managed::Error` and of another error type (later failures
+//!   then go to the hook);
 //! - the body's points: `?`, `return`, a `return` hidden in a macro, a
 //!   panic, an await;
 //! - cancellation at any of the plan's await points (counted by the oracle
@@ -174,6 +180,11 @@ const MUST_COVER: &[&str] = &[
     "with!(..)? of a Sync manager in a Sync scope",
     "with!(..)? of a Async manager in a Async scope",
     "with!(..)? of a Sync manager in a Async scope",
+    "with!(..)? of a SyncFn manager in a Sync scope",
+    "with!(..)? of a SyncFn manager in a Async scope",
+    "with!(..)? of a AsyncFn manager in a Async scope",
+    "a SyncFn manager in a Sync stack",
+    "a AsyncFn manager in a Async stack",
     "with!(..) of a Sync manager, then Ignore, in a Sync scope",
     "with!(..) of a Sync manager, then Note, in a Sync scope",
     "with!(..) of a Sync manager, then Propagate, in a Sync scope",
@@ -222,6 +233,14 @@ const MUST_COVER: &[&str] = &[
     "a defer OkAsync ran and panicked",
     "a defer ErrAsync ran and panicked",
     "a defer after the point where the body left",
+    "a drop guard (on panic: false), block ends Ok",
+    "a drop guard (on panic: false), block leaves with `?`",
+    "a drop guard (on panic: false), block panics",
+    "a drop guard (on panic: true), block ends Ok",
+    "a drop guard (on panic: true), block panics",
+    // manual management
+    "a Guard exited by hand",
+    "a Guard dropped unexited",
     // the body's points
     "point Pass",
     "point Question",
@@ -270,16 +289,19 @@ const MUST_COVER: &[&str] = &[
     "the default exit_cancelled cannot finish an exit that waits",
     "exit_cancelled overridden",
     "exit_cancelled overridden for an exit that waits",
+    "a #[managed] async fn's cancelled exit finishes in place",
+    "a #[managed] async fn's cancelled exit cannot finish an exit that waits",
     // what reaches the error hook
     "report ReplacedByPanic",
     "report FailedWhileUnwinding",
     "report Cancelled",
     "report StackDropped",
+    "report GuardDropped",
     "report SuppressedNotAttached",
 ];
 
 /// The generator reaches everything in [`MUST_COVER`]: the oracle's
-/// account of 300 plans of each kind, each also dropped at every one of its
+/// account of 600 plans of each kind, each also dropped at every one of its
 /// await points, drawn with a fixed seed (so this test is deterministic).
 /// `MANAGED_MATRIX_COVERAGE=1` lists everything reached.
 #[test]
@@ -292,7 +314,7 @@ fn the_generator_covers_every_construct_and_failure_point() {
     let mut covered = std::collections::BTreeSet::new();
     for flavor in [Flavor::Sync, Flavor::Async] {
         for strategy in [top_program(flavor), top_stack(flavor), top_struct(flavor)] {
-            for _ in 0..300 {
+            for _ in 0..600 {
                 let top = strategy.new_tree(&mut runner).expect("plans are never rejected").current();
                 let expected = expect(&top, None);
                 for at in 1..=expected.awaits {

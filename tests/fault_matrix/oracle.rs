@@ -401,7 +401,7 @@ impl Sim {
     // ------------------------------------------------------------ probes
 
     fn enter_probe(&mut self, p: &ProbePlan, mode: Mode) -> Flow<Option<Failure>> {
-        if mode == Mode::Async {
+        if mode.awaits() {
             self.await_point("an enter")?;
         }
         self.journal.push(enter_event(p));
@@ -414,7 +414,7 @@ impl Sim {
 
     fn exit_probe(&mut self, p: &ProbePlan, mode: Mode, seen: &Seen) -> Flow<Option<Failure>> {
         self.journal.push(Event::Exit(probe_name(p.id), seen.clone()));
-        if mode == Mode::Async {
+        if mode.awaits() {
             self.await_point("an exit")?;
         }
         let failure = probe_failure(p, "exit").map(|f| self.happen(f));
@@ -435,16 +435,21 @@ impl Sim {
     /// cancelled does not finish, and its act never happens; the override
     /// acts in place). Failures go to the hook.
     fn cancel_probe(&mut self, p: &ProbePlan, mode: Mode, seen: &Seen) {
-        let seen = if mode == Mode::Sync { seen.clone() } else { Seen::Cancelled };
+        let seen = if mode.awaits() { Seen::Cancelled } else { seen.clone() };
         self.journal.push(Event::Exit(probe_name(p.id), seen));
         self.cover(match (mode, p.override_cancel, p.pending_when_cancelled) {
-            (Mode::Sync, ..) => "a sync manager's cancelled exit",
+            (Mode::Sync | Mode::SyncFn, ..) => "a sync manager's cancelled exit",
+            (Mode::AsyncFn, _, 0) => "a #[managed] async fn's cancelled exit finishes in place",
+            (Mode::AsyncFn, _, _) => "a #[managed] async fn's cancelled exit cannot finish an exit that waits",
             (Mode::Async, true, 0) => "exit_cancelled overridden",
             (Mode::Async, true, _) => "exit_cancelled overridden for an exit that waits",
             (Mode::Async, false, 0) => "the default exit_cancelled finishes in place",
             (Mode::Async, false, _) => "the default exit_cancelled cannot finish an exit that waits",
         });
-        if mode == Mode::Async && !p.override_cancel && p.pending_when_cancelled > 0 {
+        // A `#[managed] async fn` polls the code after its `yield_!` once,
+        // whatever the probe's own `exit_cancelled` would do.
+        let overridden = mode == Mode::Async && p.override_cancel;
+        if mode.awaits() && !overridden && p.pending_when_cancelled > 0 {
             self.hook_marker("exit unfinished");
         } else if let Some(f) = probe_failure(p, "exit") {
             let f = self.happen(f);
@@ -560,6 +565,15 @@ impl Sim {
             Step::Defer { form, .. } => format!("defer {form:?}"),
             Step::Point { point: Point::Yield(_), .. } => "point Yield".into(),
             Step::Point { point, .. } => format!("point {point:?}"),
+            Step::Guard { exits: true, .. } => "a Guard exited by hand".into(),
+            Step::Guard { exits: false, .. } => "a Guard dropped unexited".into(),
+            Step::Block { on_panic, end: Point::Pass, .. } => {
+                format!("a drop guard (on panic: {on_panic}), block ends Ok")
+            }
+            Step::Block { on_panic, end: Point::Panic, .. } => {
+                format!("a drop guard (on panic: {on_panic}), block panics")
+            }
+            Step::Block { on_panic, .. } => format!("a drop guard (on panic: {on_panic}), block leaves with `?`"),
             Step::Scope(sub) => format!("a {:?} scope in a {flavor:?} scope", sub.flavor),
             Step::Stack(st) => format!("{:?} stack, {:?}, in a {flavor:?} scope", st.flavor, st.how),
         });
@@ -594,6 +608,45 @@ impl Sim {
                             self.await_point("a yield")?;
                         }
                     }
+                }
+            }
+            Step::Guard { probe, exits } => {
+                if let Some(f) = self.enter_probe(probe, Mode::Sync)? {
+                    return Ok(Some(f));
+                }
+                if *exits {
+                    if let Some(f) = self.exit_probe(probe, Mode::Sync, &Seen::Ok)? {
+                        return Ok(Some(f));
+                    }
+                } else {
+                    // Dropped unexited: nobody said the block succeeded.
+                    self.journal.push(Event::Exit(probe_name(probe.id), Seen::Cancelled));
+                    if let Some(f) = probe_failure(probe, "exit") {
+                        let f = self.happen(f);
+                        self.hook("GuardDropped", &f.labels);
+                    }
+                }
+            }
+            Step::Block { guard, on_panic, panics, point, end } => {
+                self.note(format!("b{point}"));
+                let left = match end {
+                    Point::Question => Some(self.happen((body_error(*point), false))),
+                    Point::Panic => Some(self.happen((body_panic(*point), true))),
+                    _ => None,
+                };
+                // The guard runs at the end of the block, however it ends;
+                // the panic form only while unwinding, where its own panic
+                // is caught and reported.
+                let unwinding = left.as_ref().is_some_and(|f| f.panic);
+                if !on_panic || unwinding {
+                    self.note(format!("g{guard}"));
+                    if *panics {
+                        let f = self.happen((guard_panic(*guard), true));
+                        self.hook("FailedWhileUnwinding", &f.labels);
+                    }
+                }
+                if left.is_some() {
+                    return Ok(left);
                 }
             }
             Step::Scope(sub) => {

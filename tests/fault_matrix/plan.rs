@@ -18,13 +18,26 @@ pub enum Flavor {
     Async,
 }
 
-/// How a probe is entered in an async construct: as an async manager (its
-/// enter and exit each await once), or as a sync one (`Manage` only: the
-/// macro wraps it, a stack calls `enter`; no awaits).
+/// How a probe is entered: as an async manager (its enter and exit each
+/// await once), or as a sync one (`Manage` only: in an async scope the
+/// macro wraps it, a stack calls `enter`; no awaits), or through a
+/// `#[managed]` fn with `yield_!` that enters the probe before the yield
+/// and exits it after (sync, or async: a coroutine, whose cancelled exit
+/// is the code after the yield polled once, not the probe's
+/// `exit_cancelled`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
     Async,
     Sync,
+    SyncFn,
+    AsyncFn,
+}
+
+impl Mode {
+    /// Its enter and exit each await once.
+    pub fn awaits(self) -> bool {
+        matches!(self, Mode::Async | Mode::AsyncFn)
+    }
 }
 
 /// One `testing::Probe`.
@@ -123,6 +136,17 @@ pub enum Step {
     Defer { id: usize, form: Form, panics: bool },
     /// A point of the body.
     Point { id: usize, point: Point },
+    /// A `managed::Guard` over a probe, entered by hand, then exited with
+    /// `Outcome::Ok` (`exits`) or dropped (its exit sees `Cancelled`, a
+    /// failure goes to the hook as `GuardDropped`).
+    Guard { probe: ProbePlan, exits: bool },
+    /// A block holding a `defer!` drop guard (outside any scope's top
+    /// level): `defer! { .. }`, or `defer!(panic => ..)` when `on_panic`;
+    /// then point `b{point}` ends the block as `end` says (`Pass`,
+    /// `Question` or `Panic`). The guard notes `g{guard}`; a panic guard
+    /// may panic (`panics`), which is caught and reported, since it runs
+    /// while a panic unwinds.
+    Block { guard: usize, on_panic: bool, panics: bool, point: usize, end: Point },
     /// A nested scope (its own flavor: a sync scope may run inside an
     /// async one); its result goes through `?`.
     Scope(Program),
@@ -194,7 +218,7 @@ pub enum PushAct {
 /// One entry of a stack.
 #[derive(Clone, Debug)]
 pub enum Entry {
-    /// `stack.enter(probe)?` (`Mode::Sync`) or `stack.enter_async(probe).await?`.
+    /// `stack.enter(probe)?` (a sync mode) or `stack.enter_async(probe).await?`.
     Enter(ProbePlan, Mode),
     /// `stack.push(..)` / `push_async(..)`: notes `s{id} saw ..`, awaits once
     /// if async, then does `act`.
@@ -295,6 +319,10 @@ pub fn push_failure(id: usize, act: PushAct) -> Option<(String, bool)> {
     }
 }
 
+pub fn guard_panic(id: usize) -> String {
+    format!("guard g{id} panicked")
+}
+
 pub fn callback_panic(id: usize) -> String {
     format!("callback s{id} panicked")
 }
@@ -313,12 +341,13 @@ pub fn hook_failure(id: usize, act: Act) -> Option<(String, bool)> {
 /// `ProbeError { probe: "pN", stage: Stage }` in `Debug`.
 pub fn tokens(text: &str) -> Vec<String> {
     const PROBE_ERROR: &str = "ProbeError { probe: \"p";
-    const MARKERS: [(&str, &str); 5] = [
+    const MARKERS: [(&str, &str); 6] = [
         ("was cancelled while the exit of", "exit interrupted"),
         ("was cancelled while one of its async exits", "exit interrupted"),
         ("while an async `defer!` was running", "defer interrupted"),
         ("did not finish in place when the struct", "hook unfinished"),
         ("did not finish in place and was dropped", "exit unfinished"),
+        ("did not finish in place when cancelled", "exit unfinished"),
     ];
     let mut found: Vec<(usize, String)> = Vec::new();
     for (needle, token) in MARKERS {
@@ -348,7 +377,8 @@ pub fn tokens(text: &str) -> Vec<String> {
             }
         }
     }
-    let simple: [(&str, &[&str]); 6] = [
+    let simple: [(&str, &[&str]); 7] = [
+        ("guard g", &[" panicked"]),
         ("body error b", &[""]),
         ("body panicked b", &[""]),
         ("defer d", &[" panicked"]),
@@ -393,10 +423,25 @@ pub fn probe(flavor: Flavor) -> BoxedStrategy<ProbePlan> {
         .boxed()
 }
 
+/// How a `with!` without `?` enters its probe.
 fn mode(flavor: Flavor) -> BoxedStrategy<Mode> {
     match flavor {
         Flavor::Sync => Just(Mode::Sync).boxed(),
         Flavor::Async => prop_oneof![2 => Just(Mode::Async), 1 => Just(Mode::Sync)].boxed(),
+    }
+}
+
+/// How a `with!(..)?` or a stack enters its probe.
+fn any_mode(flavor: Flavor) -> BoxedStrategy<Mode> {
+    match flavor {
+        Flavor::Sync => prop_oneof![3 => Just(Mode::Sync), 1 => Just(Mode::SyncFn)].boxed(),
+        Flavor::Async => prop_oneof![
+            4 => Just(Mode::Async),
+            2 => Just(Mode::Sync),
+            1 => Just(Mode::SyncFn),
+            1 => Just(Mode::AsyncFn),
+        ]
+        .boxed(),
     }
 }
 
@@ -423,15 +468,26 @@ fn point(flavor: Flavor) -> BoxedStrategy<Point> {
 }
 
 fn step(flavor: Flavor, depth: usize) -> BoxedStrategy<Step> {
-    let with = (probe(flavor), mode(flavor)).prop_map(|(probe, mode)| Step::With { probe, mode });
+    let with = (probe(flavor), any_mode(flavor)).prop_map(|(probe, mode)| Step::With { probe, mode });
     let inspect = prop_oneof![Just(Inspect::Ignore), Just(Inspect::Note), Just(Inspect::Propagate)];
     let unchecked =
         (probe(flavor), mode(flavor), inspect).prop_map(|(probe, mode, then)| Step::Unchecked { probe, mode, then });
     let defer =
         (form(flavor), prop::bool::weighted(0.2)).prop_map(|(form, panics)| Step::Defer { id: 0, form, panics });
     let point = point(flavor).prop_map(|point| Step::Point { id: 0, point });
+    let guard = (probe(Flavor::Sync), any::<bool>()).prop_map(|(probe, exits)| Step::Guard { probe, exits });
+    let end = prop_oneof![Just(Point::Pass), Just(Point::Question), Just(Point::Panic)];
+    let block = (any::<bool>(), any::<bool>(), end).prop_map(|(on_panic, panics, end)| Step::Block {
+        guard: 0,
+        on_panic,
+        // A plain drop guard that panics would drop the body's error as it
+        // unwinds, or abort if the body panicked (ARCHITECTURE.md): not drawn.
+        panics: panics && on_panic,
+        point: 0,
+        end,
+    });
     if depth == 0 {
-        return prop_oneof![5 => with, 2 => unchecked, 4 => defer, 3 => point].boxed();
+        return prop_oneof![5 => with, 2 => unchecked, 4 => defer, 3 => point, 1 => guard, 1 => block].boxed();
     }
     let nested = match flavor {
         Flavor::Sync => nested_program(Flavor::Sync, depth - 1),
@@ -446,6 +502,8 @@ fn step(flavor: Flavor, depth: usize) -> BoxedStrategy<Step> {
         2 => unchecked,
         4 => defer,
         3 => point,
+        1 => guard,
+        1 => block,
         1 => nested.prop_map(Step::Scope),
         1 => stack(flavor, depth - 1, 4).prop_map(Step::Stack),
     ]
@@ -488,7 +546,7 @@ fn entry(flavor: Flavor, depth: usize) -> BoxedStrategy<Entry> {
         1 => Just(PushAct::Fail),
         1 => Just(PushAct::Panic),
     ];
-    let enter = (probe(flavor), mode(flavor)).prop_map(|(p, m)| Entry::Enter(p, m));
+    let enter = (probe(flavor), any_mode(flavor)).prop_map(|(p, m)| Entry::Enter(p, m));
     let push = (push_act, awaits.clone()).prop_map(|(act, awaits)| Entry::Push { id: 0, act, awaits });
     let callback =
         (prop::bool::weighted(0.25), awaits).prop_map(|(panics, awaits)| Entry::Callback { id: 0, panics, awaits });
@@ -574,7 +632,7 @@ pub fn number(mut top: Top) -> Top {
 }
 
 #[derive(Default)]
-struct Ids([usize; 5]);
+struct Ids([usize; 6]);
 
 impl Ids {
     fn next(&mut self, kind: usize) -> usize {
@@ -585,9 +643,15 @@ impl Ids {
     fn program(&mut self, p: &mut Program) {
         for step in &mut p.steps {
             match step {
-                Step::With { probe, .. } | Step::Unchecked { probe, .. } => probe.id = self.next(0),
+                Step::With { probe, .. } | Step::Unchecked { probe, .. } | Step::Guard { probe, .. } => {
+                    probe.id = self.next(0);
+                }
                 Step::Defer { id, .. } => *id = self.next(1),
                 Step::Point { id, .. } => *id = self.next(2),
+                Step::Block { guard, point, .. } => {
+                    *guard = self.next(5);
+                    *point = self.next(2);
+                }
                 Step::Scope(p) => self.program(p),
                 Step::Stack(s) => self.stack(s),
             }

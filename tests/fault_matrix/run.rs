@@ -13,7 +13,9 @@ use std::future::Future;
 use std::pin::Pin;
 
 use managed::testing::{Act, Journal, Probe, ProbeError, Seen};
-use managed::{defer, managed, scope, with, AsyncExitStack, AsyncManage, Error, ExitStack, Manage, Outcome, Slot};
+use managed::{
+    defer, managed, scope, with, yield_, AsyncExitStack, AsyncManage, Error, ExitStack, Guard, Manage, Outcome, Slot,
+};
 
 use crate::plan::*;
 
@@ -25,21 +27,83 @@ pub struct Ctx {
     pub j: Journal,
 }
 
-/// A sync manager that is a probe, or (switched off) nothing.
+/// A sync manager that is a probe, or (switched off) nothing; its
+/// `Manage` impl is `#[managed]`'s, from an impl block.
 pub struct MaybeSync(Option<Probe>);
 
-impl Manage for MaybeSync {
-    type Target = Self;
-    type Error = ProbeError;
-    fn enter(&mut self) -> Result<&mut Self, ProbeError> {
+#[managed]
+impl MaybeSync {
+    #[enter]
+    fn enter(&mut self) -> Result<(), ProbeError> {
         if let Some(p) = &mut self.0 {
             Manage::enter(p)?;
         }
-        Ok(self)
+        Ok(())
     }
-    fn exit(self, outcome: &Outcome<'_>) -> Result<(), ProbeError> {
+
+    #[exit]
+    fn exit(self, outcome: &Outcome) -> Result<(), ProbeError> {
         self.0.map_or(Ok(()), |p| Manage::exit(p, outcome))
     }
+}
+
+/// A manager returned by a `#[managed]` fn, or (switched off) nothing.
+pub struct MaybeFn<M>(Option<M>);
+
+impl<M: Manage> Manage for MaybeFn<M> {
+    type Target = Self;
+    type Error = M::Error;
+    fn enter(&mut self) -> Result<&mut Self, M::Error> {
+        if let Some(m) = &mut self.0 {
+            m.enter()?;
+        }
+        Ok(self)
+    }
+    fn exit(self, outcome: &Outcome<'_>) -> Result<(), M::Error> {
+        self.0.map_or(Ok(()), |m| m.exit(outcome))
+    }
+}
+
+/// A manager returned by a `#[managed] async fn`, or (switched off)
+/// nothing; its cancelled exit is the manager's.
+pub struct MaybeAsyncFn<M>(Option<M>);
+
+impl<M: AsyncManage> AsyncManage for MaybeAsyncFn<M> {
+    type Target = Self;
+    type Error = M::Error;
+    async fn enter(&mut self) -> Result<&mut Self, M::Error> {
+        if let Some(m) = &mut self.0 {
+            m.enter().await?;
+        }
+        Ok(self)
+    }
+    async fn exit(self, outcome: &Outcome<'_>) -> Result<(), M::Error> {
+        match self.0 {
+            Some(m) => m.exit(outcome).await,
+            None => Ok(()),
+        }
+    }
+    fn exit_cancelled(self) {
+        if let Some(m) = self.0 {
+            m.exit_cancelled();
+        }
+    }
+}
+
+/// The probe entered before the `yield_!` and exited after it.
+#[managed]
+fn via_fn(mut probe: Probe) -> Result<Probe, ProbeError> {
+    Manage::enter(&mut probe)?;
+    let outcome = yield_!(probe);
+    Manage::exit(probe, outcome)?;
+}
+
+/// The probe entered before the `yield_!` and exited after it, awaited.
+#[managed]
+async fn via_async_fn(mut probe: Probe) -> Result<Probe, ProbeError> {
+    AsyncManage::enter(&mut probe).await?;
+    let outcome = yield_!(probe);
+    AsyncManage::exit(probe, outcome).await?;
 }
 
 /// An async manager that is a probe, or (switched off) nothing; its
@@ -138,6 +202,16 @@ impl Ctx {
         MaybeAsync(self.probe_if(prog, k, false, Mode::Async))
     }
 
+    /// The manager of unit `k`'s `with!(..)?` of a `#[managed]` fn.
+    pub fn checked_fn(&self, prog: &Program, k: usize) -> MaybeFn<impl Manage<Error = ProbeError>> {
+        MaybeFn(self.probe_if(prog, k, true, Mode::SyncFn).map(via_fn))
+    }
+
+    /// The manager of unit `k`'s `with!(..)?` of a `#[managed] async fn`.
+    pub fn checked_async_fn(&self, prog: &Program, k: usize) -> MaybeAsyncFn<impl AsyncManage<Error = ProbeError>> {
+        MaybeAsyncFn(self.probe_if(prog, k, true, Mode::AsyncFn).map(via_async_fn))
+    }
+
     /// The statement after a `with!` without `?`: what the body does with
     /// a failed enter.
     pub fn inspect<E: From<ProbeError>>(
@@ -185,15 +259,43 @@ impl Ctx {
     }
 
     /// Unit `k`'s point (`return` and the hidden `return` come in the
-    /// statements after it: [`returns`], [`hides_return`]).
+    /// statements after it: [`returns`], [`hides_return`]), guard or block.
     pub fn point_plain(&self, prog: &Program, k: usize) -> Result<(), BodyError> {
-        if let Some(Step::Point { id, point }) = step(prog, k) {
-            self.j.note(format!("b{id}"));
-            match point {
-                Point::Question => Err(BodyError(body_error(*id)))?,
-                Point::Panic => std::panic::panic_any(body_panic(*id)),
-                Point::Pass | Point::Return | Point::HiddenReturn | Point::Yield(_) => {}
+        match step(prog, k) {
+            Some(Step::Point { id, point }) => self.reach(*id, *point),
+            Some(Step::Guard { probe, exits }) => {
+                let mut guard = Guard::new(self.probe(probe));
+                guard.enter()?;
+                if *exits {
+                    guard.exit(&Outcome::Ok)?;
+                }
+                // Otherwise dropped here, unexited.
+                Ok(())
             }
+            Some(Step::Block { guard, on_panic: false, point, end, .. }) => {
+                defer! { self.j.note(format!("g{guard}")) }
+                self.reach(*point, *end)
+            }
+            Some(Step::Block { guard, on_panic: true, panics, point, end }) => {
+                defer!(panic => {
+                    self.j.note(format!("g{guard}"));
+                    if *panics {
+                        std::panic::panic_any(guard_panic(*guard));
+                    }
+                });
+                self.reach(*point, *end)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Point `b{id}` is reached: it notes, then does what `point` says.
+    fn reach(&self, id: usize, point: Point) -> Result<(), BodyError> {
+        self.j.note(format!("b{id}"));
+        match point {
+            Point::Question => Err(BodyError(body_error(id)))?,
+            Point::Panic => std::panic::panic_any(body_panic(id)),
+            Point::Pass | Point::Return | Point::HiddenReturn | Point::Yield(_) => {}
         }
         Ok(())
     }
@@ -334,6 +436,9 @@ impl Ctx {
     pub fn fill(&self, stack: &ExitStack<'_>, entries: &[Entry]) -> Result<(), Error> {
         for e in entries {
             match e {
+                Entry::Enter(p, Mode::SyncFn) => {
+                    stack.enter(via_fn(self.probe(p)))?;
+                }
                 Entry::Enter(p, _) => {
                     stack.enter(self.probe(p))?;
                 }
@@ -358,6 +463,12 @@ impl Ctx {
                     }
                     Entry::Enter(p, Mode::Sync) => {
                         stack.enter(self.probe(p))?;
+                    }
+                    Entry::Enter(p, Mode::SyncFn) => {
+                        stack.enter(via_fn(self.probe(p)))?;
+                    }
+                    Entry::Enter(p, Mode::AsyncFn) => {
+                        stack.enter_async(via_async_fn(self.probe(p))).await?;
                     }
                     Entry::Push { id, act, awaits: false } => stack.push(self.push_exit(*id, *act)),
                     Entry::Push { id, act, awaits: true } => {
@@ -428,9 +539,16 @@ pub fn returned(prog: &Program, k: usize) -> BodyError {
     }
 }
 
-/// The body's own error (`body error bN`).
+/// An error of the body: its own (`body error bN`), or a hand-entered
+/// guard's.
 #[derive(Debug)]
 pub struct BodyError(String);
+
+impl From<ProbeError> for BodyError {
+    fn from(e: ProbeError) -> Self {
+        BodyError(e.to_string())
+    }
+}
 
 impl std::fmt::Display for BodyError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -484,6 +602,7 @@ macro_rules! sync_program {
             scope! {
                 $(
                     let _checked = with!(ctx.checked_sync(prog, $k))?;
+                    let _checked_fn = with!(ctx.checked_fn(prog, $k))?;
                     let unchecked = with!(ctx.unchecked_sync(prog, $k));
                     ctx.inspect::<$error>(prog, $k, unchecked.map(drop))?;
                     defer! { ctx.defer(prog, $k, Form::Always, None) }
@@ -517,6 +636,8 @@ macro_rules! async_program {
                     $($unit_start)*
                     let _checked = with!(ctx.checked_async(prog, $k))?;
                     let _checked_sync = with!(ctx.checked_sync(prog, $k))?;
+                    let _checked_fn = with!(ctx.checked_fn(prog, $k))?;
+                    let _checked_async_fn = with!(ctx.checked_async_fn(prog, $k))?;
                     let unchecked = with!(ctx.unchecked_async(prog, $k));
                     ctx.inspect::<$error>(prog, $k, unchecked.map(drop))?;
                     let unchecked_sync = with!(ctx.unchecked_sync(prog, $k));
