@@ -7,10 +7,11 @@
 //!
 //! - constructs: `scope!` and `scope!(async ..)` (one frame, or a frame
 //!   per statement), nested in each other (a sync scope inside an async
-//!   one too); `ExitStack` and `AsyncExitStack` entered with `with!` or
-//!   used through `run` (whose `None` the body goes on from), nested in
-//!   scopes and in each other; `#[managed]` structs, sync and async (async
-//!   or mixed fields) with an exit hook;
+//!   one too); `ExitStack`, `AsyncExitStack` and `SendAsyncExitStack`
+//!   entered with `with!`, used through `run` (whose `None` the body goes
+//!   on from) or dropped unclosed, nested in scopes and in each other;
+//!   `#[managed]` structs, sync and async (async or mixed fields) with an
+//!   exit hook;
 //! - managers: probes that fail or panic at enter or exit, entered with
 //!   `with!(..)?` or with `with!(..)` whose error the body ignores, notes
 //!   or returns later; sync managers in async scopes and stacks; a probe
@@ -171,6 +172,12 @@ const MUST_COVER: &[&str] = &[
     "Async stack, Managed, in a Async scope",
     "Async stack, Run, in a Async scope",
     "Async stack, Dropped, in a Async scope",
+    "SendAsync stack, Managed, in a Async scope",
+    "SendAsync stack, Run, in a Async scope",
+    "SendAsync stack, Dropped, in a Async scope",
+    "Sync stack's run at the top",
+    "Async stack's run at the top",
+    "SendAsync stack's run at the top",
     "a Sync stack in a stack",
     "a Async stack in a stack",
     "a Sync struct",
@@ -401,6 +408,7 @@ mod oracle_by_hand {
             number(Top::Stack(StackPlan {
                 how: StackUse::Run,
                 flavor: Flavor::Sync,
+                send: false,
                 entries: vec![
                     Entry::Enter(probe(Act::Succeed, exit), Mode::Sync),
                     Entry::Push { id: 0, act: PushAct::Suppress, awaits: false },
@@ -432,6 +440,7 @@ mod oracle_by_hand {
             vec![Step::Stack(StackPlan {
                 how: StackUse::Managed,
                 flavor: Flavor::Sync,
+                send: false,
                 entries: vec![Entry::Push { id: 0, act: PushAct::Panic, awaits: false }],
                 body: program(Flavor::Sync, vec![point(Point::Question)]),
             })],

@@ -242,6 +242,15 @@ impl Ledger {
     }
 }
 
+/// A stack's type, for `covered`.
+fn stack_kind(st: &StackPlan) -> &'static str {
+    match (st.flavor, st.send) {
+        (Flavor::Sync, _) => "Sync",
+        (Flavor::Async, false) => "Async",
+        (Flavor::Async, true) => "SendAsync",
+    }
+}
+
 /// An outcome's kind, for `covered`.
 fn seen_kind(seen: &Seen) -> &'static str {
     match seen {
@@ -313,7 +322,10 @@ pub fn expect(top: &Top, cancel_at: Option<usize>) -> Expected {
     };
     let ended = match top {
         Top::Program(p) => sim.program(p).map(|r| r.map(|()| 7)),
-        Top::Stack(st) => sim.run(st).map(|r| r.map(|kept| if kept { 7 } else { 0 })),
+        Top::Stack(st) => {
+            sim.cover(format!("{} stack's run at the top", stack_kind(st)));
+            sim.run(st).map(|r| r.map(|kept| if kept { 7 } else { 0 }))
+        }
         Top::Struct(s) => sim
             .scope(ScopeError::Managed, |sim, cleanups| {
                 if let Some(f) = sim.enter_struct(s)? {
@@ -575,7 +587,7 @@ impl Sim {
             }
             Step::Block { on_panic, .. } => format!("a drop guard (on panic: {on_panic}), block leaves with `?`"),
             Step::Scope(sub) => format!("a {:?} scope in a {flavor:?} scope", sub.flavor),
-            Step::Stack(st) => format!("{:?} stack, {:?}, in a {flavor:?} scope", st.flavor, st.how),
+            Step::Stack(st) => format!("{} stack, {:?}, in a {flavor:?} scope", stack_kind(st), st.how),
         });
         match step {
             Step::With { probe, mode } => match self.enter_probe(probe, *mode)? {

@@ -192,11 +192,13 @@ pub enum StackUse {
     Dropped,
 }
 
-/// A stack: `flavor` says `ExitStack` or `AsyncExitStack`.
+/// A stack: `flavor` says `ExitStack` or `AsyncExitStack` (with `send`,
+/// `SendAsyncExitStack`: the same rules, its own code path).
 #[derive(Clone, Debug)]
 pub struct StackPlan {
     pub how: StackUse,
     pub flavor: Flavor,
+    pub send: bool,
     /// Registered in order, in the stack's body, before its program.
     pub entries: Vec<Entry>,
     pub body: Program,
@@ -581,16 +583,43 @@ pub fn stack(within: Flavor, depth: usize, max_entries: usize) -> BoxedStrategy<
     };
     prop::sample::select(shapes)
         .prop_flat_map(move |(flavor, how, body)| {
-            (prop::collection::vec(entry(flavor, 1), 0..=max_entries), program(body, depth, 3))
-                .prop_map(move |(entries, body)| StackPlan { how, flavor, entries, body })
+            (prop::collection::vec(entry(flavor, 1), 0..=max_entries), program(body, depth, 3), send(flavor))
+                .prop_map(move |(entries, body, send)| stack_plan(how, flavor, send, entries, body))
         })
         .boxed()
 }
 
-/// A top-level `ExitStack::run` / `AsyncExitStack::run`.
+/// Async stacks are a `SendAsyncExitStack` one time in three.
+fn send(flavor: Flavor) -> BoxedStrategy<bool> {
+    match flavor {
+        Flavor::Sync => Just(false).boxed(),
+        Flavor::Async => prop::bool::weighted(1.0 / 3.0).boxed(),
+    }
+}
+
+fn stack_plan(how: StackUse, flavor: Flavor, send: bool, mut entries: Vec<Entry>, body: Program) -> StackPlan {
+    /// A `#[managed] async fn` is not a `SendAsyncManage`: its probe is
+    /// entered as the async manager it is.
+    fn sendable(entries: &mut [Entry]) {
+        for e in entries {
+            match e {
+                Entry::Enter(_, mode) if *mode == Mode::AsyncFn => *mode = Mode::Async,
+                Entry::Stack(inner) => sendable(inner),
+                _ => {}
+            }
+        }
+    }
+    if send {
+        sendable(&mut entries);
+    }
+    StackPlan { how, flavor, send, entries, body }
+}
+
+/// A top-level `ExitStack::run` / `AsyncExitStack::run` /
+/// `SendAsyncExitStack::run`.
 pub fn top_stack(flavor: Flavor) -> BoxedStrategy<Top> {
-    (prop::collection::vec(entry(flavor, 1), 1..=8), program(flavor, 1, 3))
-        .prop_map(move |(entries, body)| Top::Stack(StackPlan { how: StackUse::Run, flavor, entries, body }))
+    (prop::collection::vec(entry(flavor, 1), 1..=8), program(flavor, 1, 3), send(flavor))
+        .prop_map(move |(entries, body, send)| Top::Stack(stack_plan(StackUse::Run, flavor, send, entries, body)))
         .prop_map(number)
         .boxed()
 }

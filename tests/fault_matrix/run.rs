@@ -14,7 +14,8 @@ use std::pin::Pin;
 
 use managed::testing::{Act, Journal, Probe, ProbeError, Seen};
 use managed::{
-    defer, managed, scope, with, yield_, AsyncExitStack, AsyncManage, Error, ExitStack, Guard, Manage, Outcome, Slot,
+    defer, managed, scope, with, yield_, AsyncExitStack, AsyncManage, Error, ExitStack, Guard, Manage, Outcome,
+    SendAsyncExitStack, Slot,
 };
 
 use crate::plan::*;
@@ -380,29 +381,9 @@ impl Ctx {
             })
             .await
             .map(drop),
-            (Flavor::Async, StackUse::Managed) => scope!(async {
-                let stack = with!(AsyncExitStack::new())?;
-                self.fill_async(stack, &st.entries).await?;
-                self.program(&st.body).await
-            })
-            .await
-            .map(drop),
             (Flavor::Sync, StackUse::Run | StackUse::Dropped) => self.stack_sync(st),
-            (Flavor::Async, StackUse::Dropped) => {
-                let stack = AsyncExitStack::new();
-                self.fill_async(&stack, &st.entries).await?;
-                self.program(&st.body).await.map(drop)
-            }
-            (Flavor::Async, StackUse::Run) => {
-                let ran = AsyncExitStack::new()
-                    .run(async |stack: &AsyncExitStack<'_>| {
-                        self.fill_async(stack, &st.entries).await?;
-                        self.program(&st.body).await
-                    })
-                    .await?;
-                self.after_run(ran);
-                Ok(())
-            }
+            (Flavor::Async, _) if st.send => send_stack(self, st).await,
+            (Flavor::Async, _) => local_stack(self, st).await,
         }
     }
 
@@ -454,26 +435,18 @@ impl Ctx {
     }
 
     /// Registers `entries` on an async stack, stopping at a failed enter.
-    pub fn fill_async<'a>(&'a self, stack: &'a AsyncExitStack<'_>, entries: &'a [Entry]) -> AsyncFuture<'a, ()> {
+    pub fn fill_async<'a, S: AsyncStack>(&'a self, stack: &'a S, entries: &'a [Entry]) -> AsyncFuture<'a, ()> {
         Box::pin(async move {
             for e in entries {
                 match e {
-                    Entry::Enter(p, Mode::Async) => {
-                        stack.enter_async(self.probe(p)).await?;
-                    }
-                    Entry::Enter(p, Mode::Sync) => {
-                        stack.enter(self.probe(p))?;
-                    }
-                    Entry::Enter(p, Mode::SyncFn) => {
-                        stack.enter(via_fn(self.probe(p)))?;
-                    }
-                    Entry::Enter(p, Mode::AsyncFn) => {
-                        stack.enter_async(via_async_fn(self.probe(p))).await?;
-                    }
-                    Entry::Push { id, act, awaits: false } => stack.push(self.push_exit(*id, *act)),
+                    Entry::Enter(p, Mode::Async) => stack.enter_awaited(self.probe(p)).await?,
+                    Entry::Enter(p, Mode::Sync) => stack.enter_now(self.probe(p))?,
+                    Entry::Enter(p, Mode::SyncFn) => stack.enter_now(via_fn(self.probe(p)))?,
+                    Entry::Enter(p, Mode::AsyncFn) => stack.enter_async_fn(self.probe(p)).await?,
+                    Entry::Push { id, act, awaits: false } => stack.push_now(self.push_exit(*id, *act)),
                     Entry::Push { id, act, awaits: true } => {
                         let (id, act, j) = (*id, *act, self.j.clone());
-                        stack.push_async(move |o: &Outcome<'_>| {
+                        stack.push_awaited(move |o: &Outcome<'_>| {
                             j.note(format!("s{id} saw {:?}", Seen::of(o)));
                             async move {
                                 Yield(false).await;
@@ -481,10 +454,10 @@ impl Ctx {
                             }
                         });
                     }
-                    Entry::Callback { id, panics, awaits: false } => stack.callback(self.callback(*id, *panics)),
+                    Entry::Callback { id, panics, awaits: false } => stack.callback_now(self.callback(*id, *panics)),
                     Entry::Callback { id, panics, awaits: true } => {
                         let (id, panics, j) = (*id, *panics, self.j.clone());
-                        stack.callback_async(move || {
+                        stack.callback_awaited(move || {
                             j.note(format!("s{id}"));
                             async move {
                                 Yield(false).await;
@@ -494,16 +467,82 @@ impl Ctx {
                             }
                         });
                     }
-                    Entry::Stack(inner) => {
-                        let nested = stack.enter_async(AsyncExitStack::new()).await?;
-                        self.fill_async(nested, inner).await?;
-                    }
+                    Entry::Stack(inner) => self.fill_async(stack.nested().await?, inner).await?,
                 }
             }
             Ok(())
         })
     }
 }
+
+/// What `fill_async` does with an async stack: `AsyncExitStack` and
+/// `SendAsyncExitStack` alike (what they register is `Send` for both).
+pub trait AsyncStack {
+    /// `enter`: a sync manager.
+    fn enter_now<M: Manage<Error = ProbeError> + Send + 'static>(&self, manager: M) -> Result<(), ProbeError>;
+    /// `enter_async`: the probe as an async manager.
+    async fn enter_awaited(&self, probe: Probe) -> Result<(), ProbeError>;
+    /// `enter_async`: the probe inside a `#[managed] async fn`.
+    async fn enter_async_fn(&self, probe: Probe) -> Result<(), ProbeError>;
+    fn push_now(&self, exit: impl FnOnce(&Outcome<'_>) -> Result<bool, Error> + Send + 'static);
+    fn push_awaited<F: Future<Output = Result<bool, Error>> + Send + 'static>(
+        &self,
+        exit: impl FnOnce(&Outcome<'_>) -> F + Send + 'static,
+    );
+    fn callback_now(&self, f: impl FnOnce() + Send + 'static);
+    fn callback_awaited<F: Future<Output = ()> + Send + 'static>(&self, f: impl FnOnce() -> F + Send + 'static);
+    /// A stack of the same kind entered into this one.
+    async fn nested(&self) -> Result<&Self, Error>;
+}
+
+/// [`AsyncStack`] for `$stack`, whose target is `$entered`.
+macro_rules! async_stack {
+    ($stack:ident, $entered:ident) => {
+        impl<'a> AsyncStack for $stack<'a> {
+            fn enter_now<M: Manage<Error = ProbeError> + Send + 'static>(&self, manager: M) -> Result<(), ProbeError> {
+                self.enter(manager).map(drop)
+            }
+            async fn enter_awaited(&self, probe: Probe) -> Result<(), ProbeError> {
+                self.enter_async(probe).await.map(drop)
+            }
+            async fn enter_async_fn(&self, probe: Probe) -> Result<(), ProbeError> {
+                async_stack!(@async_fn $stack self probe)
+            }
+            fn push_now(&self, exit: impl FnOnce(&Outcome<'_>) -> Result<bool, Error> + Send + 'static) {
+                self.push(exit);
+            }
+            fn push_awaited<F: Future<Output = Result<bool, Error>> + Send + 'static>(
+                &self,
+                exit: impl FnOnce(&Outcome<'_>) -> F + Send + 'static,
+            ) {
+                self.push_async(exit);
+            }
+            fn callback_now(&self, f: impl FnOnce() + Send + 'static) {
+                self.callback(f);
+            }
+            fn callback_awaited<F: Future<Output = ()> + Send + 'static>(&self, f: impl FnOnce() -> F + Send + 'static) {
+                self.callback_async(f);
+            }
+            async fn nested(&self) -> Result<&Self, Error> {
+                let entered: &mut $entered<'a> = self.enter_async($stack::new()).await?;
+                Ok(entered)
+            }
+        }
+    };
+    (@async_fn AsyncExitStack $this:ident $probe:ident) => {
+        $this.enter_async(via_async_fn($probe)).await.map(drop)
+    };
+    (@async_fn SendAsyncExitStack $this:ident $probe:ident) => {{
+        let _ = ($this, $probe);
+        unreachable!("not drawn: a `#[managed] async fn` is not a `SendAsyncManage`")
+    }};
+}
+
+use managed::exit_stack_async::AsyncEntered;
+use managed::exit_stack_send::SendAsyncEntered;
+
+async_stack!(AsyncExitStack, AsyncEntered);
+async_stack!(SendAsyncExitStack, SendAsyncEntered);
 
 fn push_result(id: usize, act: PushAct) -> Result<bool, Error> {
     match act {
@@ -512,6 +551,41 @@ fn push_result(id: usize, act: PushAct) -> Result<bool, Error> {
         _ => act_failure(push_failure(id, act)).map(|()| false),
     }
 }
+
+/// An async stack of type `$stack` used as `st.how` says.
+macro_rules! async_stack_use {
+    ($name:ident, $stack:ident) => {
+        async fn $name(ctx: &Ctx, st: &StackPlan) -> Result<(), Error> {
+            match st.how {
+                StackUse::Managed => scope!(async {
+                    let stack = with!($stack::new())?;
+                    ctx.fill_async(&**stack, &st.entries).await?;
+                    ctx.program(&st.body).await
+                })
+                .await
+                .map(drop),
+                StackUse::Dropped => {
+                    let stack = $stack::new();
+                    ctx.fill_async(&stack, &st.entries).await?;
+                    ctx.program(&st.body).await.map(drop)
+                }
+                StackUse::Run => {
+                    let ran = $stack::new()
+                        .run(async |stack: &$stack<'_>| {
+                            ctx.fill_async(stack, &st.entries).await?;
+                            ctx.program(&st.body).await
+                        })
+                        .await?;
+                    ctx.after_run(ran);
+                    Ok(())
+                }
+            }
+        }
+    };
+}
+
+async_stack_use!(local_stack, AsyncExitStack);
+async_stack_use!(send_stack, SendAsyncExitStack);
 
 fn managed_stack(ctx: &Ctx, st: &StackPlan) -> Result<u32, Error> {
     scope! {
@@ -800,6 +874,15 @@ pub fn run<'a>(ctx: &'a Ctx, top: &'a Top) -> AsyncFuture<'a> {
                     ctx.fill(stack, &st.entries)?;
                     sync_program(ctx, &st.body)
                 })?;
+                Ok(ran.unwrap_or(0))
+            }),
+            Flavor::Async if st.send => Box::pin(async move {
+                let ran = SendAsyncExitStack::new()
+                    .run(async |stack: &SendAsyncExitStack<'_>| {
+                        ctx.fill_async(stack, &st.entries).await?;
+                        ctx.program(&st.body).await
+                    })
+                    .await?;
                 Ok(ran.unwrap_or(0))
             }),
             Flavor::Async => Box::pin(async move {
