@@ -519,6 +519,30 @@ mod oracle_by_hand {
     }
 }
 
+/// Reports are compared through the failures their texts show: the texts
+/// the library writes are read as the oracle writes them.
+#[test]
+fn report_texts_read_as_failures_and_markers() {
+    let error = managed::Error::msg("body error b3");
+    let probe = managed::testing::ProbeError { probe: "p12".into(), stage: managed::testing::Stage::Exit };
+    assert_eq!(tokens(&format!("{error:?}")), ["body error b3"]);
+    assert_eq!(tokens(&format!("{probe:?}")), ["probe p12 failed at exit"]);
+    assert_eq!(tokens(&probe.to_string()), ["probe p12 failed at exit"]);
+    assert_eq!(
+        tokens(
+            "the scope was cancelled while carrying this failure: body error b0\n\nSuppressed:\n    0: push s2 failed"
+        ),
+        ["body error b0", "push s2 failed"]
+    );
+    assert_eq!(
+        tokens("the scope was cancelled while the exit of `x::Probe` was running; the exit was dropped unfinished"),
+        ["exit interrupted"]
+    );
+    assert_eq!(tokens("the exit of `x` did not finish in place and was dropped; override .."), ["exit unfinished"]);
+    assert_eq!(tokens("panic: \"guard g4 panicked\""), ["guard g4 panicked"]);
+    assert!(tokens("the defer was dropped unfinished, its hook of `T`").is_empty());
+}
+
 // ---------------------------------------------------------------- CPython
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

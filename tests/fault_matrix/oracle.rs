@@ -30,8 +30,8 @@ struct Failure {
 impl Failure {
     fn seen(&self) -> Seen {
         if self.panic {
-            // No label: a panic whose payload is not available (a stack
-            // dropped while unwinding shows its exits one).
+            // No label: a panic whose payload is not available, as a stack
+            // dropped while unwinding shows its exits.
             Seen::Panic(self.labels.first().cloned())
         } else {
             Seen::Err(self.labels[0].clone())
