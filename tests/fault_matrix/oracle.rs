@@ -114,43 +114,48 @@ impl Ledger {
         self.given_failure().filter(|f| f.panic)
     }
 
-    /// An exit suppressed the given error (suppression only ever happens
-    /// while the outcome is an error, and the given one comes first).
+    /// An exit suppressed the given error in the first `upto` events
+    /// (suppression only ever happens while the outcome is an error, and
+    /// the given one comes first).
+    fn given_suppressed_in(&self, upto: usize) -> bool {
+        self.given_failure().is_some_and(|f| !f.panic)
+            && self.events[..upto].iter().any(|e| matches!(e, Ev::Suppressed))
+    }
+
     fn given_suppressed(&self) -> bool {
-        self.given_failure().is_some_and(|f| !f.panic) && self.events.iter().any(|e| matches!(e, Ev::Suppressed))
+        self.given_suppressed_in(self.events.len())
     }
 
     fn given_active(&self) -> bool {
         !matches!(self.given, Given::Ok) && !self.given_suppressed()
     }
 
-    fn failures(&self) -> impl Iterator<Item = &Failure> {
-        self.events.iter().filter_map(|e| match e {
+    fn failure(&self, at: usize) -> Option<&Failure> {
+        match &self.events[at] {
             Ev::Failed(f) => Some(f),
             Ev::Suppressed => None,
-        })
+        }
     }
 
-    /// The first panic of a cleanup, unless the given outcome is a panic
-    /// (the cleanups' panics then only go to the hook: the first one
-    /// stays).
-    fn own_panic(&self) -> Option<&Failure> {
+    /// Where the first panic of a cleanup is, unless the given outcome is
+    /// a panic (the cleanups' panics then only go to the hook: the first
+    /// one stays).
+    fn own_panic_at(&self) -> Option<usize> {
         if self.given_panic().is_some() {
             return None;
         }
-        self.failures().find(|f| f.panic)
+        (0..self.events.len()).find(|&at| self.failure(at).is_some_and(|f| f.panic))
     }
 
-    /// The cleanups' errors since the last suppression.
-    fn live_errors(&self) -> Vec<&Failure> {
-        let start = self.events.iter().rposition(|e| matches!(e, Ev::Suppressed)).map_or(0, |i| i + 1);
-        self.events[start..]
-            .iter()
-            .filter_map(|e| match e {
-                Ev::Failed(f) if !f.panic => Some(f),
-                _ => None,
-            })
-            .collect()
+    fn own_panic(&self) -> Option<&Failure> {
+        self.own_panic_at().and_then(|at| self.failure(at))
+    }
+
+    /// The cleanups' errors in the first `upto` events, since the last
+    /// suppression.
+    fn live_errors_in(&self, upto: usize) -> Vec<&Failure> {
+        let start = self.events[..upto].iter().rposition(|e| matches!(e, Ev::Suppressed)).map_or(0, |i| i + 1);
+        (start..upto).filter_map(|at| self.failure(at)).filter(|f| !f.panic).collect()
     }
 
     /// What the next cleanup sees: the primary failure so far (a panic
@@ -163,22 +168,27 @@ impl Ledger {
         if self.given_active() {
             return self.given.seen();
         }
-        self.live_errors().first().map_or(Seen::Ok, |f| f.seen())
+        self.live_errors_in(self.events.len()).first().map_or(Seen::Ok, |f| f.seen())
     }
 
-    /// The failures the construct holds as errors: the given one if it is
-    /// its own and was not suppressed, then the cleanups' errors (only the
-    /// first, when its error type cannot hold the others).
-    fn held_errors(&self) -> Vec<&Failure> {
+    /// The failures the construct holds as errors after the first `upto`
+    /// events: the given one if it is its own and was not suppressed, then
+    /// the cleanups' errors since the last suppression (only the first,
+    /// when its error type cannot hold the others).
+    fn held_in(&self, upto: usize) -> Vec<&Failure> {
         let mut errors = Vec::new();
-        if self.owns_given && self.given_active() {
-            errors.extend(self.given_failure());
+        if self.owns_given && !self.given_suppressed_in(upto) {
+            errors.extend(self.given_failure().filter(|f| !f.panic));
         }
-        errors.extend(self.live_errors());
+        errors.extend(self.live_errors_in(upto));
         if !self.attaches {
             errors.truncate(1);
         }
         errors
+    }
+
+    fn held_errors(&self) -> Vec<&Failure> {
+        self.held_in(self.events.len())
     }
 
     /// What the construct returns once every cleanup ran: its panic (a
@@ -195,48 +205,49 @@ impl Ledger {
 
     /// What the construct still carries when it is dropped half-way.
     fn carried(&self) -> Vec<String> {
-        match self.own_panic() {
-            Some(p) => p.labels.clone(),
-            None => self.held_errors().into_iter().flat_map(|f| f.labels.clone()).collect(),
-        }
+        let mut out = match (self.own_panic(), self.given_panic().filter(|_| self.owns_given)) {
+            (Some(p), _) => return p.labels.clone(),
+            (None, Some(p)) => p.labels.clone(),
+            (None, None) => Vec::new(),
+        };
+        out.extend(self.held_errors().into_iter().flat_map(|f| f.labels.iter().cloned()));
+        out
     }
 
-    /// What the construct sends to the error hook: once a panic is carried,
-    /// a later failure cannot be returned (`FailedWhileUnwinding`); an error
-    /// after the first that its error type cannot hold goes there at once
-    /// (`SuppressedNotAttached`); the errors held when a cleanup first
-    /// panics are replaced by it (`ReplacedByPanic`), except a given one the construct does not own
-    /// (its owner reports it, seeing the panic) and the errors of cleanups
-    /// after a given panic: those are returned with the construct's result
-    /// when the panic is not its own, and reported once it finished when it
-    /// is (while it runs they are still carried).
+    /// What the construct sends to the error hook (DESIGN section 3):
+    /// - the errors it holds when a cleanup first panics are replaced by
+    ///   that panic (`ReplacedByPanic`); a given error it does not own is
+    ///   its owner's to report, seeing the panic;
+    /// - once a panic is carried, a later failure cannot be returned
+    ///   (`FailedWhileUnwinding`), except an error after a given panic: it
+    ///   is returned with the construct's result when the panic is not the
+    ///   construct's own, and reported once the construct finished when it
+    ///   is (until then it is carried);
+    /// - an error after the first, when the error type cannot hold it
+    ///   (`SuppressedNotAttached`), as it happens.
     fn hooked(&self, finished: bool) -> Vec<(&'static str, &Failure)> {
         let mut out = Vec::new();
-        let mut panicking = self.given_panic().is_some();
-        let mut own_panic = false;
-        let mut replaceable: Vec<&Failure> = match &self.given {
-            Given::Failed(f) if self.owns_given && !f.panic => vec![f],
-            _ => Vec::new(),
-        };
-        for event in &self.events {
-            match event {
-                Ev::Suppressed => replaceable.clear(),
-                Ev::Failed(f) if f.panic && !panicking => {
-                    out.extend(replaceable.drain(..).map(|r| ("ReplacedByPanic", r)));
-                    panicking = true;
-                    own_panic = true;
-                }
-                Ev::Failed(f) if f.panic || own_panic => out.push(("FailedWhileUnwinding", f)),
-                Ev::Failed(f) if panicking => {
-                    if self.owns_given && finished {
+        let errors_before = |upto: usize| (0..upto).filter_map(|at| self.failure(at)).filter(|f| !f.panic);
+        let panic_at = match (self.given_panic(), self.own_panic_at()) {
+            (Some(_), _) => {
+                for f in (0..self.events.len()).filter_map(|at| self.failure(at)) {
+                    if f.panic || (self.owns_given && finished) {
                         out.push(("FailedWhileUnwinding", f));
                     }
                 }
-                Ev::Failed(f) if !self.attaches && !replaceable.is_empty() => {
-                    out.push(("SuppressedNotAttached", f));
-                }
-                Ev::Failed(f) => replaceable.push(f),
+                return out;
             }
+            (None, Some(at)) => {
+                out.extend(self.held_in(at).into_iter().map(|f| ("ReplacedByPanic", f)));
+                out.extend(
+                    (at + 1..self.events.len()).filter_map(|at| self.failure(at)).map(|f| ("FailedWhileUnwinding", f)),
+                );
+                at
+            }
+            (None, None) => self.events.len(),
+        };
+        if !self.attaches {
+            out.extend(errors_before(panic_at).skip(1).map(|f| ("SuppressedNotAttached", f)));
         }
         out
     }
