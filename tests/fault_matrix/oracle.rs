@@ -719,16 +719,7 @@ impl Sim {
     /// body's result is dropped with the frame. An `AsyncExitStack` cancels
     /// each entry.
     fn dropped(&mut self, st: &StackPlan) -> Flow<Result<(), Failure>> {
-        let mut regs = Vec::new();
-        let body = match self.fill(&st.entries, st.flavor, &mut regs) {
-            Ok(None) => self.program(&st.body).map(Result::err),
-            ended => ended,
-        };
-        let stack = Stacked { flavor: st.flavor, regs };
-        let Ok(body) = body else {
-            self.cancel_stack(stack, &Seen::Cancelled);
-            return Err(Dropped);
-        };
+        let (stack, body) = self.stack_body(st)?;
         let seen = if body.as_ref().is_some_and(|f| f.panic) { Seen::Panic(None) } else { Seen::Cancelled };
         self.cover(format!("a {:?} stack dropped unclosed, its exits seeing {}", st.flavor, seen_kind(&seen)));
         if st.flavor == Flavor::Async {
@@ -790,10 +781,10 @@ impl Sim {
         Ok(None)
     }
 
-    /// A stack's `run`: filled, its program run as the body, then closed
-    /// with the body's outcome, which it owns. `Ok(false)`: an exit
-    /// suppressed the body's error (`run` returns `None`).
-    fn run(&mut self, st: &StackPlan) -> Flow<Result<bool, Failure>> {
+    /// The body of a stack that is not entered with `with!`: its entries
+    /// registered, then its program; the stack, and how the body ended. A
+    /// stack dropped in its body cancels what was registered.
+    fn stack_body<'p>(&mut self, st: &'p StackPlan) -> Flow<(Stacked<'p>, Option<Failure>)> {
         let mut regs = Vec::new();
         let body = match self.fill(&st.entries, st.flavor, &mut regs) {
             Ok(None) => self.program(&st.body).map(Result::err),
@@ -804,6 +795,14 @@ impl Sim {
             self.cancel_stack(stack, &Seen::Cancelled);
             return Err(Dropped);
         };
+        Ok((stack, body))
+    }
+
+    /// A stack's `run`: filled, its program run as the body, then closed
+    /// with the body's outcome, which it owns. `Ok(false)`: an exit
+    /// suppressed the body's error (`run` returns `None`).
+    fn run(&mut self, st: &StackPlan) -> Flow<Result<bool, Failure>> {
+        let (stack, body) = self.stack_body(st)?;
         let ledger = self.close(stack, body.map_or(Given::Ok, Given::Failed), true)?;
         if ledger.result().is_ok() && ledger.given_suppressed() {
             self.cover("run returns None: an exit suppressed the body's error");
