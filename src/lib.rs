@@ -82,7 +82,8 @@
 //! An exit that fails while a panic unwinds, exit errors a scope's error
 //! type cannot hold, a dropped [`Guard`] whose exit fails: these go to the
 //! error hook ([`set_error_hook`]; by default a line on standard error, or
-//! `tracing::warn!` with the `tracing` feature). Never dropped silently.
+//! `tracing::warn!` with the `tracing` feature when a subscriber records
+//! the event). Never dropped silently.
 //!
 //! # Panics
 //!
@@ -105,7 +106,8 @@
 //! - `tokio`: [`AsyncManage`] for `tokio::io::BufWriter` and
 //!   `tokio::fs::File` (their exits flush and return the error), and
 //!   `managed::tokio::spawn_cancelled_exit`.
-//! - `tracing`: the default error hook logs with `tracing::warn!`.
+//! - `tracing`: the default error hook logs with `tracing::warn!` (to
+//!   standard error when no subscriber records the event).
 //! - `anyhow`: conversions between [`Error`] and `anyhow::Error`.
 //! - `testing`: `managed::testing`, a scriptable `Probe` manager and a
 //!   `Journal` of what it went through, to test cleanup paths.

@@ -230,3 +230,37 @@ fn timed_without_callback_exits_ok() {
     assert_eq!(t.name(), "owned name");
     stack.close().expect("timing never fails");
 }
+
+/// A scope holding a `timed` across an `.await` is a `Send` future when the
+/// callback is `Send`: it can be spawned.
+#[test]
+fn timed_with_a_send_callback_is_held_across_await_in_a_spawned_task() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_time().build().expect("runtime");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let task = runtime.spawn(scope!(async move {
+        let t = with!(timed("spawned").with_callback(move |name, elapsed, outcome| {
+            tx.send((name.to_owned(), elapsed, outcome.is_ok())).expect("the test waits");
+        }))?;
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        Ok::<_, Error>(t.elapsed())
+    }));
+    let elapsed_in_block = runtime.block_on(task).expect("the task ran").expect("the block succeeds");
+    let (name, elapsed, ok) = rx.recv().expect("the callback ran");
+    assert_eq!((name.as_str(), ok), ("spawned", true));
+    assert!(elapsed >= elapsed_in_block && elapsed >= Duration::from_millis(2), "{elapsed:?}");
+}
+
+/// The callback may borrow: it need not be `'static`.
+#[test]
+fn timed_callback_may_borrow_a_local() {
+    let mut total = Duration::ZERO;
+    for _ in 0..2 {
+        let r: Result<(), Error> = scope! {
+            with!(timed("step").with_callback(|_, elapsed, _| total += elapsed))?;
+            std::thread::sleep(Duration::from_millis(1));
+            Ok(())
+        };
+        r.expect("timing never fails");
+    }
+    assert!(total >= Duration::from_millis(2), "{total:?}");
+}

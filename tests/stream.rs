@@ -129,6 +129,121 @@ fn metered_and_accumulate_compose_both_ways() {
     assert_eq!((b.content(), b.metrics().chunk_count, b.end()), ("abc", 2, Some(StreamEnd::Completed)));
 }
 
+/// Every accessor of both adapters, read through whichever is outside:
+/// content `$content`, `$chunks` chunks metered, ended as `$end`.
+macro_rules! assert_reaches_both {
+    ($s:expr, $content:expr, $chunks:expr, $end:expr) => {{
+        let s = &$s;
+        let end: Option<StreamEnd> = $end;
+        assert_eq!(s.content(), $content);
+        assert_eq!(s.buffer().content(), $content);
+        assert_eq!((s.metrics().chunk_count, s.meter().metrics().chunk_count), ($chunks, $chunks));
+        assert_eq!((s.end(), s.meter().end()), (end, end));
+        assert_eq!(s.is_finished(), end.is_some());
+    }};
+}
+
+/// Takes `[Ok("ab"), Ok("c"), Err(..), ..]` through the adapters `$s`,
+/// checking every accessor of both on the way; the iterator form also takes
+/// its first item with `next_with_content`.
+macro_rules! walk_reaching_both {
+    (iterator $s:expr) => {{
+        let s = &mut $s;
+        assert_reaches_both!(s, "", 0, None);
+        assert_eq!(s.next_with_content(), Some((Ok("ab"), "ab")));
+        assert_reaches_both!(s, "ab", 1, None);
+        s.by_ref().for_each(drop);
+        assert_reaches_both!(s, "abc", 2, Some(StreamEnd::Failed));
+    }};
+    (stream $s:expr) => {{
+        let s = &mut $s;
+        assert_reaches_both!(s, "", 0, None);
+        assert_eq!(s.next().await, Some(Ok("ab")));
+        assert_reaches_both!(s, "ab", 1, None);
+        while s.next().await.is_some() {}
+        assert_reaches_both!(s, "abc", 2, Some(StreamEnd::Failed));
+    }};
+}
+
+/// `.metered().accumulate()` and `.accumulate().metered()`, owned or
+/// `_into`, on an iterator: the outer adapter forwards what the inner one
+/// offers, as each offers it alone.
+#[test]
+fn either_order_reaches_every_accessor_of_both_adapters() {
+    let chunks = || [Ok("ab"), Ok("c"), Err("reset"), Ok("never")].into_iter();
+
+    let mut s = chunks().metered().accumulate();
+    walk_reaching_both!(iterator s);
+    assert_eq!(s.into_content(), "abc");
+
+    let mut s = chunks().accumulate().metered();
+    walk_reaching_both!(iterator s);
+    assert_eq!(s.into_content(), "abc");
+
+    let (mut acc, mut meter) = (Accumulator::new(), Meter::new());
+    walk_reaching_both!(iterator chunks().metered_into(&mut meter).accumulate_into(&mut acc));
+    assert_eq!((acc.content(), meter.end()), ("abc", Some(StreamEnd::Failed)));
+
+    let (mut acc, mut meter) = (Accumulator::new(), Meter::new());
+    walk_reaching_both!(iterator chunks().accumulate_into(&mut acc).metered_into(&mut meter));
+    assert_eq!((acc.content(), meter.end()), ("abc", Some(StreamEnd::Failed)));
+
+    // Bytes.
+    let mut s = [&b"\x00"[..], &b"\xff"[..]].into_iter().accumulate_bytes().metered();
+    s.by_ref().for_each(drop);
+    assert_reaches_both!(s, &b"\x00\xff"[..], 2, Some(StreamEnd::Completed));
+    assert_eq!(s.into_content(), [0, 255]);
+}
+
+/// The same on `futures::Stream`s.
+#[test]
+fn either_order_reaches_every_accessor_of_both_adapters_on_streams() {
+    futures::executor::block_on(async {
+        let chunks = || futures::stream::iter([Ok("ab"), Ok("c"), Err("reset")]);
+
+        let mut s = chunks().metered().accumulate();
+        walk_reaching_both!(stream s);
+        assert_eq!(s.into_content(), "abc");
+
+        let mut s = chunks().accumulate().metered();
+        walk_reaching_both!(stream s);
+        assert_eq!(s.into_content(), "abc");
+
+        let (mut acc, mut meter) = (Accumulator::new(), Meter::new());
+        walk_reaching_both!(stream chunks().metered_into(&mut meter).accumulate_into(&mut acc));
+        assert_eq!((acc.content(), meter.end()), ("abc", Some(StreamEnd::Failed)));
+
+        let (mut acc, mut meter) = (Accumulator::new(), Meter::new());
+        walk_reaching_both!(stream chunks().accumulate_into(&mut acc).metered_into(&mut meter));
+        assert_eq!((acc.content(), meter.end()), ("abc", Some(StreamEnd::Failed)));
+    });
+}
+
+/// Taking the content or the stream out of a metered adapter before the
+/// stream ended ends the metrics as dropped, as dropping the adapter does.
+#[test]
+fn into_content_and_into_inner_end_the_metrics_as_dropped() {
+    let mut meter = Meter::new();
+    let mut s = ["ab", "c"].into_iter().accumulate().metered_into(&mut meter);
+    s.next();
+    assert_eq!(s.into_content(), "ab");
+    assert_eq!((meter.metrics().chunk_count, meter.end()), (1, Some(StreamEnd::Dropped)));
+
+    let mut meter = Meter::new();
+    let mut s = ["ab", "c"].into_iter().metered_into(&mut meter);
+    s.next();
+    let rest: Vec<_> = s.into_inner().collect();
+    assert_eq!(rest, ["c"], "the stream is given back where it was");
+    assert_eq!((meter.metrics().chunk_count, meter.end()), (1, Some(StreamEnd::Dropped)));
+
+    // Finished first: it stays completed.
+    let mut meter = Meter::new();
+    let mut s = ["ab"].into_iter().accumulate().metered_into(&mut meter);
+    s.by_ref().for_each(drop);
+    assert_eq!(s.into_content(), "ab");
+    assert_eq!(meter.end(), Some(StreamEnd::Completed));
+}
+
 #[test]
 fn first_error_is_surfaced_and_what_came_before_is_kept() {
     let items: Vec<Result<&str, String>> = vec![Ok("ab"), Ok("c"), Err("reset".into()), Ok("lost"), Err("x".into())];

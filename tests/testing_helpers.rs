@@ -146,3 +146,95 @@ fn assert_all_exited_says_which_probe_broke_the_promise_and_where() {
 
     std::panic::set_hook(quiet);
 }
+
+/// Runs `f` on its own thread and gives its result, or panics if it has not
+/// finished within a minute (a hang fails the test instead of stalling it;
+/// the stuck thread is left behind).
+fn within_a_minute<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(60)).expect("finished instead of hanging")
+}
+
+/// Pending on every poll without waking or keeping the waker; counts its
+/// polls and records its drop.
+struct NeverWakes {
+    polls: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    dropped: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl std::future::Future for NeverWakes {
+    type Output = ();
+    fn poll(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        self.polls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        std::task::Poll::Pending
+    }
+}
+
+impl Drop for NeverWakes {
+    fn drop(&mut self) {
+        self.dropped.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn cancel_after_drops_a_future_that_never_wakes_after_its_polls() {
+    for polls in [0, 1, 3] {
+        let counted = std::sync::Arc::default();
+        let dropped = std::sync::Arc::default();
+        let future = NeverWakes { polls: std::sync::Arc::clone(&counted), dropped: std::sync::Arc::clone(&dropped) };
+        let finished = within_a_minute(move || futures::executor::block_on(cancel_after(future, polls)));
+        assert_eq!(finished, None);
+        assert_eq!(counted.load(std::sync::atomic::Ordering::SeqCst), polls, "each poll counts, woken or not");
+        assert!(dropped.load(std::sync::atomic::Ordering::SeqCst), "the cancellation drops it");
+    }
+}
+
+/// A scope stuck at an await that never wakes is cancelled there: its
+/// managers get their cancelled exits, and `cancel_after` returns.
+#[test]
+fn cancel_after_cancels_a_scope_stuck_at_an_await_that_never_wakes() {
+    let (finished, journal) = within_a_minute(|| {
+        let journal = Journal::new();
+        let scope = scope!(async {
+            let _db = with!(journal.probe("db"))?; // its enter awaits once (and wakes)
+            std::future::pending::<()>().await;
+            Ok::<_, Error>(())
+        });
+        let finished = futures::executor::block_on(cancel_after(scope, 10));
+        (finished.is_some(), journal)
+    });
+    assert!(!finished);
+    journal.assert_all_exited();
+    assert_eq!(journal.seen_by("db"), Some(Seen::Cancelled));
+}
+
+/// A future that keeps the waker is polled again only when woken: waiting
+/// does not use up its polls.
+#[test]
+fn cancel_after_polls_a_future_that_kept_its_waker_only_when_woken() {
+    struct WokenLater {
+        polls: usize,
+        waking_thread: Option<std::thread::JoinHandle<()>>,
+    }
+    impl std::future::Future for WokenLater {
+        type Output = usize;
+        fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<usize> {
+            self.polls += 1;
+            if self.waking_thread.take().is_some_and(|thread| thread.join().is_ok()) {
+                return std::task::Poll::Ready(self.polls);
+            }
+            let waker = cx.waker().clone();
+            self.waking_thread = Some(std::thread::spawn(move || {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                waker.wake();
+            }));
+            std::task::Poll::Pending
+        }
+    }
+    let polls =
+        within_a_minute(|| futures::executor::block_on(cancel_after(WokenLater { polls: 0, waking_thread: None }, 2)));
+    assert_eq!(polls, Some(2), "polled once, woken 20 ms later, polled again");
+}

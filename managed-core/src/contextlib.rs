@@ -289,13 +289,9 @@ pub use self::timing::{timed, Timed};
 
 #[cfg(feature = "std")]
 mod timing {
-    use std::boxed::Box;
     use std::time::{Duration, Instant};
 
     use super::{fmt, Infallible, Manage, Outcome};
-
-    /// Where a [`Timed`] sends its measurement.
-    type Sink = Box<dyn FnOnce(&str, Duration, &Outcome<'_>)>;
 
     /// Times a block: the exit measures the time since enter and reports it,
     /// with the name and the outcome, to `tracing` (an `INFO` event with
@@ -323,36 +319,58 @@ mod timing {
     /// # Ok::<(), std::convert::Infallible>(())
     /// ```
     pub fn timed(name: impl Into<std::borrow::Cow<'static, str>>) -> Timed {
-        Timed { name: name.into(), started: None, sink: None }
+        Timed { name: name.into(), started: None, callback: None }
     }
 
-    /// The manager [`timed`] returns; the target is itself.
+    /// The manager [`timed`] returns; the target is itself. `C` is the type
+    /// of the callback given with [`Timed::with_callback`]; without one, a
+    /// `fn` pointer type that is never set, so that `Timed` names the
+    /// manager [`timed`] returns.
+    ///
+    /// `Timed<C>` is `Send` (and `Sync`) when `C` is: a scope holding one
+    /// across an `.await` can be `tokio::spawn`ed as long as its callback is
+    /// `Send`. The callback need not be `'static`; it may borrow.
     ///
     /// ```
     /// let stack = managed::ExitStack::new();
     /// let timer: &mut managed::contextlib::Timed = stack.enter(managed::timed("block"))?;
     /// assert_eq!(timer.name(), "block");
     /// stack.close()?;
+    ///
+    /// fn spawnable<T: Send>(_: &T) {}
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// spawnable(&managed::timed("step").with_callback(move |_, elapsed, _| tx.send(elapsed).unwrap()));
+    /// # drop(rx);
     /// # Ok::<(), managed::Error>(())
     /// ```
-    pub struct Timed {
+    ///
+    /// A callback that is not `Send` makes the manager not `Send`:
+    ///
+    /// ```compile_fail
+    /// fn spawnable<T: Send>(_: &T) {}
+    /// let shared = std::rc::Rc::new(std::cell::Cell::new(0));
+    /// spawnable(&managed::timed("step").with_callback(move |_, _, _| shared.set(1)));
+    /// ```
+    pub struct Timed<C = fn(&str, Duration, &Outcome<'_>)> {
         name: std::borrow::Cow<'static, str>,
         started: Option<Instant>,
-        sink: Option<Sink>,
+        callback: Option<C>,
     }
 
-    impl Timed {
+    impl<C> Timed<C> {
         /// Sends the measurement to `callback` (name, elapsed time, outcome)
-        /// instead of `tracing`.
+        /// instead of `tracing`. The manager is `Send` when the callback is.
         ///
         /// ```
         /// let t = managed::timed("step").with_callback(|name, d, _| println!("{name}: {d:?}"));
         /// assert_eq!(t.name(), "step");
         /// ```
         #[must_use]
-        pub fn with_callback(mut self, callback: impl FnOnce(&str, Duration, &Outcome<'_>) + 'static) -> Self {
-            self.sink = Some(Box::new(callback));
-            self
+        pub fn with_callback<F>(self, callback: F) -> Timed<F>
+        where
+            F: FnOnce(&str, Duration, &Outcome<'_>),
+        {
+            Timed { name: self.name, started: self.started, callback: Some(callback) }
         }
 
         /// The name given to [`timed`].
@@ -374,30 +392,30 @@ mod timing {
         }
     }
 
-    impl fmt::Debug for Timed {
+    impl<C> fmt::Debug for Timed<C> {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.debug_struct("Timed")
                 .field("name", &self.name)
                 .field("elapsed", &self.elapsed())
                 .field("started", &self.started)
-                .field("callback", &self.sink.is_some())
+                .field("callback", &self.callback.is_some())
                 .finish()
         }
     }
 
-    impl Manage for Timed {
-        type Target = Timed;
+    impl<C: FnOnce(&str, Duration, &Outcome<'_>)> Manage for Timed<C> {
+        type Target = Timed<C>;
         type Error = Infallible;
 
-        fn enter(&mut self) -> Result<&mut Timed, Infallible> {
+        fn enter(&mut self) -> Result<&mut Timed<C>, Infallible> {
             self.started = Some(Instant::now());
             Ok(self)
         }
 
         fn exit(self, outcome: &Outcome<'_>) -> Result<(), Infallible> {
             let elapsed = self.elapsed();
-            match self.sink {
-                Some(sink) => sink(&self.name, elapsed, outcome),
+            match self.callback {
+                Some(callback) => callback(&self.name, elapsed, outcome),
                 None => {
                     #[cfg(feature = "tracing")]
                     tracing::info!(

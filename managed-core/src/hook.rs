@@ -165,8 +165,20 @@ pub fn set_error_hook(hook: ErrorHook) -> ErrorHook {
     core::mem::replace(&mut *slot, hook)
 }
 
-/// The hook in place when none was set: `tracing::warn!` with the `tracing`
-/// feature, otherwise a line on standard error.
+/// The hook in place when none was set: a line on standard error, or, with
+/// the `tracing` feature, a `WARN` event (target `managed_core::hook`,
+/// fields `kind` and `error`) when a subscriber takes it.
+///
+/// A report is never lost: with `tracing`, the line goes to standard error
+/// whenever the event would not be recorded, that is, when no subscriber is
+/// installed for the reporting thread (neither a global default nor a
+/// `tracing::subscriber::with_default` on that thread: a report made on
+/// another thread, such as a runtime's worker while it shuts down, does
+/// not see a thread's default) or when the subscriber's filter does not
+/// enable `WARN` events of that target. A report the subscriber records is
+/// not printed besides. (`tracing`'s `log` compatibility is not used:
+/// without a subscriber, the line goes to standard error.) To silence the
+/// reports, set a hook with [`set_error_hook`].
 ///
 /// ```
 /// managed::default_error_hook(&managed::Report::new(managed::ReportKind::Cancelled, &"demo"));
@@ -174,8 +186,10 @@ pub fn set_error_hook(hook: ErrorHook) -> ErrorHook {
 #[cfg(feature = "std")]
 pub fn default_error_hook(report: &Report<'_>) {
     #[cfg(feature = "tracing")]
-    tracing::warn!(kind = ?report.kind(), error = ?report.error(), "{report}");
-    #[cfg(not(feature = "tracing"))]
+    if tracing::event_enabled!(tracing::Level::WARN, kind, error) {
+        tracing::warn!(kind = ?report.kind(), error = ?report.error(), "{report}");
+        return;
+    }
     std::eprintln!("{report}");
 }
 

@@ -689,6 +689,17 @@ impl Manage for Probe {
 /// in turn: the way to test a manager's `exit_cancelled` and what a
 /// cancellation leaves behind.
 ///
+/// It never hangs on a future that returns `Pending` without arranging a
+/// wake-up (neither waking nor keeping the waker it was polled with, such
+/// as `std::future::pending()`, or a manager whose await never resolves):
+/// under any executor that future would never be polled again, so
+/// `cancel_after` wakes itself and polls it again at once, and each such
+/// poll counts as one of the `polls`. The future is dropped after `polls`
+/// polls, at the await that never wakes. A future that keeps the waker is
+/// polled again only when woken, as under any executor: one that is never
+/// woken (waiting for an event that never comes) waits; put a timeout
+/// around it.
+///
 /// ```
 /// use managed::testing::{cancel_after, Journal, Seen};
 /// use managed::{scope, with, Error};
@@ -752,7 +763,14 @@ impl<F: core::future::Future> core::future::Future for CancelAfter<F> {
             return core::task::Poll::Ready(None);
         }
         this.polls_left -= 1;
-        match future.as_mut().poll(cx) {
+        let tracker = std::sync::Arc::new(WakeTracker {
+            outer: cx.waker().clone(),
+            woken: core::sync::atomic::AtomicBool::new(false),
+        });
+        let waker = core::task::Waker::from(tracker.clone());
+        let polled = future.as_mut().poll(&mut core::task::Context::from_waker(&waker));
+        drop(waker);
+        match polled {
             core::task::Poll::Ready(output) => {
                 this.future = None;
                 core::task::Poll::Ready(Some(output))
@@ -761,8 +779,45 @@ impl<F: core::future::Future> core::future::Future for CancelAfter<F> {
                 this.future = None;
                 core::task::Poll::Ready(None)
             }
-            core::task::Poll::Pending => core::task::Poll::Pending,
+            core::task::Poll::Pending => {
+                if !tracker.arranged_a_wake_up() {
+                    // Nothing will ever wake this task for that future: poll
+                    // it again, which counts as a poll.
+                    cx.waker().wake_by_ref();
+                }
+                core::task::Poll::Pending
+            }
         }
+    }
+}
+
+/// The waker [`CancelAfter`] polls its future with, once per poll: it wakes
+/// the task's waker and tells whether the future woke it or kept a clone
+/// (a fresh one per poll, so a future that kept an earlier poll's waker
+/// finds this one different in `will_wake` and clones it).
+#[cfg(feature = "async")]
+struct WakeTracker {
+    outer: core::task::Waker,
+    woken: core::sync::atomic::AtomicBool,
+}
+
+#[cfg(feature = "async")]
+impl WakeTracker {
+    /// Called once the waker given to the poll is dropped: a clone still
+    /// alive is one the future kept.
+    fn arranged_a_wake_up(self: &std::sync::Arc<Self>) -> bool {
+        self.woken.load(core::sync::atomic::Ordering::SeqCst) || std::sync::Arc::strong_count(self) > 1
+    }
+}
+
+#[cfg(feature = "async")]
+impl std::task::Wake for WakeTracker {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        self.woken.store(true, core::sync::atomic::Ordering::SeqCst);
+        self.outer.wake_by_ref();
     }
 }
 

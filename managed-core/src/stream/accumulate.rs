@@ -214,12 +214,14 @@ impl<I, K> Accumulate<I, ByteAccumulator, K> {
     }
 }
 
+/// `.metered().accumulate()` (also with `metered_into` / `accumulate_into`):
+/// what the metering adapter inside offers, reached from the outside.
 #[cfg(feature = "std")]
 impl<I, O, K1, B, K2> Accumulate<super::Metered<I, O, K1>, B, K2>
 where
     O: super::MeterOutput,
 {
-    /// The metrics of the metered stream inside (`.metered().accumulate()`).
+    /// The metrics of the metered stream inside.
     ///
     /// ```
     /// use managed::stream::ChunksExt;
@@ -230,6 +232,33 @@ where
     /// ```
     pub fn metrics(&self) -> super::StreamMetrics {
         self.inner.metrics()
+    }
+
+    /// How the metered stream inside ended, or `None` while it runs.
+    ///
+    /// ```
+    /// use managed::stream::{ChunksExt, StreamEnd};
+    ///
+    /// let mut s = [Ok("ab"), Err("reset")].into_iter().metered().accumulate();
+    /// assert_eq!(s.end(), None);
+    /// s.by_ref().for_each(drop);
+    /// assert_eq!((s.content(), s.end()), ("ab", Some(StreamEnd::Failed)));
+    /// ```
+    pub fn end(&self) -> Option<super::StreamEnd> {
+        self.inner.end()
+    }
+
+    /// The meter of the metered stream inside.
+    ///
+    /// ```
+    /// use managed::stream::ChunksExt;
+    ///
+    /// let mut s = ["ab"].into_iter().metered().accumulate();
+    /// s.next();
+    /// assert_eq!(s.meter().metrics().total_bytes, 2);
+    /// ```
+    pub fn meter(&self) -> &super::Meter {
+        self.inner.meter()
     }
 }
 

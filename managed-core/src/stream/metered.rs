@@ -31,7 +31,17 @@ pub struct Metered<I, O = (), K = Plain>
 where
     O: MeterOutput,
 {
+    // Declared before `inner`, so that a dropped adapter ends the metrics
+    // (and writes them out) before the stream is dropped.
+    state: State<O>,
     inner: I,
+    kind: PhantomData<fn() -> K>,
+}
+
+/// What a [`Metered`] counts in. Its own `Drop` (not the adapter's) ends an
+/// unfinished stream, so the adapter can give its stream back by value
+/// ([`Metered::into_inner`]).
+struct State<O: MeterOutput> {
     // The working copy, updated per chunk; `output` gets it at the end.
     // Keeping it inside the adapter (not behind the `&mut Meter` of
     // `metered_into`) lets the counters live in registers in the consumer's
@@ -39,7 +49,6 @@ where
     meter: Meter,
     output: O,
     done: bool,
-    kind: PhantomData<fn() -> K>,
 }
 
 /// Where a [`Metered`] adapter puts its final metrics: nowhere else (`()`,
@@ -104,7 +113,7 @@ impl<I, O: MeterOutput, K> Metered<I, O, K> {
     /// assert_eq!(m.metrics().total_bytes, 1);
     /// ```
     pub fn new(inner: I, output: O) -> Self {
-        Metered { inner, meter: output.initial(), output, done: false, kind: PhantomData }
+        Metered { state: State { meter: output.initial(), output, done: false }, inner, kind: PhantomData }
     }
 
     /// The metrics now: a snapshot, final once [`end`](Metered::end) is
@@ -118,7 +127,7 @@ impl<I, O: MeterOutput, K> Metered<I, O, K> {
     /// ```
     #[inline]
     pub fn metrics(&self) -> StreamMetrics {
-        self.meter.metrics()
+        self.state.meter.metrics()
     }
 
     /// How the stream ended, or `None` while it runs.
@@ -131,7 +140,22 @@ impl<I, O: MeterOutput, K> Metered<I, O, K> {
     /// assert_eq!(s.end(), Some(StreamEnd::Completed));
     /// ```
     pub fn end(&self) -> Option<StreamEnd> {
-        self.meter.end()
+        self.state.meter.end()
+    }
+
+    /// `true` once the stream has ended (its last item, or its first error,
+    /// was passed on).
+    ///
+    /// ```
+    /// use managed::stream::ChunksExt;
+    ///
+    /// let mut s = ["a"].into_iter().metered();
+    /// assert!(!s.is_finished());
+    /// s.by_ref().for_each(drop);
+    /// assert!(s.is_finished());
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        self.state.done
     }
 
     /// The meter.
@@ -143,7 +167,7 @@ impl<I, O: MeterOutput, K> Metered<I, O, K> {
     /// assert_eq!(s.meter().end(), None);
     /// ```
     pub fn meter(&self) -> &Meter {
-        &self.meter
+        &self.state.meter
     }
 
     /// The wrapped iterator or stream.
@@ -170,10 +194,33 @@ impl<I, O: MeterOutput, K> Metered<I, O, K> {
     pub fn get_mut(&mut self) -> &mut I {
         &mut self.inner
     }
+
+    /// The wrapped iterator or stream, by value. The metrics end here: a
+    /// stream that has not ended ends as [`StreamEnd::Dropped`] (and a
+    /// borrowed meter gets the final state), as when the adapter is dropped;
+    /// items taken from the stream afterwards are not measured.
+    ///
+    /// ```
+    /// use managed::stream::{ChunksExt, Meter, StreamEnd};
+    ///
+    /// let mut meter = Meter::new();
+    /// let mut s = ["a", "b"].into_iter().metered_into(&mut meter);
+    /// s.next();
+    /// let mut rest = s.into_inner();
+    /// assert_eq!(rest.next(), Some("b"));
+    /// assert_eq!((meter.metrics().chunk_count, meter.end()), (1, Some(StreamEnd::Dropped)));
+    /// ```
+    pub fn into_inner(self) -> I {
+        let Metered { state, inner, kind: _ } = self;
+        drop(state);
+        inner
+    }
 }
 
+/// `.accumulate().metered()` (also with `accumulate_into` / `metered_into`):
+/// what the accumulating adapter inside offers, reached from the outside.
 impl<J, B: Buffer, K2, O: MeterOutput, K> Metered<super::Accumulate<J, B, K2>, O, K> {
-    /// The content accumulated inside (`.accumulate().metered()`).
+    /// The content accumulated inside.
     ///
     /// ```
     /// use managed::stream::ChunksExt;
@@ -184,6 +231,78 @@ impl<J, B: Buffer, K2, O: MeterOutput, K> Metered<super::Accumulate<J, B, K2>, O
     /// ```
     pub fn content(&self) -> &B::Unit {
         self.inner.content()
+    }
+
+    /// The buffer the accumulating adapter inside appends to.
+    ///
+    /// ```
+    /// use managed::stream::ChunksExt;
+    ///
+    /// let mut s = ["ab", "c"].into_iter().accumulate().metered();
+    /// s.next();
+    /// assert_eq!(s.buffer().len(), 2);
+    /// ```
+    pub fn buffer(&self) -> &B {
+        self.inner.buffer()
+    }
+
+    /// Takes the next item from an iterator, measured and accumulated, and
+    /// returns it with the content so far (this item included), without
+    /// copying the content.
+    ///
+    /// ```
+    /// use managed::stream::ChunksExt;
+    ///
+    /// let mut s = ["a", "b"].into_iter().accumulate().metered();
+    /// assert_eq!(s.next_with_content(), Some(("a", "a")));
+    /// assert_eq!(s.next_with_content(), Some(("b", "ab")));
+    /// assert_eq!(s.next_with_content(), None);
+    /// assert_eq!(s.metrics().chunk_count, 2);
+    /// ```
+    pub fn next_with_content(&mut self) -> Option<(J::Item, &B::Unit)>
+    where
+        J: Iterator,
+        J::Item: Chunk<K2, B::Unit> + Chunk<K, [u8]>,
+        K2: super::Kind,
+    {
+        let item = Iterator::next(self)?;
+        Some((item, self.inner.content()))
+    }
+}
+
+impl<J, K2, O: MeterOutput, K> Metered<super::Accumulate<J, super::Accumulator, K2>, O, K> {
+    /// The whole text accumulated inside, without copying. The metrics end
+    /// here (see [`into_inner`](Metered::into_inner)): read them first.
+    ///
+    /// ```
+    /// use managed::stream::ChunksExt;
+    ///
+    /// let mut s = ["a", "b"].into_iter().accumulate().metered();
+    /// s.by_ref().for_each(drop);
+    /// assert_eq!(s.metrics().total_bytes, 2);
+    /// assert_eq!(s.into_content(), "ab");
+    /// ```
+    #[must_use = "into_content consumes the adapter and returns its content"]
+    pub fn into_content(self) -> alloc::string::String {
+        self.into_inner().into_content()
+    }
+}
+
+impl<J, K2, O: MeterOutput, K> Metered<super::Accumulate<J, super::ByteAccumulator, K2>, O, K> {
+    /// The whole byte content accumulated inside, without copying. The
+    /// metrics end here (see [`into_inner`](Metered::into_inner)): read them
+    /// first.
+    ///
+    /// ```
+    /// use managed::stream::ChunksExt;
+    ///
+    /// let mut s = [vec![1u8], vec![2]].into_iter().accumulate_bytes().metered();
+    /// s.by_ref().for_each(drop);
+    /// assert_eq!(s.into_content(), vec![1, 2]);
+    /// ```
+    #[must_use = "into_content consumes the adapter and returns its content"]
+    pub fn into_content(self) -> alloc::vec::Vec<u8> {
+        self.into_inner().into_content()
     }
 }
 
@@ -220,15 +339,16 @@ where
 
     #[inline]
     fn next(&mut self) -> Option<I::Item> {
-        if self.done {
+        let state = &mut self.state;
+        if state.done {
             return None;
         }
-        self.meter.start_if_first();
-        take(&mut self.done, &mut self.meter, &mut self.output, self.inner.next())
+        state.meter.start_if_first();
+        take(&mut state.done, &mut state.meter, &mut state.output, self.inner.next())
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        if self.done {
+        if self.state.done {
             (0, Some(0))
         } else {
             (0, self.inner.size_hint().1)
@@ -244,10 +364,10 @@ where
 {
 }
 
-impl<I, O: MeterOutput, K> Drop for Metered<I, O, K> {
+impl<O: MeterOutput> Drop for State<O> {
     /// A stream dropped before its end (early `break`, `?`, panic,
-    /// cancellation) ends as [`StreamEnd::Dropped`]: its metrics are final,
-    /// and written to the borrowed meter if there is one.
+    /// cancellation, `into_inner`) ends as [`StreamEnd::Dropped`]: its
+    /// metrics are final, and written to the borrowed meter if there is one.
     #[inline]
     fn drop(&mut self) {
         if !self.done {
@@ -269,17 +389,19 @@ mod stream_impl {
     impl<S, O: MeterOutput, K> Metered<S, O, K> {
         /// Pin projection: `inner` is structurally pinned, the rest is not.
         fn project(self: Pin<&mut Self>) -> (Pin<&mut S>, &mut Meter, &mut O, &mut bool) {
-            // SAFETY: we never move `inner` out of a pinned adapter: there is
-            // no by-value accessor; `get_mut` needs `&mut Self`, which a
+            // SAFETY: we never move `inner` out of a pinned adapter: the
+            // only by-value accessors (`into_inner`, `into_content`) take
+            // `self`, and `get_mut` needs `&mut Self`, which a
             // `Pin<&mut Self>` gives only if `Self: Unpin`, and `Self` is
-            // `Unpin` only if `S` is (auto trait); `Drop` touches only the
-            // meter; no `repr(packed)`. Tested with a `!Unpin` stream in
+            // `Unpin` only if `S` is (auto trait); the only `Drop` is the
+            // state's, which touches only the meter; no `repr(packed)`. Tested with a `!Unpin` stream in
             // tests/stream.rs (`not_unpin_stream_is_metered_in_place`) and
             // in `stream::pin_tests` (run under Miri).
             let this = unsafe { self.get_unchecked_mut() };
             // SAFETY: `this.inner` is pinned as long as `this` is (see above).
             let inner = unsafe { Pin::new_unchecked(&mut this.inner) };
-            (inner, &mut this.meter, &mut this.output, &mut this.done)
+            let state = &mut this.state;
+            (inner, &mut state.meter, &mut state.output, &mut state.done)
         }
     }
 
@@ -302,7 +424,7 @@ mod stream_impl {
         }
 
         fn size_hint(&self) -> (usize, Option<usize>) {
-            if self.done {
+            if self.state.done {
                 (0, Some(0))
             } else {
                 (0, self.inner.size_hint().1)
@@ -315,8 +437,8 @@ impl<I: fmt::Debug, O: MeterOutput, K> fmt::Debug for Metered<I, O, K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Metered")
             .field("inner", &self.inner)
-            .field("meter", &self.meter)
-            .field("done", &self.done)
+            .field("meter", &self.state.meter)
+            .field("done", &self.state.done)
             .finish_non_exhaustive()
     }
 }

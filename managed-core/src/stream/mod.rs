@@ -12,8 +12,31 @@
 //!   counts), a snapshot at any time, final once the stream ends, fails or
 //!   is dropped ([`StreamEnd`]). With the `tracing` feature the end emits
 //!   one event (target `managed::stream`).
-//! - They compose: `.metered().accumulate()` has both `.content()` and
-//!   `.metrics()` (so has `.accumulate().metered()`).
+//! - They compose, in either order (and in their `_into` forms): the outer
+//!   adapter forwards what the inner one offers. `.metered().accumulate()`
+//!   has `.metrics()`, `.end()` and `.meter()` besides its own `.content()`,
+//!   `.buffer()`, `.is_finished()`, `.next_with_content()` and
+//!   `.into_content()`; `.accumulate().metered()` has `.content()`,
+//!   `.buffer()`, `.next_with_content()` and `.into_content()` besides its
+//!   own `.metrics()`, `.end()`, `.meter()` and `.is_finished()`.
+//!
+//! ```
+//! use managed::stream::{ChunksExt, StreamEnd};
+//!
+//! let mut s = [Ok("ab"), Ok("c"), Err("reset")].into_iter().metered().accumulate();
+//! while let Some((chunk, so_far)) = s.next_with_content() {
+//!     if let Ok(text) = chunk {
+//!         assert!(so_far.ends_with(text));
+//!     }
+//! }
+//! assert_eq!((s.end(), s.metrics().chunk_count), (Some(StreamEnd::Failed), 2));
+//! assert_eq!(s.into_content(), "abc");
+//!
+//! let mut s = ["ab", "c"].into_iter().accumulate().metered();
+//! s.by_ref().for_each(drop);
+//! assert_eq!((s.end(), s.content()), (Some(StreamEnd::Completed), "abc"));
+//! assert_eq!(s.into_content(), "abc");
+//! ```
 //! - Items are chunks: `AsRef<str>` for text, `AsRef<[u8]>` for bytes and
 //!   metering, or `Result`s of them: the first `Err` is passed on to the
 //!   consumer and ends the stream; everything before it is kept ([`Chunk`]).
@@ -197,6 +220,6 @@ mod pin_tests {
         assert_eq!(s.content(), b"abc");
         let m = s.metrics();
         assert_eq!((m.chunk_count, m.total_bytes), (2, 3));
-        assert_eq!(s.get_ref().end(), Some(StreamEnd::Completed));
+        assert_eq!(s.end(), Some(StreamEnd::Completed));
     }
 }
