@@ -322,7 +322,10 @@ pub use managed_core::{AsyncManage, SendAsyncManage};
 /// | `defer!(async { .. })`, `defer!(err => async { .. })` | awaited | top level of `scope!(async ..)` |
 ///
 /// Deferred code runs last in first out, interleaved with the exits of the
-/// scope's managers. Its value must be `()`.
+/// scope's managers. Its value must be `()`. Inside a scope (sync or async)
+/// a defer is registered where it stands: one after a `?`, a `return` or a
+/// failed `with!(..)?` that left the scope does not run, as a manager that
+/// was not entered is not exited.
 ///
 /// Outside a scope it is scopeguard's `defer!`: it runs once, at the end of
 /// the enclosing block, also while unwinding.
@@ -355,9 +358,40 @@ pub use managed_core::{AsyncManage, SendAsyncManage};
 /// assert_eq!(log, ["step 1", "rolled back"]);
 /// ```
 ///
-/// A panic in a `defer! { .. }` *outside* a scope while the block is
-/// already unwinding aborts the process, as with scopeguard and any `Drop`;
-/// inside a scope it is caught and reported.
+/// In an async scope, the same, awaited; the defer after the early `return`
+/// was never reached, so it does not run:
+///
+/// ```
+/// use managed::{scope, with, defer, nullcontext, Error};
+///
+/// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+/// let mut log = Vec::new();
+/// let cached: Option<u32> = Some(7);
+/// let r: Result<u32, Error> = scope!(async {
+///     with!(nullcontext(()))?;
+///     defer!(|outcome| log.push(format!("done: {outcome:?}")));
+///     if let Some(hit) = cached {
+///         return Ok(hit);
+///     }
+///     defer!(ok => async { log.push("stored".to_string()) }); // not reached
+///     tokio::task::yield_now().await;
+///     Ok(0)
+/// })
+/// .await;
+/// assert_eq!(r?, 7);
+/// assert_eq!(log, ["done: Ok"]);
+/// # Ok::<(), Error>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// Inside a scope a panicking defer is treated as a panicking exit: the
+/// older exits and defers see it as the outcome, then it resumes (a body
+/// error it replaces goes to the [error hook](crate::set_error_hook)); while
+/// the body's own panic unwinds, the defer's panic is caught and reported,
+/// and the body's panic resumes. A panic in a `defer! { .. }` *outside* a
+/// scope while the block is already unwinding aborts the process, as with
+/// scopeguard and any `Drop`.
 pub use managed_macros::defer;
 
 /// Annotate and get the boilerplate: writes the [`Manage`] impl of an

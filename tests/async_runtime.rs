@@ -96,10 +96,12 @@ fn the_call_site_tag_passes_async_managers_through_and_wraps_sync_ones() {
 /// `scope!(async { let a = with!(m0)?; A; defer!(err => async { D }); let b = with!(m1)?; B })`,
 /// written out as the macro expands it: the three levels share one frame
 /// (nothing between them binds a local), so one body future enters both
-/// slots, and the exits and the defer run after it, newest first.
+/// slots and counts the defer it reaches, and the exits and the defer (if
+/// reached) run after it, newest first.
 #[allow(clippy::manual_async_fn, reason = "written as the macro writes it: a block, not a fn")]
 fn hand_expanded(j: &Journal, fail: bool) -> impl Future<Output = Result<u32, Error>> + Send + '_ {
     async move {
+        let mut reached0: u8 = 0;
         finish({
             let (body0, entered0) = {
                 let mut slot0 = AsyncSlot::empty();
@@ -110,6 +112,7 @@ fn hand_expanded(j: &Journal, fail: bool) -> impl Future<Output = Result<u32, Er
                             let body2 = catch_async(async {
                                 let a = enter_async(j.probe("a"), &mut slot0).await?;
                                 a.journal.push("A");
+                                reached0 = 1;
                                 let b = enter_async(j.probe("b"), &mut slot2).await?;
                                 b.journal.push("B");
                                 if fail {
@@ -124,7 +127,7 @@ fn hand_expanded(j: &Journal, fail: bool) -> impl Future<Output = Result<u32, Er
                         let exited2 = exit_async(entered2, &outcome2).await;
                         merge_exit(body2, exited2)
                     };
-                    defer_async(body1, When::Err, async { j.push("D") }).await
+                    defer_async(body1, reached0 >= 1, When::Err, async { j.push("D") }).await
                 };
                 (body0, into_entered(slot0))
             };

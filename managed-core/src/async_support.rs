@@ -34,6 +34,11 @@
 //! })
 //! ```
 //!
+//! A `defer!` after the frame's first level is run by `defer_sync` /
+//! `defer_async` only if the body reached it: the body counts the defers it
+//! passes in a counter declared around the frame (`reached = n;` where the
+//! `n`-th one stands; `defer_sync(body, reached >= n, when, ..)` after it).
+//!
 //! One future and one panic catcher for the whole body, however many
 //! managers it enters: each resume of the scope walks one state machine.
 //! The slots live in the scope's future while the body runs; when that
@@ -349,22 +354,24 @@ pub fn finish<T, E: fmt::Debug + 'static>(ended: Ended<T, E>) -> Result<T, E> {
 }
 
 /// Runs an awaited `defer!(async { .. })` of an async scope after the body
-/// ended, if `when` matches the outcome so far, and merges a panic of the
-/// defer. The deferred future is built by the caller but not polled unless
-/// it runs (futures are lazy), so it may borrow what the body borrowed.
+/// ended, if the body `reached` the defer and `when` matches the outcome so
+/// far, and merges a panic of the defer. The deferred future is built by
+/// the caller but not polled unless it runs (futures are lazy), so it may
+/// borrow what the body borrowed; a defer that does not run is dropped
+/// unpolled.
 ///
 /// If the scope is cancelled while the defer is awaited, the defer's future
 /// is dropped unfinished and reported with the failure the scope carried,
 /// as [`exit_async`] does for an exit.
 #[inline]
-pub async fn defer_async<T, E, F>(body: Ended<T, E>, when: When, deferred: F) -> Ended<T, E>
+pub async fn defer_async<T, E, F>(body: Ended<T, E>, reached: bool, when: When, deferred: F) -> Ended<T, E>
 where
     E: fmt::Debug + Sync + 'static,
     F: Future<Output = ()>,
 {
     let ran = {
         let outcome = outcome_of(&body);
-        if when.matches(&outcome) {
+        if reached && when.matches(&outcome) {
             let interrupted = DeferInterrupted(&outcome);
             let ran = catch_async(deferred).await.map(Ok);
             interrupted.disarm();
@@ -417,19 +424,20 @@ impl fmt::Debug for DeferDropped {
     }
 }
 
-/// Runs a sync `defer!` of an async scope after the body ended, if `when`
-/// matches the outcome so far, and merges a panic of the defer. The closure
-/// is built after the body's future finished, so it may borrow what the
-/// body borrowed.
+/// Runs a sync `defer!` of an async scope after the body ended, if the
+/// body `reached` the defer and `when` matches the outcome so far, and
+/// merges a panic of the defer. The closure is built after the body's
+/// future finished, so it may borrow what the body borrowed.
 #[inline]
 pub fn defer_sync<T, E: fmt::Debug + Sync + 'static>(
     body: Ended<T, E>,
+    reached: bool,
     when: When,
     deferred: impl FnOnce(&Outcome<'_>),
 ) -> Ended<T, E> {
     let ran = {
         let outcome = outcome_of(&body);
-        if when.matches(&outcome) {
+        if reached && when.matches(&outcome) {
             catch(|| deferred(&outcome)).map(Ok)
         } else {
             Ok(Ok(()))
