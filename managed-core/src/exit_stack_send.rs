@@ -22,7 +22,7 @@ use core::future::Future;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 
-use crate::exit_stack::{CallbackExit, Entering, PushedExit};
+use crate::exit_stack::{CallbackExit, Entering, GivenBy, PushedExit};
 use crate::exit_stack_async::{AsyncExit, AsyncManagerExit, CallbackAsyncExit, Core, PushedAsyncExit, Sendable};
 use crate::{Error, Manage, Outcome, SendAsyncManage};
 
@@ -383,7 +383,7 @@ impl<'a> SendAsyncExitStack<'a> {
     /// ```
     pub async fn aclose_with(self, outcome: &Outcome<'_>) -> Result<bool, Error> {
         // The caller keeps `outcome`: a cut-short close does not report it.
-        self.core.close_all(outcome, false).await.into_result()
+        self.core.close_all(outcome, GivenBy::Caller).await.into_result()
     }
 
     /// Runs the body with this stack, then closes it with the body's
@@ -484,7 +484,7 @@ impl<'a> SendAsyncManage for SendAsyncExitStack<'a> {
     }
 
     async fn exit(self, outcome: &Outcome<'_>) -> Result<(), Error> {
-        self.aclose_with(outcome).await.map(|_| ())
+        self.core.close_all(outcome, GivenBy::Exit).await.into_result().map(|_| ())
     }
 
     /// Cancels every exit (as dropping the stack does).
