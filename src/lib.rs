@@ -301,6 +301,10 @@ pub use managed_macros::with;
 
 #[cfg(feature = "tokio")]
 pub use managed_core::tokio;
+
+// Integrations, one module each (`managed::tokio::TaskGroup` is in the `tokio` module above).
+#[cfg(feature = "tempfile")]
+pub use managed_core::integrations::tempfile;
 #[cfg(feature = "async")]
 pub use managed_core::{AsyncManage, SendAsyncManage};
 /// Runs code when the enclosing block ends: a drop guard, or, inside

@@ -1,0 +1,7 @@
+//! Managers for the crates users already use, each behind its own feature;
+//! the facade re-exports each as a module of its own (`managed::tempfile`,
+//! `managed::process`, `managed::tokio::TaskGroup`, `managed::tracing`).
+
+// tempfile, processes, tokio's TaskGroup, tracing spans.
+#[cfg(feature = "tempfile")]
+pub mod tempfile;
