@@ -33,7 +33,7 @@ pub mod exit_stack_async;
 #[cfg(all(feature = "std", feature = "async"))]
 pub mod exit_stack_send;
 pub mod hook;
-#[cfg(feature = "tempfile")]
+#[cfg(any(feature = "tempfile", feature = "process"))]
 pub mod integrations;
 pub mod manage;
 pub mod outcome;

@@ -3,5 +3,7 @@
 //! `managed::process`, `managed::tokio::TaskGroup`, `managed::tracing`).
 
 // tempfile, processes, tokio's TaskGroup, tracing spans.
+#[cfg(feature = "process")]
+pub mod process;
 #[cfg(feature = "tempfile")]
 pub mod tempfile;
