@@ -5,5 +5,7 @@
 // tempfile, processes, tokio's TaskGroup, tracing spans.
 #[cfg(feature = "process")]
 pub mod process;
+#[cfg(feature = "tokio")]
+pub mod task_group;
 #[cfg(feature = "tempfile")]
 pub mod tempfile;
