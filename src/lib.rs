@@ -305,6 +305,8 @@ pub use managed_core::tokio;
 // Integrations, one module each (`managed::tokio::TaskGroup` is in the `tokio` module above).
 #[cfg(feature = "process")]
 pub use managed_core::integrations::process;
+#[cfg(feature = "tracing")]
+pub use managed_core::integrations::span as tracing;
 #[cfg(feature = "tempfile")]
 pub use managed_core::integrations::tempfile;
 #[cfg(feature = "async")]
