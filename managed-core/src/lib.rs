@@ -73,5 +73,10 @@ mod error {
 
 #[cfg(feature = "std")]
 mod std_impls;
+
+/// What the span macros of `managed::tracing` expand to names `tracing` through this path.
+#[cfg(feature = "tracing")]
+#[doc(hidden)]
+pub use tracing as __tracing;
 #[cfg(feature = "testing")]
 pub mod testing;

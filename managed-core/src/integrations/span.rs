@@ -71,9 +71,6 @@ use ::tracing::Span;
 use crate::outcome::ErrorView;
 use crate::{Manage, Outcome, ReportKind, SendAsyncManage};
 
-#[doc(hidden)]
-pub use ::tracing as __tracing;
-
 #[doc(inline)]
 pub use crate::__managed_debug_span as debug_span;
 #[doc(inline)]
@@ -265,25 +262,24 @@ impl fmt::Debug for ExitedElsewhere {
 /// }?;
 /// # Ok::<(), Error>(())
 /// ```
-#[doc(hidden)]
 #[macro_export]
 macro_rules! __managed_span {
     ($level:expr, $name:expr $(,)?) => {
-        $crate::integrations::span::InSpan::new($crate::integrations::span::__tracing::span!(
+        $crate::integrations::span::InSpan::new($crate::__tracing::span!(
             $level,
             $name,
-            outcome = $crate::integrations::span::__tracing::field::Empty,
-            error = $crate::integrations::span::__tracing::field::Empty,
-            elapsed_us = $crate::integrations::span::__tracing::field::Empty
+            outcome = $crate::__tracing::field::Empty,
+            error = $crate::__tracing::field::Empty,
+            elapsed_us = $crate::__tracing::field::Empty
         ))
     };
     ($level:expr, $name:expr, $($fields:tt)+) => {
-        $crate::integrations::span::InSpan::new($crate::integrations::span::__tracing::span!(
+        $crate::integrations::span::InSpan::new($crate::__tracing::span!(
             $level,
             $name,
-            outcome = $crate::integrations::span::__tracing::field::Empty,
-            error = $crate::integrations::span::__tracing::field::Empty,
-            elapsed_us = $crate::integrations::span::__tracing::field::Empty,
+            outcome = $crate::__tracing::field::Empty,
+            error = $crate::__tracing::field::Empty,
+            elapsed_us = $crate::__tracing::field::Empty,
             $($fields)+
         ))
     };
@@ -295,10 +291,9 @@ macro_rules! __managed_span {
 /// let in_span = managed::tracing::trace_span!("step", n = 1);
 /// # drop(in_span);
 /// ```
-#[doc(hidden)]
 #[macro_export]
 macro_rules! __managed_trace_span {
-    ($($args:tt)+) => { $crate::__managed_span!($crate::integrations::span::__tracing::Level::TRACE, $($args)+) };
+    ($($args:tt)+) => { $crate::__managed_span!($crate::__tracing::Level::TRACE, $($args)+) };
 }
 
 /// [`span!`] at level `DEBUG`.
@@ -307,10 +302,9 @@ macro_rules! __managed_trace_span {
 /// let in_span = managed::tracing::debug_span!("step", n = 1);
 /// # drop(in_span);
 /// ```
-#[doc(hidden)]
 #[macro_export]
 macro_rules! __managed_debug_span {
-    ($($args:tt)+) => { $crate::__managed_span!($crate::integrations::span::__tracing::Level::DEBUG, $($args)+) };
+    ($($args:tt)+) => { $crate::__managed_span!($crate::__tracing::Level::DEBUG, $($args)+) };
 }
 
 /// [`span!`] at level `INFO`.
@@ -325,10 +319,9 @@ macro_rules! __managed_debug_span {
 /// }?;
 /// # Ok::<(), Error>(())
 /// ```
-#[doc(hidden)]
 #[macro_export]
 macro_rules! __managed_info_span {
-    ($($args:tt)+) => { $crate::__managed_span!($crate::integrations::span::__tracing::Level::INFO, $($args)+) };
+    ($($args:tt)+) => { $crate::__managed_span!($crate::__tracing::Level::INFO, $($args)+) };
 }
 
 /// [`span!`] at level `WARN`.
@@ -337,10 +330,9 @@ macro_rules! __managed_info_span {
 /// let in_span = managed::tracing::warn_span!("retry", attempt = 2);
 /// # drop(in_span);
 /// ```
-#[doc(hidden)]
 #[macro_export]
 macro_rules! __managed_warn_span {
-    ($($args:tt)+) => { $crate::__managed_span!($crate::integrations::span::__tracing::Level::WARN, $($args)+) };
+    ($($args:tt)+) => { $crate::__managed_span!($crate::__tracing::Level::WARN, $($args)+) };
 }
 
 /// [`span!`] at level `ERROR`.
@@ -349,8 +341,7 @@ macro_rules! __managed_warn_span {
 /// let in_span = managed::tracing::error_span!("recovery");
 /// # drop(in_span);
 /// ```
-#[doc(hidden)]
 #[macro_export]
 macro_rules! __managed_error_span {
-    ($($args:tt)+) => { $crate::__managed_span!($crate::integrations::span::__tracing::Level::ERROR, $($args)+) };
+    ($($args:tt)+) => { $crate::__managed_span!($crate::__tracing::Level::ERROR, $($args)+) };
 }
