@@ -275,7 +275,9 @@ const MUST_COVER: &[&str] = &[
     "a Sync stack dropped unclosed, its exits seeing a panic",
     "a Async stack dropped unclosed, its exits seeing Cancelled",
     "a Async stack dropped unclosed, its exits seeing a panic",
-    "an exit's panic resumes from a dropped stack",
+    "a cancelled exit's error reported as StackDropped",
+    "a cancelled exit's panic reported as StackDropped",
+    "a cancelled exit's panic reported as Cancelled",
     // structs
     "the exit hook fails seeing Ok",
     "the exit hook panics seeing an error",
