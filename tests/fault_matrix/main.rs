@@ -169,6 +169,7 @@ const MUST_COVER: &[&str] = &[
     "Sync stack, Dropped, in a Sync scope",
     "Sync stack, Managed, in a Async scope",
     "Sync stack, Run, in a Async scope",
+    "Sync stack, Dropped, in a Async scope",
     "Async stack, Managed, in a Async scope",
     "Async stack, Run, in a Async scope",
     "Async stack, Dropped, in a Async scope",
@@ -450,6 +451,42 @@ mod oracle_by_hand {
         let e = expect(&top, None);
         assert_eq!(e.run.end, End::Panic("push s0 panicked".into()));
         assert_eq!(e.run.reports, reports(&[("ReplacedByPanic", "body error b0")]));
+    }
+
+    #[test]
+    fn a_dropped_exit_stack_reports_its_exits_panic_and_the_body_error_is_returned() {
+        let top = number(Top::Program(program(
+            Flavor::Sync,
+            vec![Step::Stack(StackPlan {
+                how: StackUse::Dropped,
+                flavor: Flavor::Sync,
+                send: false,
+                entries: vec![
+                    Entry::Enter(probe(Act::Succeed, Act::Fail), Mode::Sync),
+                    Entry::Callback { id: 0, panics: true, awaits: false },
+                    Entry::Enter(probe(Act::Succeed, Act::Succeed), Mode::Sync),
+                ],
+                body: program(Flavor::Sync, vec![point(Point::Question)]),
+            })],
+        )));
+        let e = expect(&top, None);
+        // Every exit sees the cancellation, the panic's too.
+        assert_eq!(
+            e.run.journal,
+            [
+                Event::Enter("p0".into()),
+                Event::Enter("p1".into()),
+                Event::Note("b0".into()),
+                Event::Exit("p1".into(), Seen::Cancelled),
+                Event::Note("s0".into()),
+                Event::Exit("p0".into(), Seen::Cancelled),
+            ]
+        );
+        assert_eq!(e.run.end, End::Err { primary: "body error b0".into(), suppressed: vec![] });
+        assert_eq!(
+            e.run.reports,
+            reports(&[("StackDropped", "callback s0 panicked"), ("StackDropped", "probe p0 failed at exit")])
+        );
     }
 
     #[test]
