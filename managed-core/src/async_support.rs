@@ -555,10 +555,10 @@ impl<M> SyncKind for &M {}
 #[cfg(all(test, feature = "std"))]
 mod tests {
     use super::*;
+    use crate::test_support::reports_of;
     use core::cell::Cell;
     use core::task::Waker;
     use std::string::String;
-    use std::vec::Vec;
 
     /// Pending once, then ready.
     struct YieldOnce(bool);
@@ -577,21 +577,6 @@ mod tests {
 
     fn poll<F: Future>(f: Pin<&mut F>) -> Poll<F::Output> {
         f.poll(&mut Context::from_waker(Waker::noop()))
-    }
-
-    std::thread_local! {
-        static REPORTS: core::cell::RefCell<Vec<String>> = const { core::cell::RefCell::new(Vec::new()) };
-    }
-
-    fn capture(report: &crate::Report<'_>) {
-        REPORTS.with(|r| r.borrow_mut().push(std::format!("{:?}", report.error())));
-    }
-
-    fn reports_of(f: impl FnOnce()) -> Vec<String> {
-        let _previous = crate::set_error_hook(capture);
-        REPORTS.with(|r| r.borrow_mut().clear());
-        f();
-        REPORTS.with(|r| core::mem::take(&mut *r.borrow_mut()))
     }
 
     #[test]
@@ -661,7 +646,7 @@ mod tests {
         assert!(poll(exit.as_mut()).is_pending());
         assert!(matches!(poll(exit.as_mut()), Poll::Ready(Ok(Err(2)))));
 
-        let reports = reports_of(|| {
+        let ((), reports) = reports_of(|| {
             let mut exit = std::boxed::Box::pin(exit_async(Some(Counted(&count)), &Outcome::Ok));
             assert!(poll(exit.as_mut()).is_pending());
             drop(exit);
@@ -670,7 +655,7 @@ mod tests {
         assert_eq!(reports.len(), 1);
         assert!(reports[0].contains("was cancelled while the exit of") && reports[0].contains("Counted"));
 
-        let reports = reports_of(|| {
+        let ((), reports) = reports_of(|| {
             let mut nothing = core::pin::pin!(exit_async(None::<Counted<'_>>, &Outcome::Ok));
             assert!(matches!(poll(nothing.as_mut()), Poll::Ready(Ok(Ok(())))));
         });

@@ -208,6 +208,13 @@ pub fn python3_or_skip_outside_ci() -> bool {
     runs
 }
 
+/// A JSON array of `items` (which need no escaping), for the `CPython`
+/// cross-checks' plan files.
+pub fn json_strings<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> String {
+    let quoted: Vec<String> = items.into_iter().map(|s| format!("\"{}\"", s.as_ref())).collect();
+    format!("[{}]", quoted.join(", "))
+}
+
 /// Silences the default panic output of the panics the tests provoke.
 pub fn quiet_panics() {
     static ONCE: std::sync::Once = std::sync::Once::new();
