@@ -105,6 +105,9 @@
 //! - `anyhow`: conversions between [`Error`] and `anyhow::Error`.
 //! - `testing`: `managed::testing`, a scriptable `Probe` manager and a
 //!   `Journal` of what it went through, to test cleanup paths.
+//! - `rusqlite`: `managed::rusqlite::Transaction`, a rusqlite transaction
+//!   (`BEGIN` on enter, `COMMIT` on `Ok`, `ROLLBACK` otherwise, a savepoint
+//!   when nested).
 //! - [`stream`] needs `alloc`; its metrics need `std`, its `futures::Stream`
 //!   adapters `async`; with `tracing`, a metered stream's end is one event.
 //!
@@ -301,6 +304,13 @@ pub use managed_macros::with;
 
 #[cfg(feature = "tokio")]
 pub use managed_core::tokio;
+// The integrations, one module each at the root (`managed::rusqlite`, ..),
+// present when managed-core has the feature, which the facade's feature of
+// the same name turns on (so managed-core's doc examples, written through
+// the facade, see them whichever way managed-core was built).
+#[cfg(feature = "std")]
+#[doc(inline)]
+pub use managed_core::integrations::*;
 #[cfg(feature = "async")]
 pub use managed_core::{AsyncManage, SendAsyncManage};
 /// Runs code when the enclosing block ends: a drop guard, or, inside

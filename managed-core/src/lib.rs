@@ -33,6 +33,8 @@ pub mod exit_stack_async;
 #[cfg(all(feature = "std", feature = "async"))]
 pub mod exit_stack_send;
 pub mod hook;
+#[cfg(feature = "std")]
+pub mod integrations;
 pub mod manage;
 pub mod outcome;
 #[doc(hidden)]
