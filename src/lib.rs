@@ -108,6 +108,10 @@
 //! - `rusqlite`: `managed::rusqlite::Transaction`, a rusqlite transaction
 //!   (`BEGIN` on enter, `COMMIT` on `Ok`, `ROLLBACK` otherwise, a savepoint
 //!   when nested).
+//! - `postgres`: `managed::postgres::{Pooled, Transaction}` for
+//!   tokio-postgres with deadpool-postgres; a cancelled scope's connection
+//!   is rolled back (awaited, in a spawned task) or closed before anyone can
+//!   reuse it. Implies `tokio`.
 //! - [`stream`] needs `alloc`; its metrics need `std`, its `futures::Stream`
 //!   adapters `async`; with `tracing`, a metered stream's end is one event.
 //!

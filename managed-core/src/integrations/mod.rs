@@ -3,5 +3,7 @@
 //! its root (`managed::rusqlite`, ...).
 
 // Databases: rusqlite, tokio-postgres + deadpool-postgres, sqlx.
+#[cfg(feature = "postgres")]
+pub mod postgres;
 #[cfg(feature = "rusqlite")]
 pub mod rusqlite;
