@@ -112,6 +112,10 @@
 //!   tokio-postgres with deadpool-postgres; a cancelled scope's connection
 //!   is rolled back (awaited, in a spawned task) or closed before anyone can
 //!   reuse it. Implies `tokio`.
+//! - `sqlx-postgres`, `sqlx-sqlite`: `managed::sqlx::{Pooled, Transaction}`
+//!   for sqlx's pools and transactions: `COMMIT`/`ROLLBACK` awaited on every
+//!   finished path, a cancelled scope's connection checked (and rolled back)
+//!   before it is reused, or closed. Imply `tokio`.
 //! - [`stream`] needs `alloc`; its metrics need `std`, its `futures::Stream`
 //!   adapters `async`; with `tracing`, a metered stream's end is one event.
 //!

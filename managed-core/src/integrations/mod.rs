@@ -7,3 +7,5 @@
 pub mod postgres;
 #[cfg(feature = "rusqlite")]
 pub mod rusqlite;
+#[cfg(any(feature = "sqlx-postgres", feature = "sqlx-sqlite"))]
+pub mod sqlx;
