@@ -453,11 +453,18 @@ async fn a_cancelled_rollback_that_fails_is_reported_and_the_connection_closed()
     let pid_after: i32 = conn.query_one("SELECT pg_backend_pid()", &[]).await.expect("pid").get(0);
     assert_ne!(pid, pid_after, "the broken connection was not given back");
     drop(conn);
-    let reports = REPORTS.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
-    assert!(
-        reports.iter().any(|r| r.contains("terminat") || r.contains("closed") || r.contains("Closed")),
-        "the failed ROLLBACK was reported: {reports:?}"
-    );
+    // The task reports once its exit returned, just after it let go of the
+    // connection: wait for it.
+    let about_the_rollback = |r: &String| r.contains("terminat") || r.contains("closed") || r.contains("Closed");
+    let mut reports = Vec::new();
+    for _ in 0..500 {
+        reports = REPORTS.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        if reports.iter().any(about_the_rollback) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(reports.iter().any(about_the_rollback), "the failed ROLLBACK was reported: {reports:?}");
     assert_eq!(row_count(&pool, table).await, 0);
     drop(admin);
     driver.await.expect("driver").expect("closed cleanly");
