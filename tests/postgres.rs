@@ -10,8 +10,10 @@
 #![cfg(all(feature = "postgres", feature = "testing"))]
 
 mod common;
+mod load;
 
 use deadpool_postgres::{Config, ManagerConfig, Pool, PoolConfig, RecyclingMethod, Runtime};
+use load::{Fate, Rng};
 use managed::postgres::{Pooled, Transaction};
 use managed::prelude::*;
 use managed::Error;
@@ -470,53 +472,24 @@ async fn a_cancelled_rollback_that_fails_is_reported_and_the_connection_closed()
     driver.await.expect("driver").expect("closed cleanly");
 }
 
-/// A tiny deterministic generator (xorshift), so that a failure can be
-/// replayed with the seed it prints.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
-#[derive(Clone, Copy, Debug)]
-enum Fate {
-    Commit,
-    FailThroughQuestionMark,
-    ReturnErr,
-    Panic,
-    /// Cancelled by a timeout: mostly while waiting for a connection.
-    CancelAfterMicros(u64),
-    /// Cancelled after this many polls of the scope: at BEGIN, mid-INSERT,
-    /// during COMMIT (each poll after the first is a wake-up by the I/O the
-    /// scope waits for).
-    CancelAfterPolls(usize),
-}
-
 const LOAD_POOL: usize = 8;
-const LOAD_TASKS: i32 = 400;
+const LOAD_TASKS: i64 = 400;
 const LOAD_TABLE: &str = "managed_load";
-
-type LoadTask = tokio::task::JoinHandle<Option<Result<(), Error>>>;
 
 /// One transaction of the load test, inserting rows `2i` and `2i + 1`, on
 /// its own task; the flag is set once its body finished.
-fn spawn_load_task(pool: &Pool, table: &'static str, i: i32, fate: Fate) -> (Arc<AtomicBool>, LoadTask) {
+fn spawn_load_task(pool: &Pool, table: &'static str, i: i64, fate: Fate) -> load::Task {
     let body_done = Arc::new(AtomicBool::new(false));
     let (pool, done) = (pool.clone(), body_done.clone());
     let task = tokio::spawn(async move {
         let work = scope!(async {
             let conn = with!(Pooled::new(&pool))?;
             let tx = with!(Transaction::on(conn))?;
-            insert(tx, table, 2 * i).await?;
+            insert(tx, table, id(2 * i)).await?;
             tokio::task::yield_now().await;
-            insert(tx, table, 2 * i + 1).await?;
+            insert(tx, table, id(2 * i + 1)).await?;
             match fate {
-                Fate::FailThroughQuestionMark => insert(tx, table, 2 * i).await?,
+                Fate::FailThroughQuestionMark => insert(tx, table, id(2 * i)).await?,
                 Fate::ReturnErr => return Err(Error::msg("returned")),
                 Fate::Panic => panic!("test: panicked under load"),
                 Fate::Commit | Fate::CancelAfterMicros(_) | Fate::CancelAfterPolls(_) => {}
@@ -530,7 +503,12 @@ fn spawn_load_task(pool: &Pool, table: &'static str, i: i32, fate: Fate) -> (Arc
             _ => Some(work.await),
         }
     });
-    (body_done, task)
+    (i, fate, body_done, task)
+}
+
+/// The table's ids are `int`: the load's stay far below its range.
+fn id(n: i64) -> i32 {
+    i32::try_from(n).expect("a small id")
 }
 
 /// Hundreds of tasks on a small pool, a share of them cancelled at random
@@ -547,61 +525,15 @@ async fn under_concurrent_load_rows_match_the_committed_transactions_and_every_c
     let (app, table) = ("managed_load", LOAD_TABLE);
     let pool = pool(&url, app, LOAD_POOL);
     fresh_table(&pool, table).await;
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(1, |d| u64::from(d.subsec_nanos()) ^ d.as_secs())
-        | 1;
-    println!("seed {seed}");
-    let mut rng = Rng(seed);
+    let mut rng = Rng::seeded();
 
     let mut tasks = Vec::new();
     for i in 0..LOAD_TASKS {
-        let fate = match rng.next() % 100 {
-            0..=54 => Fate::Commit,
-            55..=62 => Fate::FailThroughQuestionMark,
-            63..=66 => Fate::ReturnErr,
-            67..=71 => Fate::Panic,
-            72..=81 => Fate::CancelAfterMicros(rng.next() % 4000),
-            _ => Fate::CancelAfterPolls(1 + (rng.next() % 12) as usize),
-        };
-        let (body_done, task) = spawn_load_task(&pool, LOAD_TABLE, i, fate);
-        tasks.push((i, fate, body_done, task));
+        let fate = Fate::draw(&mut rng);
+        tasks.push(spawn_load_task(&pool, LOAD_TABLE, i, fate));
     }
 
-    let (mut committed, mut failed, mut panicked, mut cancelled, mut cancelled_in_commit) = (0, 0, 0, 0, 0);
-    let mut expected = Vec::new();
-    let mut either = Vec::new();
-    for (i, fate, body_done, task) in tasks {
-        match task.await {
-            Ok(Some(Ok(()))) => {
-                committed += 1;
-                expected.extend([2 * i, 2 * i + 1]);
-            }
-            Ok(Some(Err(e))) => {
-                assert!(
-                    matches!(fate, Fate::FailThroughQuestionMark | Fate::ReturnErr),
-                    "task {i} ({fate:?}) failed: {e:#}"
-                );
-                failed += 1;
-            }
-            Ok(None) => {
-                cancelled += 1;
-                if body_done.load(Ordering::SeqCst) {
-                    cancelled_in_commit += 1;
-                    either.push(i);
-                }
-            }
-            Err(join) => {
-                assert!(join.is_panic() && matches!(fate, Fate::Panic), "task {i} ({fate:?}): {join}");
-                panicked += 1;
-            }
-        }
-    }
-    println!(
-        "{committed} committed, {failed} Err, {panicked} panicked, {cancelled} cancelled \
-         ({cancelled_in_commit} with COMMIT in flight)"
-    );
-    assert!(committed > 0 && failed > 0 && panicked > 0 && cancelled > 0);
+    let tally = load::join(tasks).await;
 
     // Every connection of the pool at once: this waits for the cancelled
     // scopes' spawned cleanups to give theirs back (or close them).
@@ -623,12 +555,5 @@ async fn under_concurrent_load_rows_match_the_committed_transactions_and_every_c
     assert_eq!(dirty, 0, "sessions idle in a transaction");
     drop(conns);
 
-    let mut found = ids(&pool, table).await;
-    // A transaction cancelled while its COMMIT was in flight: both rows or none.
-    for i in either {
-        let rows: Vec<i32> = found.iter().copied().filter(|&id| id / 2 == i).collect();
-        assert!(rows.is_empty() || rows == [2 * i, 2 * i + 1], "task {i}: {rows:?}");
-        found.retain(|&id| id / 2 != i);
-    }
-    assert_eq!(found, expected, "rows of exactly the transactions that returned Ok");
+    tally.check_rows(ids(&pool, table).await.into_iter().map(i64::from).collect());
 }

@@ -11,60 +11,15 @@
 #![cfg(feature = "testing")]
 
 mod common;
+mod load;
 
+use load::{Fate, Rng};
 use managed::sqlx::{Pooled, Transaction};
 use managed::testing::cancel_after;
 use managed::{scope, with, Error};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-
-/// A tiny deterministic generator (xorshift), so that a failure can be
-/// replayed with the seed it prints.
-struct Rng(u64);
-
-impl Rng {
-    fn seeded() -> Self {
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(1, |d| u64::from(d.subsec_nanos()) ^ d.as_secs())
-            | 1;
-        println!("seed {seed}");
-        Rng(seed)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
-#[derive(Clone, Copy, Debug)]
-enum Fate {
-    Commit,
-    FailThroughQuestionMark,
-    ReturnErr,
-    Panic,
-    /// Cancelled by a timeout: mostly while waiting for a connection.
-    CancelAfterMicros(u64),
-    /// Cancelled after this many polls: at BEGIN, mid-INSERT, at COMMIT.
-    CancelAfterPolls(usize),
-}
-
-impl Fate {
-    fn draw(rng: &mut Rng) -> Fate {
-        match rng.next() % 100 {
-            0..=54 => Fate::Commit,
-            55..=62 => Fate::FailThroughQuestionMark,
-            63..=66 => Fate::ReturnErr,
-            67..=71 => Fate::Panic,
-            72..=81 => Fate::CancelAfterMicros(rng.next() % 4000),
-            _ => Fate::CancelAfterPolls(1 + usize::try_from(rng.next() % 12).unwrap_or(0)),
-        }
-    }
-}
 
 /// The tests, the same for each database. The module using it defines
 /// `pool(name, size) -> Option<Pool<DB>>`, `begin(conn) -> Transaction`,
@@ -272,7 +227,7 @@ macro_rules! tests {
             let table = "managed_sqlx_load";
             fresh_table(&pool, table).await;
             let mut rng = Rng::seeded();
-            let tasks: Vec<_> = (0..LOAD_TASKS)
+            let tasks: Vec<load::Task> = (0..LOAD_TASKS)
                 .map(|i| {
                     let fate = Fate::draw(&mut rng);
                     let body_done = Arc::new(AtomicBool::new(false));
@@ -305,46 +260,9 @@ macro_rules! tests {
                 })
                 .collect();
 
-            let (mut committed, mut failed, mut panicked, mut cancelled) = (0, 0, 0, 0);
-            let (mut expected, mut either) = (Vec::new(), Vec::new());
-            for (i, fate, body_done, task) in tasks {
-                match task.await {
-                    Ok(Some(Ok(()))) => {
-                        committed += 1;
-                        expected.extend([2 * i, 2 * i + 1]);
-                    }
-                    Ok(Some(Err(e))) => {
-                        assert!(
-                            matches!(fate, Fate::FailThroughQuestionMark | Fate::ReturnErr),
-                            "task {i} ({fate:?}) failed: {e:#}"
-                        );
-                        failed += 1;
-                    }
-                    Ok(None) => {
-                        cancelled += 1;
-                        if body_done.load(Ordering::SeqCst) {
-                            either.push(i);
-                        }
-                    }
-                    Err(join) => {
-                        assert!(join.is_panic() && matches!(fate, Fate::Panic), "task {i} ({fate:?}): {join}");
-                        panicked += 1;
-                    }
-                }
-            }
-            println!(
-                "{committed} committed, {failed} Err, {panicked} panicked, {cancelled} cancelled ({} with COMMIT in flight)",
-                either.len()
-            );
-            assert!(committed > 0 && failed > 0 && panicked > 0 && cancelled > 0);
+            let tally = load::join(tasks).await;
             assert_every_connection_clean(&pool, LOAD_POOL).await;
-            let mut found = ids(&pool, table).await;
-            for i in either {
-                let rows: Vec<i64> = found.iter().copied().filter(|&id| id / 2 == i).collect();
-                assert!(rows.is_empty() || rows == [2 * i, 2 * i + 1], "task {i}: {rows:?}");
-                found.retain(|&id| id / 2 != i);
-            }
-            assert_eq!(found, expected, "rows of exactly the transactions that returned Ok");
+            tally.check_rows(ids(&pool, table).await);
         }
     };
 }
