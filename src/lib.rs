@@ -111,6 +111,17 @@
 //! - `anyhow`: conversions between [`Error`] and `anyhow::Error`.
 //! - `testing`: `managed::testing`, a scriptable `Probe` manager and a
 //!   `Journal` of what it went through, to test cleanup paths.
+//! - `rusqlite`: `managed::rusqlite::Transaction`, a rusqlite transaction
+//!   (`BEGIN` on enter, `COMMIT` on `Ok`, `ROLLBACK` otherwise, a savepoint
+//!   when nested).
+//! - `postgres`: `managed::postgres::{Pooled, Transaction}` for
+//!   tokio-postgres with deadpool-postgres; a cancelled scope's connection
+//!   is rolled back (awaited, in a spawned task) or closed before anyone can
+//!   reuse it. Implies `tokio`.
+//! - `sqlx-postgres`, `sqlx-sqlite`: `managed::sqlx::{Pooled, Transaction}`
+//!   for sqlx's pools and transactions: `COMMIT`/`ROLLBACK` awaited on every
+//!   finished path, a cancelled scope's connection checked (and rolled back)
+//!   before it is reused, or closed. Imply `tokio`.
 //! - [`stream`] needs `alloc`; its metrics need `std`, its `futures::Stream`
 //!   adapters `async`; with `tracing`, a metered stream's end is one event.
 //!
@@ -358,12 +369,18 @@ pub use managed_macros::with;
 pub use managed_core::tokio;
 
 // Integrations, one module each (`managed::tokio::TaskGroup` is in the `tokio` module above).
+#[cfg(feature = "postgres")]
+pub use managed_core::integrations::postgres;
 #[cfg(feature = "process")]
 pub use managed_core::integrations::process;
 #[cfg(feature = "tracing")]
 pub use managed_core::integrations::span as tracing;
 #[cfg(feature = "tempfile")]
 pub use managed_core::integrations::tempfile;
+#[cfg(feature = "rusqlite")]
+pub use managed_core::integrations::rusqlite;
+#[cfg(any(feature = "sqlx-postgres", feature = "sqlx-sqlite"))]
+pub use managed_core::integrations::sqlx;
 #[cfg(feature = "async")]
 pub use managed_core::{AsyncManage, SendAsyncManage};
 /// Runs code when the enclosing block ends: a drop guard, or, inside

@@ -35,7 +35,7 @@ pub mod exit_stack_async;
 #[cfg(all(feature = "std", feature = "async"))]
 pub mod exit_stack_send;
 pub mod hook;
-#[cfg(any(feature = "tempfile", feature = "process", feature = "tokio", feature = "tracing"))]
+#[cfg(feature = "std")]
 pub mod integrations;
 pub mod manage;
 pub mod outcome;

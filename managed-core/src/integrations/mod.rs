@@ -1,6 +1,16 @@
-//! Managers for the crates users already use, each behind its own feature;
-//! the facade re-exports each as a module of its own (`managed::tempfile`,
-//! `managed::process`, `managed::tokio::TaskGroup`, `managed::tracing`).
+//! Managers for the crates users already use, one module per integration,
+//! each behind its own cargo feature. The facade re-exports each as a
+//! module of its own (`managed::rusqlite`, `managed::postgres`,
+//! `managed::sqlx`, `managed::tempfile`, `managed::process`,
+//! `managed::tokio::TaskGroup`, `managed::tracing`).
+
+// Databases: rusqlite, tokio-postgres + deadpool-postgres, sqlx.
+#[cfg(feature = "postgres")]
+pub mod postgres;
+#[cfg(feature = "rusqlite")]
+pub mod rusqlite;
+#[cfg(any(feature = "sqlx-postgres", feature = "sqlx-sqlite"))]
+pub mod sqlx;
 
 // tempfile, processes, tokio's TaskGroup, tracing spans.
 #[cfg(feature = "process")]
