@@ -118,6 +118,7 @@
 //!
 //! 1.85 or newer.
 #![warn(missing_docs)]
+#![warn(unreachable_pub)]
 #![no_std]
 
 extern crate self as managed;
