@@ -137,42 +137,32 @@ fn expand_async(
     let outcome = syn::Ident::new("outcome", Span::mixed_site());
     let has_fields = !model.fields.is_empty();
     let generic = type_params(item);
-    let enters = model.fields.iter().map(|f| {
-        let member = &f.member;
-        let conversion = field_conversion(f, &p, &error, &generic);
-        if f.is_async {
-            quote_spanned!(f.ty.span()=> #p::enter_slot_async::<#error, _, _>(&mut #this.#member, #conversion).await?;)
-        } else {
-            quote_spanned!(f.ty.span()=> #p::enter_slot::<#error, _, _>(&mut #this.#member, #conversion)?;)
-        }
-    });
-    let exit_slots: Vec<TokenStream> = model
+    // Each field's enter, exit (also in the rollback) and cancelled exit,
+    // spanned at its type: "not a manager" is reported there.
+    let steps: Vec<[TokenStream; 3]> = model
         .fields
         .iter()
-        .rev()
         .map(|f| {
             let member = &f.member;
             let conversion = field_conversion(f, &p, &error, &generic);
             if f.is_async {
-                quote_spanned!(f.ty.span()=> #exits.exit_slot_async(&mut #this.#member, #conversion).await;)
+                [
+                    quote_spanned!(f.ty.span()=> #p::enter_slot_async::<#error, _, _>(&mut #this.#member, #conversion).await?;),
+                    quote_spanned!(f.ty.span()=> #exits.exit_slot_async(&mut #this.#member, #conversion).await;),
+                    quote_spanned!(f.ty.span()=> #p::cancel_slot_async(&mut #this.#member);),
+                ]
             } else {
-                quote_spanned!(f.ty.span()=> #exits.exit_slot(&mut #this.#member, #conversion);)
+                [
+                    quote_spanned!(f.ty.span()=> #p::enter_slot::<#error, _, _>(&mut #this.#member, #conversion)?;),
+                    quote_spanned!(f.ty.span()=> #exits.exit_slot(&mut #this.#member, #conversion);),
+                    quote_spanned!(f.ty.span()=> #p::cancel_slot(&mut #this.#member);),
+                ]
             }
         })
         .collect();
-    let cancel_slots: Vec<TokenStream> = model
-        .fields
-        .iter()
-        .rev()
-        .map(|f| {
-            let member = &f.member;
-            if f.is_async {
-                quote_spanned!(f.ty.span()=> #p::cancel_slot_async(&mut #this.#member);)
-            } else {
-                quote_spanned!(f.ty.span()=> #p::cancel_slot(&mut #this.#member);)
-            }
-        })
-        .collect();
+    let enters = steps.iter().map(|[enter, _, _]| enter);
+    let exit_slots: Vec<&TokenStream> = steps.iter().rev().map(|[_, exit, _]| exit).collect();
+    let cancel_slots: Vec<&TokenStream> = steps.iter().rev().map(|[_, _, cancel]| cancel).collect();
     // Without fields there is nothing to cancel (and no binding to leave
     // unused in the user's crate).
     let cancel = if has_fields { quote!(|#this: &mut Self| { #(#cancel_slots)* }) } else { quote!(|_: &mut Self| {}) };

@@ -56,10 +56,10 @@ pub(crate) fn check_impl(model: &ImplModel, errors: &mut Errors) {
             "`#[managed]` impl block without an `#[exit]` method: mark the method that releases the resource, \
              e.g. `#[exit] fn close(self, outcome: &Outcome) -> Result<(), E>` (`#[enter]` is optional)",
         )),
-        Some(exit) => check_exit(exit, errors),
+        Some(exit) => check_method(exit, &EXIT, errors),
     }
     if let Some(enter) = &model.enter {
-        check_enter(enter, errors);
+        check_method(enter, &ENTER, errors);
     }
     let enter_async = model.enter.as_ref().and_then(|m| m.sig.asyncness);
     let exit_async = model.exit.as_ref().and_then(|m| m.sig.asyncness);
@@ -132,49 +132,49 @@ fn receiver(sig: &syn::Signature) -> Option<&syn::Receiver> {
     }
 }
 
-fn check_enter(m: &Marked, errors: &mut Errors) {
-    check_common(m, "enter", errors);
-    let sig = &m.sig;
-    match receiver(sig) {
-        None => errors.push(syn::Error::new(
-            sig.ident.span(),
-            "an `#[enter]` method takes `&mut self`: `#[enter] fn open(&mut self) -> Result<(), E>`",
-        )),
-        Some(r) if !is_ref_mut_self(&r.ty) => errors.push(syn::Error::new_spanned(
-            r,
-            "an `#[enter]` method takes `&mut self`: enter acquires the resource and lends the manager to the \
-             block, and only the `#[exit]` consumes it; write `fn ..(&mut self)`",
-        )),
-        Some(_) => {}
-    }
-    if let Some(extra) = sig.inputs.iter().nth(1) {
-        errors.push(syn::Error::new_spanned(
-            extra,
-            "an `#[enter]` method takes only `&mut self`: pass what it needs when building the manager",
-        ));
-    }
+/// What a marked method must look like, and what to say when it does not.
+struct MethodRules {
+    name: &'static str,
+    receiver_ok: fn(&syn::Type) -> bool,
+    no_receiver: &'static str,
+    wrong_receiver: &'static str,
+    /// Inputs allowed, the receiver included.
+    inputs: usize,
+    extra_input: &'static str,
 }
 
-fn check_exit(m: &Marked, errors: &mut Errors) {
-    check_common(m, "exit", errors);
+const ENTER: MethodRules = MethodRules {
+    name: "enter",
+    receiver_ok: is_ref_mut_self,
+    no_receiver: "an `#[enter]` method takes `&mut self`: `#[enter] fn open(&mut self) -> Result<(), E>`",
+    wrong_receiver: "an `#[enter]` method takes `&mut self`: enter acquires the resource and lends the manager to the \
+                     block, and only the `#[exit]` consumes it; write `fn ..(&mut self)`",
+    inputs: 1,
+    extra_input: "an `#[enter]` method takes only `&mut self`: pass what it needs when building the manager",
+};
+
+const EXIT: MethodRules = MethodRules {
+    name: "exit",
+    receiver_ok: is_self,
+    no_receiver:
+        "an `#[exit]` method takes `self` by value: `#[exit] fn close(self, outcome: &Outcome) -> Result<(), E>`",
+    wrong_receiver:
+        "an `#[exit]` method takes `self` by value (`fn close(self, ..)` or `fn close(mut self, ..)`): the \
+                     exit consumes the manager, so nothing can use it after it is released",
+    inputs: 2,
+    extra_input: "an `#[exit]` method takes `self` and at most the outcome: `fn close(self, outcome: &Outcome)`",
+};
+
+fn check_method(m: &Marked, rules: &MethodRules, errors: &mut Errors) {
+    check_common(m, rules.name, errors);
     let sig = &m.sig;
     match receiver(sig) {
-        None => errors.push(syn::Error::new(
-            sig.ident.span(),
-            "an `#[exit]` method takes `self` by value: `#[exit] fn close(self, outcome: &Outcome) -> Result<(), E>`",
-        )),
-        Some(r) if !is_self(&r.ty) => errors.push(syn::Error::new_spanned(
-            r,
-            "an `#[exit]` method takes `self` by value (`fn close(self, ..)` or `fn close(mut self, ..)`): the exit \
-             consumes the manager, so nothing can use it after it is released",
-        )),
+        None => errors.push(syn::Error::new(sig.ident.span(), rules.no_receiver)),
+        Some(r) if !(rules.receiver_ok)(&r.ty) => errors.push(syn::Error::new_spanned(r, rules.wrong_receiver)),
         Some(_) => {}
     }
-    if let Some(extra) = sig.inputs.iter().nth(2) {
-        errors.push(syn::Error::new_spanned(
-            extra,
-            "an `#[exit]` method takes `self` and at most the outcome: `fn close(self, outcome: &Outcome)`",
-        ));
+    if let Some(extra) = sig.inputs.iter().nth(rules.inputs) {
+        errors.push(syn::Error::new_spanned(extra, rules.extra_input));
     }
 }
 
