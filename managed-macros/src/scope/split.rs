@@ -20,7 +20,7 @@
 //! ```
 //!
 //! which is what `?` does for a `Result` (its `From` for a manager that can
-//! fail), located at the user's `?`. Any other use of the enter's result
+//! fail), located at the user's `?` (in full: `tests/expand/scope/`). Any other use of the enter's result
 //! (`with!(m).map_err(..)?`, `let Ok(t) = with!(m);`, `with!(m);`) sees
 //! `Result<&mut Target, M::Error>` as written.
 
