@@ -141,6 +141,7 @@
 //!
 //! 1.85 or newer.
 #![warn(missing_docs)]
+#![warn(unreachable_pub)]
 #![no_std]
 
 extern crate self as managed;
@@ -368,19 +369,12 @@ pub use managed_macros::with;
 #[cfg(feature = "tokio")]
 pub use managed_core::tokio;
 
-// Integrations, one module each (`managed::tokio::TaskGroup` is in the `tokio` module above).
-#[cfg(feature = "postgres")]
-pub use managed_core::integrations::postgres;
-#[cfg(feature = "process")]
-pub use managed_core::integrations::process;
-#[cfg(feature = "tracing")]
-pub use managed_core::integrations::span as tracing;
-#[cfg(feature = "tempfile")]
-pub use managed_core::integrations::tempfile;
-#[cfg(feature = "rusqlite")]
-pub use managed_core::integrations::rusqlite;
-#[cfg(any(feature = "sqlx-postgres", feature = "sqlx-sqlite"))]
-pub use managed_core::integrations::sqlx;
+// Integrations, one module each (`managed::rusqlite`, ..; `managed::tokio::TaskGroup` is in the `tokio`
+// module above): present whenever managed-core has the feature, which the facade's feature of the same
+// name turns on, and which the examples turn on through their dev-dependency on managed-core.
+#[cfg(feature = "std")]
+#[doc(inline)]
+pub use managed_core::integrations::*;
 #[cfg(feature = "async")]
 pub use managed_core::{AsyncManage, SendAsyncManage};
 /// Runs code when the enclosing block ends: a drop guard, or, inside

@@ -8,31 +8,11 @@
 //! (its error type may not be inferred yet).
 //!
 //! A run of `with!` / `defer!` levels of an async scope (a *frame*: see
-//! `managed-macros/src/scope/expand_async.rs` for when levels share one)
-//! expands, roughly, to
-//!
-//! ```text
-//! finish({
-//!     let (body, entered1) = {
-//!         let mut slot1 = AsyncSlot::empty();
-//!         let (body, entered2) = {
-//!             let mut slot2 = AsyncSlot::empty();
-//!             let body = catch_async(async {
-//!                 let x = enter_async(pick(m1), &mut slot1).await?;
-//!                 let y = enter_async(pick(m2), &mut slot2).await?;
-//!                 ..rest..
-//!             }).await;
-//!             (body, into_entered(slot2))
-//!         };
-//!         let outcome = outcome_of(&body);
-//!         let exited = exit_async(entered2, &outcome).await;
-//!         (merge_exit(body, exited), into_entered(slot1))
-//!     };
-//!     let outcome = outcome_of(&body);
-//!     let exited = exit_async(entered1, &outcome).await;
-//!     merge_exit(body, exited)
-//! })
-//! ```
+//! `managed-macros/src/scope/frames.rs` for when levels share one)
+//! expands to nested blocks, one per manager's `AsyncSlot`, around one
+//! `catch_async` of the body; after it, `exit_async` and `merge_exit` run
+//! newest first, and `finish` ends the frame (the expansion:
+//! `tests/expand/scope/async.expanded.rs`).
 //!
 //! A `defer!` after the frame's first level is run by `defer_sync` /
 //! `defer_async` only if the body reached it: the body counts the defers it

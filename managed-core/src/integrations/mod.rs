@@ -1,8 +1,11 @@
 //! Managers for the crates users already use, one module per integration,
-//! each behind its own cargo feature. The facade re-exports each as a
-//! module of its own (`managed::rusqlite`, `managed::postgres`,
+//! each behind its own cargo feature. The facade re-exports every public
+//! module here at its root (`managed::rusqlite`, `managed::postgres`,
 //! `managed::sqlx`, `managed::tempfile`, `managed::process`,
-//! `managed::tokio::TaskGroup`, `managed::tracing`).
+//! `managed::tracing`) whenever managed-core has the feature, so the
+//! examples, which turn the features on through a dev-dependency on
+//! managed-core, run with a plain `cargo run --example NAME`;
+//! `managed::tokio::TaskGroup` is reached through `managed::tokio`.
 
 // Databases: rusqlite, tokio-postgres + deadpool-postgres, sqlx.
 #[cfg(feature = "postgres")]
@@ -16,8 +19,9 @@ pub mod sqlx;
 #[cfg(feature = "process")]
 pub mod process;
 #[cfg(feature = "tracing")]
-pub mod span;
+pub mod tracing;
+// Re-exported by `crate::tokio`, the module users reach it through.
 #[cfg(feature = "tokio")]
-pub mod task_group;
+pub(crate) mod task_group;
 #[cfg(feature = "tempfile")]
 pub mod tempfile;

@@ -10,20 +10,20 @@ use syn::spanned::Spanned;
 use crate::diag::Errors;
 
 /// `crate = "path"`: where the facade is, when it is renamed or re-exported.
-pub const CRATE: &str = "crate";
+pub(crate) const CRATE: &str = "crate";
 /// `enter = path`: a struct's hook run after its fields entered.
-pub const ENTER: &str = "enter";
+pub(crate) const ENTER: &str = "enter";
 /// `exit = path`: a struct's hook run before its fields exit.
-pub const EXIT: &str = "exit";
+pub(crate) const EXIT: &str = "exit";
 /// `error = Type`: a struct's error type (default `managed::Error`).
-pub const ERROR: &str = "error";
+pub(crate) const ERROR: &str = "error";
 /// `on_cancel = path`: the sync fallback of an `async fn` whose scope is
 /// cancelled (gets `&mut` the lent value).
-pub const ON_CANCEL: &str = "on_cancel";
+pub(crate) const ON_CANCEL: &str = "on_cancel";
 
 /// What `#[managed]` is on: decides which options apply.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Form {
+pub(crate) enum Form {
     Impl,
     Struct,
     Fn,
@@ -56,33 +56,33 @@ impl Form {
 }
 
 #[derive(Default)]
-pub struct Options {
-    pub krate: Option<syn::Path>,
-    pub enter: Option<syn::ExprPath>,
-    pub exit: Option<syn::ExprPath>,
-    pub error: Option<syn::Type>,
-    pub on_cancel: Option<syn::ExprPath>,
+pub(crate) struct Options {
+    pub(crate) krate: Option<syn::Path>,
+    pub(crate) enter: Option<syn::ExprPath>,
+    pub(crate) exit: Option<syn::ExprPath>,
+    pub(crate) error: Option<syn::Type>,
+    pub(crate) on_cancel: Option<syn::ExprPath>,
     /// `enter = async path`: the enter hook is an `async fn`.
-    pub enter_async: Option<syn::Token![async]>,
+    pub(crate) enter_async: Option<syn::Token![async]>,
     /// `exit = async path`: the exit hook is an `async fn`.
-    pub exit_async: Option<syn::Token![async]>,
+    pub(crate) exit_async: Option<syn::Token![async]>,
 }
 
 impl Options {
     /// The facade's path: `::managed` unless `crate = ".."` says otherwise.
-    pub fn krate(&self) -> TokenStream {
+    pub(crate) fn krate(&self) -> TokenStream {
         self.krate.as_ref().map_or_else(|| quote!(::managed), |path| quote!(#path))
     }
 
     /// The path generated code reaches the runtime through.
-    pub fn private(&self) -> TokenStream {
+    pub(crate) fn private(&self) -> TokenStream {
         let krate = self.krate();
         quote!(#krate::__private)
     }
 }
 
 /// Parses the attribute's arguments, recording every error in `errors`.
-pub fn parse(args: TokenStream, form: Form, errors: &mut Errors) -> Options {
+pub(crate) fn parse(args: TokenStream, form: Form, errors: &mut Errors) -> Options {
     let mut options = Options::default();
     if args.is_empty() {
         return options;

@@ -1,6 +1,8 @@
-//! `#[managed] fn` forms a user writes and expects to compile: associated
-//! fns of a generic impl, `impl Trait` arguments, lifetimes of the
-//! enclosing impl (sync and `async fn`).
+//! The forms of `#[managed] fn` users write, each as a sync fn and an
+//! `async fn`: associated fns of a generic impl, methods with a receiver,
+//! `impl Trait` arguments and targets, lifetimes of the enclosing impl, a
+//! name the exit part binds again, a bare `return;` after `yield_!`, the
+//! facade under another name.
 #![deny(warnings, clippy::all, clippy::pedantic)]
 
 mod common;
@@ -171,39 +173,6 @@ fn impl_trait_targets() {
     }))
     .unwrap();
     assert_eq!(*written.borrow(), 4);
-}
-
-struct Settings {
-    rows: Vec<u8>,
-}
-
-/// An `async fn` lends a place declared without `mut`, as the sync form
-/// takes a value: an argument, and a field of a `let`.
-#[managed]
-async fn lend_argument(rows: Vec<u8>) -> Vec<u8> {
-    let _ = yield_!(rows);
-    assert_eq!(rows, [1, 2]);
-}
-
-#[managed]
-async fn lend_field(seen: &RefCell<usize>) -> Vec<u8> {
-    let settings = Settings { rows: vec![7] };
-    let _ = yield_!(settings.rows);
-    *seen.borrow_mut() = settings.rows.len();
-}
-
-#[test]
-fn async_fn_lends_a_place_declared_without_mut() {
-    let seen = RefCell::new(0);
-    block_on(scope!(async {
-        let rows = with!(lend_argument(vec![1]))?;
-        rows.push(2);
-        let more = with!(lend_field(&seen))?;
-        more.push(8);
-        Ok::<_, Error>(())
-    }))
-    .unwrap();
-    assert_eq!(*seen.borrow(), 2);
 }
 
 /// A database whose transactions are `#[managed]` methods.

@@ -1,33 +1,36 @@
-//! Parsing `scope!`'s input into segments: plain statements, and the split
-//! points (`with!` statements and `defer!` statements at the top level).
+//! `scope!`'s input as a model: the block's top-level statements, each a
+//! plain statement or a split point (a `with!` statement, a `defer!`
+//! statement). Structural mistakes that leave no model (a `with!` without
+//! a manager, a `#[cfg]` on a split point) are parse errors here; the
+//! rest is checked by `valid`.
 
 use proc_macro2::{Span, TokenStream};
 use syn::parse::{ParseStream, Parser};
 use syn::spanned::Spanned;
 use syn::{Block, Expr, Stmt, Token};
 
-use crate::defer::Defer;
+use crate::defer::ast::Defer;
 use crate::paths;
 
 /// A parsed `scope!`.
-pub struct Scope {
+pub(crate) struct Scope {
     /// `Some` for `scope!(async { .. })` / `scope!(async move { .. })`.
-    pub asyncness: Option<Asyncness>,
-    pub segments: Vec<Segment>,
+    pub(crate) asyncness: Option<Asyncness>,
+    pub(crate) segments: Vec<Segment>,
     /// Where the scope's block is, for errors about the whole block.
-    pub span: Span,
+    pub(crate) span: Span,
     /// The facade's path (`$crate` of its `scope!` wrapper).
-    pub facade: TokenStream,
+    pub(crate) facade: TokenStream,
 }
 
 /// The `async` / `async move` of an async scope.
-pub struct Asyncness {
-    pub async_token: Token![async],
-    pub move_token: Option<Token![move]>,
+pub(crate) struct Asyncness {
+    pub(crate) async_token: Token![async],
+    pub(crate) move_token: Option<Token![move]>,
 }
 
 /// One top-level statement of the scope's block.
-pub enum Segment {
+pub(crate) enum Segment {
     /// Copied as written.
     Plain(Stmt),
     /// A statement with one `with!(manager)` in it.
@@ -36,26 +39,26 @@ pub enum Segment {
     Defer(DeferStmt),
 }
 
-pub struct WithStmt {
+pub(crate) struct WithStmt {
     /// The statement with the `with!(..)` call replaced by a placeholder
     /// (see [`with_slot`]).
-    pub stmt: Stmt,
+    pub(crate) stmt: Stmt,
     /// The manager expression given to `with!`.
-    pub manager: Expr,
+    pub(crate) manager: Expr,
     /// The `with!` invocation, for errors.
-    pub span: Span,
+    pub(crate) span: Span,
     /// `with` as the user wrote it (`with`, `managed::with`).
-    pub path: syn::Path,
+    pub(crate) path: syn::Path,
 }
 
-pub struct DeferStmt {
-    pub defer: Defer,
-    pub span: Span,
+pub(crate) struct DeferStmt {
+    pub(crate) defer: Defer,
+    pub(crate) span: Span,
     /// `defer` as the user wrote it.
-    pub path: syn::Path,
+    pub(crate) path: syn::Path,
 }
 
-pub fn parse(facade: TokenStream, input: TokenStream) -> syn::Result<Scope> {
+pub(crate) fn parse(facade: TokenStream, input: TokenStream) -> syn::Result<Scope> {
     Parser::parse2(|input: ParseStream| parse_scope(input, facade), input)
 }
 
@@ -227,7 +230,7 @@ fn unused_result(at: Span) -> Expr {
     })
 }
 
-pub fn is_placeholder(expr: &Expr) -> bool {
+pub(crate) fn is_placeholder(expr: &Expr) -> bool {
     matches!(expr, Expr::Verbatim(t) if t.to_string() == "__managed_with_slot")
 }
 
@@ -236,7 +239,7 @@ pub fn is_placeholder(expr: &Expr) -> bool {
 /// `.await` and parentheses on it (`let x = with!(m).map_err(E::Db)?;`).
 /// Anywhere else (an argument, a branch, a closure) it is not at the top
 /// level of the scope, and validation reports it.
-pub fn with_slot(expr: &mut Expr, is_slot: fn(&Expr) -> bool) -> Option<&mut Expr> {
+pub(crate) fn with_slot(expr: &mut Expr, is_slot: fn(&Expr) -> bool) -> Option<&mut Expr> {
     if is_slot(expr) {
         return Some(expr);
     }

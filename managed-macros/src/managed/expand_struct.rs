@@ -1,27 +1,9 @@
 //! `#[managed]` on a struct: its `#[managed]` fields are entered in
-//! declaration order and exited in reverse.
-//!
-//! ```text
-//! #[managed(enter = hello, exit = bye)] struct S { #[managed] a: A, #[managed] b: B, n: u32 }
-//! // expands to the struct with `a: Slot<A>, b: Slot<B>`, and
-//! impl Manage for S {                            // `where M: ManagedField<Error>` for a field of type `M`
-//!     type Target = Self;
-//!     type Error = managed::Error;                  // or `error = Type`
-//!     fn enter(&mut self) -> Result<&mut Self, Error> {
-//!         enter_all(self,
-//!             |this| { enter_slot(&mut this.a)?; enter_slot(&mut this.b)?; hello(this)?; Ok(()) },
-//!             |this, exits| { exits.exit_slot(&mut this.b); exits.exit_slot(&mut this.a); })?;   // rollback
-//!         Ok(self)
-//!     }
-//!     fn exit(mut self, outcome: &Outcome<'_>) -> Result<(), Error> {
-//!         let mut exits = Exits::new(*outcome);
-//!         exits.step(|o| bye(&mut self, o)); exits.exit_slot(&mut self.b); exits.exit_slot(&mut self.a);
-//!         exits.finish()                            // first failure, later ones suppressed
-//!     }
-//! }
-//! ```
-//! A struct with a `#[managed(async)]` field is an `AsyncManage` instead
-//! (see `expand_async`).
+//! declaration order (a failed enter rolls back the ones entered) and
+//! exited in reverse, every failure after the first kept as suppressed
+//! (the expansions: `tests/expand/managed/struct_fields.expanded.rs`, and
+//! `struct_async_hooks.expanded.rs` for a struct with a
+//! `#[managed(async)]` field or an async hook, an `AsyncManage`).
 //!
 //! The fields live in `Slot`s because a failed enter must exit, by value,
 //! the fields it already entered while the caller still owns the struct.
@@ -32,24 +14,12 @@ use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
+use super::ast::{ManagedField, StructModel};
 use super::attr::Options;
-use super::parse::parse_struct;
-use crate::diag::Errors;
 
-pub fn expand(item: syn::ItemStruct, options: &Options, mut errors: Errors) -> TokenStream {
-    let krate = options.krate();
-    let model = parse_struct(item, &krate, &mut errors);
-    if model.fields.is_empty() && options.enter.is_none() && options.exit.is_none() {
-        errors.push(syn::Error::new(
-            model.item.ident.span(),
-            "`#[managed]` struct without `#[managed]` fields: mark each field that is a manager with `#[managed]` \
-             (they are entered in declaration order and exited in reverse); plain data needs no mark",
-        ));
-    }
-    if let Err(all) = errors.finish() {
-        let item = &model.item;
-        return quote!(#all #item);
-    }
+/// The struct of a validated model and its `Manage` (or `AsyncManage`)
+/// impl.
+pub(crate) fn expand(model: &StructModel, options: &Options) -> TokenStream {
     let p = options.private();
     let item = &model.item;
     let name = &item.ident;
@@ -59,12 +29,12 @@ pub fn expand(item: syn::ItemStruct, options: &Options, mut errors: Errors) -> T
     // the body, where the error points at the field: as a where clause,
     // `BufWriter<W>: Manage` would hide the impl's `Error = io::Error` from
     // the body (where clauses shadow impls when projecting).
-    let (generics, field_checks) = field_bounds(&model, &p, &error);
+    let (generics, field_checks) = field_bounds(model, &p, &error);
     // An async hook makes the struct async too, even without an async field:
     // it can only be awaited by an async enter or exit, and a sync struct
     // with an async hook has no other meaning to give it.
     if model.fields.iter().any(|f| f.is_async) || options.enter_async.is_some() || options.exit_async.is_some() {
-        return expand_async(&model, options, &generics, &field_checks);
+        return expand_async(model, options, &generics, &field_checks);
     }
     let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
     let this = syn::Ident::new("this", Span::mixed_site());
@@ -151,39 +121,8 @@ pub fn expand(item: syn::ItemStruct, options: &Options, mut errors: Errors) -> T
 /// future is dropped (the scope was cancelled), the fields still entered get
 /// their cancelled exit, newest first; `exit_cancelled` of the struct does
 /// the same after the exit hook (an async one polled once in place).
-///
-/// ```text
-/// #[managed(enter = async hello, exit = async bye)] struct S { #[managed(async)] a: A, #[managed] b: B }
-/// impl AsyncManage for S {
-///     async fn enter(&mut self) -> Result<&mut Self, Error> {
-///         let mut this = CancelOnDrop::new(&mut *self, |this| { cancel_slot(&mut this.b); cancel_slot_async(&mut this.a); });
-///         let entered = catch_async(async {
-///             enter_slot_async(&mut this.a).await?; enter_slot(&mut this.b)?;
-///             async_hook(hello(&mut *this)).await?; Ok(())
-///         }).await;
-///         if let Some(mut exits) = AsyncExits::after_enter(entered) {     // rollback, newest first
-///             exits.exit_slot(&mut this.b); exits.exit_slot_async(&mut this.a).await; exits.finish()?;
-///         }
-///         this.defuse();
-///         Ok(self)
-///     }
-///     async fn exit(mut self, outcome: &Outcome<'_>) -> Result<(), Error> {
-///         let mut this = CancelOnDrop::new(&mut self, /* as above */);
-///         let mut exits = AsyncExits::new(*outcome);
-///         let unwinding = exits.unwinding();                           // the exit hook, a step
-///         let ran = { let o = exits.hook_outcome(); catch_async(async_hook(bye(&mut *this, &o))).await };
-///         exits.record_hook(ran, unwinding);
-///         exits.exit_slot(&mut this.b); exits.exit_slot_async(&mut this.a).await;
-///         exits.finish()
-///     }
-///     fn exit_cancelled(mut self) {
-///         cancel_hook_async::<Self, Error, _>(bye(&mut self, &Outcome::Cancelled));  // one poll
-///         cancel_slot(&mut self.b); cancel_slot_async(&mut self.a);
-///     }
-/// }
-/// ```
 fn expand_async(
-    model: &super::parse::StructModel,
+    model: &StructModel,
     options: &Options,
     generics: &syn::Generics,
     field_checks: &[TokenStream],
@@ -198,42 +137,32 @@ fn expand_async(
     let outcome = syn::Ident::new("outcome", Span::mixed_site());
     let has_fields = !model.fields.is_empty();
     let generic = type_params(item);
-    let enters = model.fields.iter().map(|f| {
-        let member = &f.member;
-        let conversion = field_conversion(f, &p, &error, &generic);
-        if f.is_async {
-            quote_spanned!(f.ty.span()=> #p::enter_slot_async::<#error, _, _>(&mut #this.#member, #conversion).await?;)
-        } else {
-            quote_spanned!(f.ty.span()=> #p::enter_slot::<#error, _, _>(&mut #this.#member, #conversion)?;)
-        }
-    });
-    let exit_slots: Vec<TokenStream> = model
+    // Each field's enter, exit (also in the rollback) and cancelled exit,
+    // spanned at its type: "not a manager" is reported there.
+    let steps: Vec<[TokenStream; 3]> = model
         .fields
         .iter()
-        .rev()
         .map(|f| {
             let member = &f.member;
             let conversion = field_conversion(f, &p, &error, &generic);
             if f.is_async {
-                quote_spanned!(f.ty.span()=> #exits.exit_slot_async(&mut #this.#member, #conversion).await;)
+                [
+                    quote_spanned!(f.ty.span()=> #p::enter_slot_async::<#error, _, _>(&mut #this.#member, #conversion).await?;),
+                    quote_spanned!(f.ty.span()=> #exits.exit_slot_async(&mut #this.#member, #conversion).await;),
+                    quote_spanned!(f.ty.span()=> #p::cancel_slot_async(&mut #this.#member);),
+                ]
             } else {
-                quote_spanned!(f.ty.span()=> #exits.exit_slot(&mut #this.#member, #conversion);)
+                [
+                    quote_spanned!(f.ty.span()=> #p::enter_slot::<#error, _, _>(&mut #this.#member, #conversion)?;),
+                    quote_spanned!(f.ty.span()=> #exits.exit_slot(&mut #this.#member, #conversion);),
+                    quote_spanned!(f.ty.span()=> #p::cancel_slot(&mut #this.#member);),
+                ]
             }
         })
         .collect();
-    let cancel_slots: Vec<TokenStream> = model
-        .fields
-        .iter()
-        .rev()
-        .map(|f| {
-            let member = &f.member;
-            if f.is_async {
-                quote_spanned!(f.ty.span()=> #p::cancel_slot_async(&mut #this.#member);)
-            } else {
-                quote_spanned!(f.ty.span()=> #p::cancel_slot(&mut #this.#member);)
-            }
-        })
-        .collect();
+    let enters = steps.iter().map(|[enter, _, _]| enter);
+    let exit_slots: Vec<&TokenStream> = steps.iter().rev().map(|[_, exit, _]| exit).collect();
+    let cancel_slots: Vec<&TokenStream> = steps.iter().rev().map(|[_, _, cancel]| cancel).collect();
     // Without fields there is nothing to cancel (and no binding to leave
     // unused in the user's crate).
     let cancel = if has_fields { quote!(|#this: &mut Self| { #(#cancel_slots)* }) } else { quote!(|_: &mut Self| {}) };
@@ -363,11 +292,7 @@ fn async_struct_hooks(
 /// The fields' manager bounds: a where clause for a field whose type is a
 /// type parameter, a check in the body (pointing at the field) for any
 /// other field type.
-fn field_bounds(
-    model: &super::parse::StructModel,
-    p: &TokenStream,
-    error: &TokenStream,
-) -> (syn::Generics, Vec<TokenStream>) {
+fn field_bounds(model: &StructModel, p: &TokenStream, error: &TokenStream) -> (syn::Generics, Vec<TokenStream>) {
     let item = &model.item;
     let type_params = type_params(item);
     let mut generics = item.generics.clone();
@@ -399,7 +324,7 @@ fn type_params(item: &syn::ItemStruct) -> HashSet<String> {
 /// else chosen on its concrete type, so that a manager that cannot fail
 /// needs no `From<Infallible>` (see `managed_core::convert`).
 fn field_conversion(
-    field: &super::parse::ManagedField,
+    field: &ManagedField,
     p: &TokenStream,
     error: &TokenStream,
     type_params: &HashSet<String>,

@@ -265,7 +265,7 @@ impl fmt::Debug for ExitedElsewhere {
 #[macro_export]
 macro_rules! __managed_span {
     ($level:expr, $name:expr $(,)?) => {
-        $crate::integrations::span::InSpan::new($crate::__tracing::span!(
+        $crate::integrations::tracing::InSpan::new($crate::__tracing::span!(
             $level,
             $name,
             outcome = $crate::__tracing::field::Empty,
@@ -274,7 +274,7 @@ macro_rules! __managed_span {
         ))
     };
     ($level:expr, $name:expr, $($fields:tt)+) => {
-        $crate::integrations::span::InSpan::new($crate::__tracing::span!(
+        $crate::integrations::tracing::InSpan::new($crate::__tracing::span!(
             $level,
             $name,
             outcome = $crate::__tracing::field::Empty,

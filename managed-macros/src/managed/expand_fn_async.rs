@@ -2,26 +2,8 @@
 //! `async move` coroutine, and `yield_!(value)` a hand-off `.await` that
 //! lends `&mut value` (runtime: `managed_core::coroutine`). Locals stay in
 //! the coroutine, so borrows across the yield work and the lent value is
-//! usable by name after it.
-//!
-//! ```text
-//! #[managed] async fn transaction(mut conn: Conn) -> Result<Conn, E> {
-//!     conn.execute("BEGIN").await?;
-//!     let outcome = yield_!(conn);
-//!     conn.execute(if outcome.is_ok() { "COMMIT" } else { "ROLLBACK" }).await?;
-//! }
-//! // expands to
-//! fn transaction(mut conn: Conn)
-//!     -> AsyncFnManager<Conn, E, impl Future<Output = Result<(), E>>> {
-//!     let coroutine = coroutine::<Conn, _, _>(move |mut lender| async move {
-//!         conn.execute("BEGIN").await?;
-//!         let outcome = lender.lend(&mut conn).await;
-//!         Returns::<E>::into_result({ conn.execute(..).await?; })
-//!     });
-//!     let manager = unsafe { AsyncFnManager::<Conn, E, _>::new("transaction", coroutine) };
-//!     manager
-//! }
-//! ```
+//! usable by name after it. The expansion:
+//! `tests/expand/managed/async_yield_fn.expanded.rs`.
 //!
 //! The manager's type is written out (its body future an opaque type), not
 //! `impl AsyncManage`: an opaque manager would hide whether its enter and
@@ -32,40 +14,19 @@
 //! takes an `Err`: leaving the enter with `Ok` would have nothing to lend.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{quote, quote_spanned, ToTokens};
+use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::visit_mut::VisitMut;
 
 use super::attr::Options;
-use super::expand_fn::{captures, collect_bindings, exit_body, inferred};
+use super::yield_fn::{captures, collect_bindings, exit_body, inferred, must_use, outcome_pat, YieldFn};
 
-pub fn generate(
-    item: syn::ItemFn,
-    options: &Options,
-    at: usize,
-    lent: &syn::Expr,
-    target: &TokenStream,
-    error: &TokenStream,
-    keep_import: Option<&TokenStream>,
-) -> TokenStream {
+/// The manager-returning fn of a validated `yield_!` async fn.
+pub(crate) fn expand(mut yield_fn: YieldFn, options: &Options) -> TokenStream {
     let p = options.private();
-    let syn::ItemFn { attrs, vis, mut sig, block } = item;
+    yield_fn.rewrite_returns(&quote!(#p::enter_failed), &p);
+    let YieldFn { attrs, vis, mut sig, before, yield_stmt, after, lent, target, error, keep_import } = yield_fn;
     let name = sig.ident.to_string();
-    let mut stmts = block.stmts;
-    let failed = quote!(#p::enter_failed);
-    let mut returns = EnterReturns { failed: &failed };
-    for stmt in &mut stmts[..at] {
-        returns.visit_stmt_mut(stmt);
-    }
-    for stmt in &mut stmts[at + 1..] {
-        ExitReturns { p: &p }.visit_stmt_mut(stmt);
-    }
-    let before = &stmts[..at];
-    let after = &stmts[at + 1..];
-    let outcome_pat = match &stmts[at] {
-        syn::Stmt::Local(local) => Some(&local.pat),
-        _ => None,
-    };
+    let outcome_pat = outcome_pat(&yield_stmt);
 
     let lender = syn::Ident::new("lender", Span::mixed_site());
     let lent_local = syn::Ident::new("lent", Span::mixed_site());
@@ -73,22 +34,22 @@ pub fn generate(
     // A place (`conn`, `self_.conn`, `*slot`) is lent where it is, and stays
     // usable by name after the yield; any other value is moved into a local
     // of the coroutine first (alive until its end, as in the sync form).
-    let (bind_lent, lent_place) = if is_place(lent) {
+    let (bind_lent, lent_place) = if is_place(&lent) {
         // `&mut` needs a `mut` binding, which the sync form (it moves the
         // value) does not: rebind one that was declared without it.
-        let rebind = place_root(lent)
-            .filter(|root| immutable_binding(&sig, before, root))
+        let rebind = place_root(&lent)
+            .filter(|root| immutable_binding(&sig, &before, root))
             .map(|root| quote!(let mut #root = #root;));
         (quote!(#rebind), quote_spanned!(lent_span=> &mut #lent))
     } else {
-        let lent_type = inferred(target);
+        let lent_type = inferred(&target);
         (quote_spanned!(lent_span=> let mut #lent_local: #lent_type = #lent;), quote!(&mut #lent_local))
     };
     let handoff = quote!(#lender.lend(#lent_place).await);
     let yield_stmt = outcome_pat.map_or_else(|| quote!(#handoff;), |pat| quote!(let #pat = #handoff;));
-    let body = exit_body(after, &p, error);
+    let body = exit_body(&after, &p, &error);
 
-    let (captured, target, error) = captures(&mut sig, &p, target, error);
+    let (captured, target, error) = captures(&mut sig, &p, &target, &error);
     let body_target = inferred(&target);
     sig.asyncness = None;
     sig.output = syn::parse_quote! {
@@ -105,11 +66,8 @@ pub fn generate(
             .on_cancel(|#value: &mut #body_target| <_ as #p::Returns<#error>>::into_result(#fallback(#value)))
         }
     });
-    let must_use = if attrs.iter().any(|a| a.path().is_ident("must_use")) {
-        quote!()
-    } else {
-        quote!(#[must_use = "a `#[managed] async fn` returns a manager: enter it with `with!` in an async `scope!`"])
-    };
+    let must_use =
+        must_use(&attrs, "a `#[managed] async fn` returns a manager: enter it with `with!` in an async `scope!`");
     let coroutine = syn::Ident::new("coroutine", Span::mixed_site());
     let manager = syn::Ident::new("manager", Span::mixed_site());
     quote! {
@@ -177,60 +135,4 @@ fn immutable_binding(sig: &syn::Signature, before: &[syn::Stmt], name: &syn::Ide
         }
     }
     bindings.iter().rev().find(|b| b.ident == *name).is_some_and(|b| b.mutability.is_none() && !b.by_ref)
-}
-
-/// Rewrites `return e` before the `yield_!` to `return enter_failed(e)`
-/// (not inside closures, async blocks or items, whose `return` is theirs):
-/// only `Err(..)` may leave the enter early, and the diagnostic says so.
-pub(super) struct EnterReturns<'p> {
-    /// `enter_failed` (async) or `fn_enter_failed` (sync).
-    pub(super) failed: &'p TokenStream,
-}
-
-impl VisitMut for EnterReturns<'_> {
-    fn visit_expr_return_mut(&mut self, r: &mut syn::ExprReturn) {
-        let failed = self.failed;
-        if let Some(value) = r.expr.take() {
-            let span = value.span();
-            let value = value.to_token_stream();
-            r.expr = Some(Box::new(syn::parse_quote_spanned!(span=> #failed(#value))));
-        } else {
-            // A bare `return;` has nothing to lend either: `return
-            // failed(())`, located at the `return` so the one error is there.
-            let span = r.return_token.span;
-            let failed: TokenStream = failed
-                .clone()
-                .into_iter()
-                .map(|mut token| {
-                    token.set_span(span);
-                    token
-                })
-                .collect();
-            r.expr = Some(Box::new(syn::parse_quote_spanned!(span=> #failed(()))));
-        }
-    }
-    fn visit_expr_closure_mut(&mut self, _: &mut syn::ExprClosure) {}
-    fn visit_expr_async_mut(&mut self, _: &mut syn::ExprAsync) {}
-    fn visit_item_mut(&mut self, _: &mut syn::Item) {}
-}
-
-/// Rewrites a bare `return;` after the `yield_!` to `return Ok(());`: the
-/// exit part ends with `()` like a fn body, also early (the exit part runs
-/// in a closure or coroutine that returns `Result<(), E>`).
-pub(super) struct ExitReturns<'p> {
-    pub(super) p: &'p TokenStream,
-}
-
-impl VisitMut for ExitReturns<'_> {
-    fn visit_expr_return_mut(&mut self, r: &mut syn::ExprReturn) {
-        if let Some(value) = &mut r.expr {
-            self.visit_expr_mut(value);
-        } else {
-            let p = self.p;
-            r.expr = Some(Box::new(syn::parse_quote_spanned!(r.return_token.span=> #p::Ok(()))));
-        }
-    }
-    fn visit_expr_closure_mut(&mut self, _: &mut syn::ExprClosure) {}
-    fn visit_expr_async_mut(&mut self, _: &mut syn::ExprAsync) {}
-    fn visit_item_mut(&mut self, _: &mut syn::Item) {}
 }

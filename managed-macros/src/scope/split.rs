@@ -1,6 +1,8 @@
-//! What a `with!` statement becomes, shared by the sync and async
-//! expansions: the statement with the `with!(..)` call replaced by the
-//! enter, and the conversion of the manager's error into the scope's.
+//! What a split point (a top-level `with!` or `defer!` statement) becomes
+//! in both expansions: the `with!` statement with its call replaced by the
+//! enter, the conversion of the manager's error into the scope's, the
+//! closure a sync `defer!` body runs as, the defer's `When`, and the
+//! `path!(@managed_seen);` markers of the macro paths the scope consumed.
 //!
 //! A manager's error converts into the scope's with `From`, except for a
 //! manager that cannot fail (`Error = Infallible`), whose error needs no
@@ -18,23 +20,25 @@
 //! ```
 //!
 //! which is what `?` does for a `Result` (its `From` for a manager that can
-//! fail), located at the user's `?`. Any other use of the enter's result
+//! fail), located at the user's `?` (in full: `tests/expand/scope/`). Any other use of the enter's result
 //! (`with!(m).map_err(..)?`, `let Ok(t) = with!(m);`, `with!(m);`) sees
 //! `Result<&mut Target, M::Error>` as written.
 
 use proc_macro2::{Span, TokenStream};
-use quote::quote_spanned;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
-use syn::{Expr, Stmt};
+use syn::{Expr, ExprAsync, Stmt};
 
-use super::parse::{is_placeholder, with_slot};
+use super::ast::{is_placeholder, with_slot, Scope, Segment};
+use crate::defer::ast::{Body, Filter};
 use crate::paths;
 
 /// `stmt` (a `with!` statement) with its `with!(..)` replaced by `enter`,
 /// an expression of type `Result<&mut Target, M::Error>` located at `at`
 /// (the user's `with!`); a `?` right after it is rewritten as the module
 /// docs say.
-pub fn replace_with_call(stmt: &Stmt, enter: TokenStream, at: Span) -> Stmt {
+pub(crate) fn replace_with_call(stmt: &Stmt, enter: TokenStream, at: Span) -> Stmt {
     let mut stmt = stmt.clone();
     ReplaceSlot { enter: Some(enter), at }.visit_stmt_mut(&mut stmt);
     stmt
@@ -42,7 +46,7 @@ pub fn replace_with_call(stmt: &Stmt, enter: TokenStream, at: Span) -> Stmt {
 
 /// The conversion tag (`CannotFail` or `ViaFrom`) for the error type of
 /// `of`, an expression of type `ErrorOf<X>` (see [`crate::conversion`]).
-pub fn error_conversion(of: &TokenStream, at: Span) -> TokenStream {
+pub(crate) fn error_conversion(of: &TokenStream, at: Span) -> TokenStream {
     crate::conversion::error_conversion(&paths::private_at(at), of, at)
 }
 
@@ -93,4 +97,66 @@ fn is_tried_placeholder(expr: &Expr) -> bool {
         inner = &p.expr;
     }
     is_placeholder(inner)
+}
+
+/// The runtime's `When` value for a defer's filter.
+pub(crate) fn when(filter: Filter) -> TokenStream {
+    let p = paths::private();
+    match filter {
+        Filter::Always => quote!(#p::When::Always),
+        Filter::Ok => quote!(#p::When::Ok),
+        Filter::Err => quote!(#p::When::Err),
+        Filter::Panic => quote!(#p::When::Panic),
+    }
+}
+
+/// What a `defer!` runs after the rest of its scope.
+pub(crate) enum Deferred<'a> {
+    /// A closure given the outcome: the defer's statements (located at the
+    /// first of them), or the user's closure.
+    Sync(TokenStream),
+    /// `async { .. }`, awaited (async scopes only).
+    Async(&'a ExprAsync),
+}
+
+/// The deferred code of a `defer!` statement.
+pub(crate) fn deferred(body: &Body) -> Deferred<'_> {
+    let p = paths::private();
+    match body {
+        Body::Stmts(stmts) => {
+            let span = stmts.first().map_or_else(Span::call_site, Spanned::span);
+            Deferred::Sync(quote_spanned!(span=> |_: &#p::Outcome<'_>| { #(#stmts)* }))
+        }
+        Body::Closure(closure) => Deferred::Sync(quote!(#closure)),
+        Body::Async(block) => Deferred::Async(block),
+    }
+}
+
+/// One `with!(@managed_seen);` / `defer!(@managed_seen);` per macro path the
+/// scope consumed, so the user's imports of them count as used.
+pub(crate) fn seen_macros(scope: &Scope) -> TokenStream {
+    let marker = paths::seen_marker();
+    let mut seen: Vec<String> = Vec::new();
+    let mut out = TokenStream::new();
+    for segment in &scope.segments {
+        let path = match segment {
+            Segment::With(w) => &w.path,
+            Segment::Defer(d) => &d.path,
+            Segment::Plain(_) => continue,
+        };
+        let key = quote!(#path).to_string();
+        if !seen.contains(&key) {
+            seen.push(key);
+            out.extend(quote!(#path!(#marker);));
+        }
+    }
+    out
+}
+
+/// The plain statements among `segments`.
+pub(crate) fn plain_stmts(segments: &[Segment]) -> impl Iterator<Item = &Stmt> {
+    segments.iter().filter_map(|s| match s {
+        Segment::Plain(stmt) => Some(stmt),
+        _ => None,
+    })
 }

@@ -1,18 +1,9 @@
-//! `#[managed]` on an impl block: the `Manage` impl that calls the
-//! `#[enter]` / `#[exit]` methods.
-//!
-//! ```text
-//! #[managed] impl Db { #[enter] fn open(&mut self) -> Result<(), E> {..}  #[exit] fn close(self, o: &Outcome) {..} }
-//! // expands to the impl block without the markers, and
-//! impl Manage for Db {
-//!     type Target = Self;
-//!     type Error = E;            // from the signatures; `Infallible` when neither can fail
-//!     fn enter(&mut self) -> Result<&mut Self, E> { Returns::<E>::into_result(Self::open(self))?; Ok(self) }
-//!     fn exit(self, outcome: &Outcome<'_>) -> Result<(), E> { Returns::<E>::into_result(Self::close(self, outcome)) }
-//! }
-//! ```
+//! `#[managed]` on an impl block: the impl block without the markers, and
+//! the `Manage` impl that calls the `#[enter]` / `#[exit]` methods (the
+//! expansion: `tests/expand/managed/impl_block.expanded.rs`). Its error
+//! type is read from the signatures, `Infallible` when neither can fail.
 //! With `async fn` methods it is `impl AsyncManage` instead, the same
-//! bodies with the calls awaited (`async fn enter` / `async fn exit`).
+//! bodies with the calls awaited.
 //!
 //! `Returns<E>` is implemented for `()` and `Result<(), E>` only, so a
 //! method returning another error type is a compile error that says the two
@@ -22,19 +13,13 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
+use super::ast::{error_type, ErrorType, ImplModel, Marked};
 use super::attr::Options;
-use super::parse::{parse_impl, Marked};
-use super::validate::{check_impl, error_type, ErrorType};
-use super::with_errors;
-use crate::diag::Errors;
 
-pub fn expand(item: syn::ItemImpl, options: &Options, mut errors: Errors) -> TokenStream {
-    let model = parse_impl(item, &mut errors);
-    check_impl(&model, &mut errors);
-    let Some(exit) = &model.exit else { return with_errors(errors, &model.item) };
-    if let Err(all) = errors.finish() {
-        return quote!(#all #model);
-    }
+/// The impl block of a validated model and its `Manage` (or `AsyncManage`)
+/// impl.
+pub(crate) fn expand(model: &ImplModel, options: &Options) -> TokenStream {
+    let Some(exit) = &model.exit else { unreachable!("validation requires an `#[exit]` method") };
     let item = &model.item;
     let p = options.private();
     let (impl_generics, _, where_clause) = item.generics.split_for_impl();
@@ -110,10 +95,4 @@ fn returns(m: &Marked, p: &TokenStream, call: &TokenStream) -> TokenStream {
         syn::ReturnType::Default => m.sig.ident.span(),
     };
     quote_spanned!(span=> <_ as #p::Returns<Self::Error>>::into_result(#call))
-}
-
-impl quote::ToTokens for super::parse::ImplModel {
-    fn to_tokens(&self, tokens: &mut TokenStream) {
-        self.item.to_tokens(tokens);
-    }
 }
