@@ -119,6 +119,7 @@
 //! 1.85 or newer.
 #![warn(missing_docs)]
 #![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 extern crate self as managed;
 #[cfg(feature = "std")]
