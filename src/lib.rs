@@ -308,6 +308,12 @@ pub use managed_macros::with;
 
 #[cfg(feature = "tokio")]
 pub use managed_core::tokio;
+
+// Integrations, one module each (`managed::tokio::TaskGroup` is in the `tokio` module above).
+#[cfg(feature = "process")]
+pub use managed_core::integrations::process;
+#[cfg(feature = "tempfile")]
+pub use managed_core::integrations::tempfile;
 #[cfg(feature = "async")]
 pub use managed_core::{AsyncManage, SendAsyncManage};
 /// Runs code when the enclosing block ends: a drop guard, or, inside

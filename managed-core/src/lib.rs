@@ -33,6 +33,8 @@ pub mod exit_stack_async;
 #[cfg(all(feature = "std", feature = "async"))]
 pub mod exit_stack_send;
 pub mod hook;
+#[cfg(any(feature = "tempfile", feature = "process", feature = "tokio"))]
+pub mod integrations;
 pub mod manage;
 pub mod outcome;
 #[doc(hidden)]
