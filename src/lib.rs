@@ -842,3 +842,9 @@ pub mod __private {
     pub use managed_core::Error;
     pub use managed_core::{Manage, Outcome};
 }
+
+// The examples of README.md run as doctests (only rustdoc's test pass sees
+// this module), so the prose cannot drift from the code.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme {}
