@@ -843,8 +843,12 @@ pub mod __private {
     pub use managed_core::{Manage, Outcome};
 }
 
-// The examples of README.md run as doctests (only rustdoc's test pass sees
-// this module), so the prose cannot drift from the code.
+// The examples of README.md and docs/from-python.md run as doctests (only
+// rustdoc's test pass sees these modules), so the prose cannot drift from
+// the code. The guide's `TaskGroup` example needs the `tokio` feature.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 mod readme {}
+#[cfg(all(doctest, feature = "tokio"))]
+#[doc = include_str!("../docs/from-python.md")]
+mod from_python {}
