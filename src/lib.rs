@@ -178,13 +178,30 @@ pub use managed_core::{report, ErrorHook, Guard, Manage, Outcome, Report, Report
 /// function); the scope then evaluates to that result after the exits ran.
 /// When nothing else fixes `E`, write it in the tail: `Ok::<_, E>(value)`.
 /// `E` must be `Debug + Sync + 'static` (exits see it through
-/// [`Outcome::error`]) and `From<M::Error>` for every manager `M`.
-/// (`std::io::Error` has no `From<Infallible>`: a scope entering a manager
-/// that cannot fail, such as [`nullcontext`] or `timed`, needs another
-/// error type, e.g. [`managed::Error`].)
-/// `Box<dyn Error>` is not `Sync` (rustc then says "`dyn Error` cannot be
-/// shared between threads safely"): use [`managed::Error`] or
-/// `Box<dyn Error + Send + Sync>`.
+/// [`Outcome::error`]) and `From<M::Error>` for every manager `M` that can
+/// fail. A manager that cannot fail (`M::Error` is `Infallible`:
+/// [`nullcontext`], `timed`, a `#[managed]` impl whose methods return `()`)
+/// needs no conversion, so it is entered in a scope of any error type, also
+/// `std::io::Error` or an error enum of your own (neither has
+/// `From<Infallible>`). In generic code (`fn f<M: Manage>`), `M::Error` is
+/// not known to be `Infallible`: write the bound `E: From<M::Error>`.
+/// `Box<dyn Error>` is not `Sync`: use `Box<dyn Error + Send + Sync>` or
+/// [`managed::Error`] (the compile error says so).
+///
+/// ```
+/// use managed::{scope, with, nullcontext, timed};
+/// use std::io::{self, BufWriter, Write};
+///
+/// let n: io::Result<u32> = scope! {
+///     let _t = with!(timed("write"))?;         // cannot fail: no `From<Infallible>` needed
+///     let Ok(n) = with!(nullcontext(41));      // nor is its `Result` ever an error
+///     let out = with!(BufWriter::new(Vec::new()))?;
+///     out.write_all(b"x")?;
+///     Ok(*n + 1)
+/// };
+/// assert_eq!(n?, 42);
+/// # Ok::<(), io::Error>(())
+/// ```
 ///
 /// # Exits and the outcome they see
 ///
@@ -281,13 +298,33 @@ pub use managed_core::{report, ErrorHook, Guard, Manage, Outcome, Report, Report
 /// # })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub use managed_macros::scope;
+///
+/// # Renamed or re-exported
+///
+/// `scope!` and `defer!` name this crate through `$crate`, so they work
+/// however it is reached: as a renamed dependency (`mg = { package =
+/// "managed", .. }`, then `use mg::{scope, with};` or `mg::scope! { let x =
+/// mg::with!(m)?; .. }`) or through a crate that re-exports it (`pub use
+/// managed;`, then `framework::managed::scope!`). Inside a scope, `with!`
+/// and `defer!` are recognised by their last path segment (`with!`,
+/// `mg::with!`, `framework::managed::with!`), so a macro imported under
+/// another name (`use managed::with as enter;`) is not seen by the scope.
+#[macro_export]
+macro_rules! scope {
+    ($($body:tt)*) => {
+        $crate::__private::scope! { [$crate] $($body)* }
+    };
+}
 
 /// Enters a manager inside [`scope!`]: `let target = with!(manager)?;`.
 ///
 /// Evaluates to `Result<&mut M::Target, M::Error>`; the manager's exit is
 /// registered at that point and runs when the scope ends, seeing how it
-/// ended. If enter fails, exit is not called.
+/// ended. If enter fails, exit is not called. `with!(m)?` leaves the scope
+/// with the enter's error converted as `?` does (`From`), except that a
+/// manager that cannot fail (`M::Error` is `Infallible`) needs no
+/// conversion: it fits a scope of any error type, and `let Ok(target) =
+/// with!(m);` is irrefutable.
 ///
 /// ```
 /// use managed::{scope, with, Error};
@@ -329,7 +366,10 @@ pub use managed_core::{AsyncManage, SendAsyncManage};
 /// | `defer!(async { .. })`, `defer!(err => async { .. })` | awaited | top level of `scope!(async ..)` |
 ///
 /// Deferred code runs last in first out, interleaved with the exits of the
-/// scope's managers. Its value must be `()`.
+/// scope's managers. Its value must be `()`. Inside a scope (sync or async)
+/// a defer is registered where it stands: one after a `?`, a `return` or a
+/// failed `with!(..)?` that left the scope does not run, as a manager that
+/// was not entered is not exited.
 ///
 /// Outside a scope it is scopeguard's `defer!`: it runs once, at the end of
 /// the enclosing block, also while unwinding.
@@ -362,10 +402,46 @@ pub use managed_core::{AsyncManage, SendAsyncManage};
 /// assert_eq!(log, ["step 1", "rolled back"]);
 /// ```
 ///
-/// A panic in a `defer! { .. }` *outside* a scope while the block is
-/// already unwinding aborts the process, as with scopeguard and any `Drop`;
-/// inside a scope it is caught and reported.
-pub use managed_macros::defer;
+/// In an async scope, the same, awaited; the defer after the early `return`
+/// was never reached, so it does not run:
+///
+/// ```
+/// use managed::{scope, with, defer, nullcontext, Error};
+///
+/// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+/// let mut log = Vec::new();
+/// let cached: Option<u32> = Some(7);
+/// let r: Result<u32, Error> = scope!(async {
+///     with!(nullcontext(()))?;
+///     defer!(|outcome| log.push(format!("done: {outcome:?}")));
+///     if let Some(hit) = cached {
+///         return Ok(hit);
+///     }
+///     defer!(ok => async { log.push("stored".to_string()) }); // not reached
+///     tokio::task::yield_now().await;
+///     Ok(0)
+/// })
+/// .await;
+/// assert_eq!(r?, 7);
+/// assert_eq!(log, ["done: Ok"]);
+/// # Ok::<(), Error>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// Inside a scope a panicking defer is treated as a panicking exit: the
+/// older exits and defers see it as the outcome, then it resumes (a body
+/// error it replaces goes to the [error hook](crate::set_error_hook)); while
+/// the body's own panic unwinds, the defer's panic is caught and reported,
+/// and the body's panic resumes. A panic in a `defer! { .. }` *outside* a
+/// scope while the block is already unwinding aborts the process, as with
+/// scopeguard and any `Drop`.
+#[macro_export]
+macro_rules! defer {
+    ($($body:tt)*) => {
+        $crate::__private::defer! { [$crate] $($body)* }
+    };
+}
 
 /// Annotate and get the boilerplate: writes the [`Manage`] impl of an
 /// `impl` block, of a struct of managers, or of a function written like
@@ -438,7 +514,10 @@ pub use managed_macros::defer;
 ///   later ones are attached to it as suppressed (with [`Error`]) or sent
 ///   to the error hook; each exit sees the primary failure so far.
 /// - The error type is [`Error`], or `#[managed(error = Type)]`; each
-///   field's error converts into it with `From`.
+///   field's error converts into it with `From`, except for a field that
+///   cannot fail (its error is `Infallible`, as `timed`'s), which needs no
+///   conversion. A field whose type is a type parameter `M` of the struct
+///   needs `Type: From<M::Error>` in any case (the impl is bound on it).
 ///   `Type` must be `Debug + Sync + 'static`, as a scope's error type: each
 ///   exit sees it in its [`Outcome`] (`Box<dyn Error + Send + Sync>`, not
 ///   `Box<dyn Error>`).
@@ -758,11 +837,17 @@ pub use managed_macros::yield_;
 /// function's `Result`.
 ///
 /// `#[scoped(a, b)] fn f(..) -> R { body }` is
-/// `fn f(..) -> R { scope! { let _ = with!(a)?; let _ = with!(b)?; body } }`;
+/// `fn f(..) -> R { scope! { with!(a)?; with!(b)?; body } }`;
 /// on an `async fn`, `scope!(async move { .. }).await` (async and sync
 /// managers). The manager expressions may use the arguments. `return` and
 /// `?` in the body leave the scope, so the exits still run. The function
-/// must return a `Result` whose error converts from the managers' errors.
+/// must return a `Result` whose error converts from the managers' errors
+/// (a manager that cannot fail, such as `timed`, needs no conversion).
+///
+/// An attribute cannot find this crate under another name by itself: when
+/// it is a renamed dependency or reached through a re-export, say where it
+/// is first, as with [`#[managed]`](macro@managed):
+/// `#[mg::scoped(crate = "mg", timed("load"))]`.
 ///
 /// ```
 /// use managed::{scoped, Error};
@@ -833,6 +918,7 @@ pub mod __private {
     pub use managed_core::compose::*;
     #[cfg(feature = "async")]
     pub use managed_core::compose_async::*;
+    pub use managed_core::convert::*;
     #[cfg(all(feature = "async", feature = "alloc"))]
     pub use managed_core::coroutine::{coroutine, enter_failed, AsyncFnManager, EnterFailure, Lender};
     pub use managed_core::scope_support::*;
@@ -841,6 +927,10 @@ pub mod __private {
     #[cfg(feature = "alloc")]
     pub use managed_core::Error;
     pub use managed_core::{Manage, Outcome};
+    /// The proc macros behind the `scope!` and `defer!` wrappers, which call
+    /// them with `[$crate]` first (so that generated code names this crate
+    /// by a path that works under any rename or re-export).
+    pub use managed_macros::{defer, scope};
 }
 
 // The examples of README.md and docs/from-python.md run as doctests (only

@@ -1,14 +1,15 @@
 //! The runtime under `scope!(async ..)`, driven by hand: what the macro's
 //! tests cannot reach directly (the panic catcher on a `!Unpin` future
 //! polled across `Pending`, the slot's drop rules), and the expansion
-//! written out, as documentation of what the macro generates.
+//! written out, as documentation of what the macro generates, run next to
+//! the macro.
 
 mod common;
 
-use common::{block_on, poll_n_then_drop, quiet_panics, reports_of, Journal, Pending};
+use common::{block_on, panic_message, poll_n_then_drop, quiet_panics, reports_of, Journal, Pending};
 use managed::__private::{
     catch_async, defer_async, enter_async, exit_async, finish, into_entered, merge_exit, outcome_of, AsyncKind as _,
-    AsyncSlot, SyncKind as _, When,
+    AsyncSlot, SyncKind as _, ViaFrom, When,
 };
 use managed::Error;
 use std::future::Future;
@@ -93,13 +94,40 @@ fn the_call_site_tag_passes_async_managers_through_and_wraps_sync_ones() {
     assert!(wrapped.0.buffer().is_empty());
 }
 
+/// How the body of the scope below ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum End {
+    Ok,
+    Fail,
+    Panic,
+}
+
+/// The scope that [`hand_expanded`] writes out.
+#[allow(clippy::manual_async_fn, reason = "the scope's own future, as `hand_expanded` returns its block")]
+fn by_macro(j: &Journal, end: End) -> impl Future<Output = Result<u32, Error>> + Send + '_ {
+    managed::scope!(async move {
+        let a = managed::with!(j.probe("a"))?;
+        a.journal.push("A");
+        managed::defer!(err => async { j.push("D") });
+        let b = managed::with!(j.probe("b"))?;
+        b.journal.push("B");
+        match end {
+            End::Ok => Ok(1),
+            End::Fail => Err(Error::msg("B failed")),
+            End::Panic => panic!("test: B panicked"),
+        }
+    })
+}
+
 /// `scope!(async { let a = with!(m0)?; A; defer!(err => async { D }); let b = with!(m1)?; B })`,
 /// written out as the macro expands it: the three levels share one frame
 /// (nothing between them binds a local), so one body future enters both
-/// slots, and the exits and the defer run after it, newest first.
+/// slots and counts the defer it reaches, and the exits and the defer (if
+/// reached) run after it, newest first.
 #[allow(clippy::manual_async_fn, reason = "written as the macro writes it: a block, not a fn")]
-fn hand_expanded(j: &Journal, fail: bool) -> impl Future<Output = Result<u32, Error>> + Send + '_ {
+fn hand_expanded(j: &Journal, end: End) -> impl Future<Output = Result<u32, Error>> + Send + '_ {
     async move {
+        let mut reached0: u8 = 0;
         finish({
             let (body0, entered0) = {
                 let mut slot0 = AsyncSlot::empty();
@@ -110,45 +138,83 @@ fn hand_expanded(j: &Journal, fail: bool) -> impl Future<Output = Result<u32, Er
                             let body2 = catch_async(async {
                                 let a = enter_async(j.probe("a"), &mut slot0).await?;
                                 a.journal.push("A");
+                                reached0 = 1;
                                 let b = enter_async(j.probe("b"), &mut slot2).await?;
                                 b.journal.push("B");
-                                if fail {
-                                    return Err(Error::msg("B failed"));
+                                match end {
+                                    End::Ok => Ok(1),
+                                    End::Fail => Err(Error::msg("B failed")),
+                                    End::Panic => panic!("test: B panicked"),
                                 }
-                                Ok(1)
                             })
                             .await;
                             (body2, into_entered(slot2))
                         };
                         let outcome2 = outcome_of(&body2);
                         let exited2 = exit_async(entered2, &outcome2).await;
-                        merge_exit(body2, exited2)
+                        merge_exit(body2, exited2, ViaFrom) // the conversion the macro chooses for a probe (its error can occur)
                     };
-                    defer_async(body1, When::Err, async { j.push("D") }).await
+                    defer_async(body1, reached0 >= 1, When::Err, async { j.push("D") }).await
                 };
                 (body0, into_entered(slot0))
             };
             let outcome0 = outcome_of(&body0);
             let exited0 = exit_async(entered0, &outcome0).await;
-            merge_exit(body0, exited0)
+            merge_exit(body0, exited0, ViaFrom)
         })
     }
 }
 
+/// What one run showed: how it ended (`None`: cancelled), the journal and
+/// the reports.
+type Observed = (Option<Result<u32, String>>, Vec<String>, Vec<String>);
+
+/// Polls the macro's scope (`macro_form`) or the hand expansion at most
+/// `polls` times, then drops it.
+fn observe(macro_form: bool, end: End, polls: usize) -> Observed {
+    quiet_panics();
+    let j = Journal::new();
+    let (out, reports) = reports_of(|| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            if macro_form {
+                poll_n_then_drop(by_macro(&j, end), polls)
+            } else {
+                poll_n_then_drop(hand_expanded(&j, end), polls)
+            }
+        }))
+    });
+    let out = match out {
+        Ok(out) => out.map(|r| r.map_err(|e| format!("{e} +{:?}", e.suppressed()))),
+        Err(payload) => Some(Err(format!("panic {}", panic_message(&*payload)))),
+    };
+    (out, j.lines(), reports)
+}
+
 #[test]
 fn the_hand_written_expansion_behaves_as_the_macro() {
-    let j = Journal::new();
-    assert_eq!(block_on(hand_expanded(&j, false)).expect("ok"), 1);
-    let j2 = Journal::new();
-    assert_eq!(block_on(hand_expanded(&j2, true)).expect_err("fails").to_string(), "B failed");
-    let exits = |j: &Journal| j.lines().into_iter().filter(|l| !l.starts_with("enter")).collect::<Vec<_>>();
-    assert_eq!(exits(&j), ["A", "B", "exit b ok", "exited b", "exit a ok", "exited a"]);
-    assert_eq!(exits(&j2), ["A", "B", "exit b err(B failed)", "exited b", "D", "exit a err(B failed)", "exited a"]);
+    for end in [End::Ok, End::Fail, End::Panic] {
+        // Cancelled after every number of polls, then run to its end.
+        for polls in 0.. {
+            let by_hand = observe(false, end, polls);
+            assert_eq!(by_hand, observe(true, end, polls), "{end:?}, dropped after {polls} polls");
+            if by_hand.0.is_some() {
+                break;
+            }
+        }
+    }
+    let exits = |(_, lines, _): Observed| lines.into_iter().filter(|l| !l.starts_with("enter")).collect::<Vec<_>>();
+    assert_eq!(
+        exits(observe(false, End::Ok, usize::MAX)),
+        ["A", "B", "exit b ok", "exited b", "exit a ok", "exited a"]
+    );
+    assert_eq!(
+        exits(observe(false, End::Fail, usize::MAX)),
+        ["A", "B", "exit b err(B failed)", "exited b", "D", "exit a err(B failed)", "exited a"]
+    );
     // Cancelled in the middle of b's exit: b's exit is dropped and reported, a is cancelled.
-    let j3 = Journal::new();
-    let (out, reports) = reports_of(|| poll_n_then_drop(hand_expanded(&j3, false), 3));
+    let (out, lines, reports) = observe(false, End::Ok, 3);
     assert!(out.is_none());
-    assert_eq!(exits(&j3), ["A", "B", "exit b ok", "exit a cancelled", "exited a"]);
+    assert_eq!(exits((None, lines, Vec::new())), ["A", "B", "exit b ok", "exit a cancelled", "exited a"]);
     assert_eq!(reports.len(), 1);
     assert!(reports[0].contains("cancelled while the exit of") && reports[0].contains("common::Probe"));
 }

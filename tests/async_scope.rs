@@ -4,11 +4,17 @@
 //! `.await` point.
 
 mod common;
+mod counting_alloc;
 
 use common::{block_on, panic_message, poll_n_then_drop, quiet_panics, reports_of, Journal, Pending};
+use counting_alloc::allocations;
 use managed::prelude::*;
 use managed::{Error, SendAsyncManage};
 use std::future::Future;
+
+// Counts each thread's allocations (for the size-and-allocation test).
+#[global_allocator]
+static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
 
 #[test]
 fn ok_path_enters_in_order_exits_in_reverse_and_returns_the_value() {
@@ -230,9 +236,9 @@ impl Manage for SyncProbe {
 
 #[test]
 fn sync_managers_and_sync_and_async_defers_mix_in_one_lifo_order() {
-    fn run(fail: bool) -> Vec<String> {
+    fn run(fail: bool) -> (Result<(), Error>, Vec<String>) {
         let j = Journal::new();
-        let _ = block_on(scope!(async {
+        let r = block_on(scope!(async {
             let s = with!(SyncProbe { name: "s", journal: j.clone(), fail_exit: false })?;
             s.push("sync target lent");
             defer!(j.push("defer always"));
@@ -249,14 +255,19 @@ fn sync_managers_and_sync_and_async_defers_mix_in_one_lifo_order() {
             }
             Ok(())
         }));
-        j.lines().into_iter().filter(|l| !l.starts_with("enter") && !l.starts_with("exited")).collect()
+        (r, j.lines().into_iter().filter(|l| !l.starts_with("enter") && !l.starts_with("exited")).collect())
     }
+    let (r, lines) = run(false);
+    r.expect("nothing failed");
     assert_eq!(
-        run(false),
+        lines,
         ["sync target lent", "closure defer ok", "ok defer", "async defer", "exit a ok", "defer always", "exit s ok"]
     );
+    let (r, lines) = run(true);
+    let e = r.expect_err("the body's error");
+    assert_eq!((e.to_string().as_str(), e.suppressed().len()), ("failed", 0));
     assert_eq!(
-        run(true),
+        lines,
         [
             "sync target lent",
             "closure defer err(failed)",
@@ -531,6 +542,18 @@ fn a_scope_over_send_managers_is_a_send_future_spawnable_on_a_multi_thread_runti
     assert_eq!(exits(&j), ["exit b ok", "exit a ok"]);
 }
 
+/// Polls `future` to its end on the stack with a no-op waker (`block_on`
+/// allocates its waker).
+fn poll_in_place<F: Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
+    }
+}
+
 #[test]
 fn the_scope_future_is_small_and_does_not_allocate_per_scope() {
     struct Plain(u64);
@@ -581,10 +604,11 @@ fn the_scope_future_is_small_and_does_not_allocate_per_scope() {
     let (three_size, three_by_hand_size) = (std::mem::size_of_val(&three), std::mem::size_of_val(&three_by_hand));
     println!("one manager: scope! future {one} bytes, hand-written {one_by_hand} bytes");
     println!("three managers: scope! future {three_size} bytes, hand-written {three_by_hand_size} bytes");
-    assert_eq!(block_on(scoped).expect("ok"), 2);
-    assert_eq!(block_on(by_hand).expect("ok"), 2);
-    assert_eq!(block_on(three).expect("ok"), 6);
-    assert_eq!(block_on(three_by_hand).expect("ok"), 6);
+    // Polled in place with a no-op waker: whatever allocates is the scope.
+    assert_eq!(allocations(|| poll_in_place(scoped).expect("ok")), (2, 0));
+    assert_eq!(allocations(|| poll_in_place(by_hand).expect("ok")), (2, 0));
+    assert_eq!(allocations(|| poll_in_place(three).expect("ok")), (6, 0));
+    assert_eq!(allocations(|| poll_in_place(three_by_hand).expect("ok")), (6, 0));
     // Each manager is held once (it moves from its slot into its exit
     // future). Per level, the scope adds what an exit must see and what it
     // must not lose: the outcome and the body's result, a few words.

@@ -821,3 +821,24 @@ fn after_a_panic_every_remaining_exit_runs_once_and_later_panics_are_reported() 
     let kinds: Vec<ReportKind> = reports.take().into_iter().map(|(kind, _)| kind).collect();
     assert_eq!(kinds, [ReportKind::FailedWhileUnwinding; 3], "exits 6, 3 and 0 panicked while unwinding");
 }
+
+/// A stack under a scope does not own the scope's error: when one of its
+/// exits panics, the scope sends the error it carried to the hook, once.
+#[test]
+fn a_stack_exit_panic_under_a_failed_scope_reports_the_scope_error_once() {
+    use managed::prelude::*;
+
+    let reports = Reports::start();
+    let caught = catch_unwind(AssertUnwindSafe(|| -> Result<(), Error> {
+        scope! {
+            let stack = with!(ExitStack::new())?;
+            stack.push(|_: &Outcome<'_>| std::panic::panic_any("test: exit panicked"));
+            Err(raise("body"))
+        }
+    }));
+    assert!(caught.is_err(), "the exit's panic resumes");
+    let reports = reports.take();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert_eq!(reports[0].0, ReportKind::ReplacedByPanic);
+    assert!(reports[0].1.contains("body"), "{reports:?}");
+}

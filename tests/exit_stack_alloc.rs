@@ -14,16 +14,24 @@ static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
 
 use counting_alloc::allocations;
 
-/// Allocations to build a stack of `n` capturing callbacks.
+/// Allocations to build a stack of `n` capturing callbacks; the `i`th adds
+/// `i + 1` to `counter`, so that after the close `counter` holds
+/// `n (n + 1) / 2` exactly when each ran once.
 fn stack_of(n: usize, counter: &Cell<u64>) -> (ExitStack<'_>, u64) {
     allocations(|| {
         let stack = ExitStack::new();
         for i in 0..n {
-            let step = u64::try_from(i).unwrap_or(0);
+            let step = u64::try_from(i + 1).unwrap_or(0);
             stack.callback(move || counter.set(counter.get() + step));
         }
         stack
     })
+}
+
+/// What `counter` holds once each callback of `stack_of(n, counter)` ran.
+fn each_ran_once(n: usize) -> u64 {
+    let n = n as u64;
+    n * (n + 1) / 2
 }
 
 /// The same with the baseline, `Vec<Box<dyn FnOnce()>>`.
@@ -48,28 +56,37 @@ fn a_new_stack_does_not_allocate() {
 
 #[test]
 fn small_stacks_cost_one_allocation_per_entry_and_no_list() {
-    let counter = Cell::new(0);
     for n in 1..=4 {
+        let counter = Cell::new(0);
         let (stack, made) = stack_of(n, &counter);
         let (_baseline, baseline) = baseline_of(n, &counter);
         assert_eq!(made, n as u64, "one box per entry, the list is inline");
         assert_eq!(baseline, n as u64 + 1, "the baseline also allocates its Vec");
         let ((), closing) = allocations(|| stack.close().expect("no failure"));
         assert_eq!(closing, 0, "closing without failures allocates nothing");
+        assert_eq!(counter.get(), each_ran_once(n), "n={n}: every callback ran, once");
     }
 }
 
 #[test]
 fn closures_that_capture_nothing_cost_nothing() {
+    static RAN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    fn ran() {
+        let _ = RAN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
     let ((), made) = allocations(|| {
         let stack = ExitStack::new();
         for _ in 0..4 {
-            stack.callback(|| ());
-            stack.push(|_: &Outcome<'_>| Ok(false));
+            stack.callback(ran);
+            stack.push(|_: &Outcome<'_>| {
+                ran();
+                Ok(false)
+            });
         }
         assert_eq!(stack.len(), 8);
         stack.close().expect("no failure");
     });
+    assert_eq!(RAN.load(std::sync::atomic::Ordering::Relaxed), 8, "every entry ran");
     // Eight zero-sized entries: no boxes; past the four inline slots the
     // list allocates once (capacity 4) for the other four.
     assert_eq!(made, 1);
@@ -77,8 +94,8 @@ fn closures_that_capture_nothing_cost_nothing() {
 
 #[test]
 fn large_stacks_cost_one_allocation_per_entry_plus_amortised_list_growth() {
-    let counter = Cell::new(0);
     for n in [10, 1_000, 10_000] {
+        let counter = Cell::new(0);
         let (stack, made) = stack_of(n, &counter);
         let (baseline_stack, baseline) = baseline_of(n, &counter);
         // Doubling growth: about log2(n) reallocations on top of the boxes.
@@ -87,6 +104,7 @@ fn large_stacks_cost_one_allocation_per_entry_plus_amortised_list_growth() {
         assert!(made <= baseline, "n={n}: {made} vs baseline {baseline}");
         let ((), closing) = allocations(|| stack.close().expect("no failure"));
         assert_eq!(closing, 0);
+        assert_eq!(counter.get(), each_ran_once(n), "n={n}: every callback ran, once");
         drop(baseline_stack);
     }
 }

@@ -383,6 +383,26 @@ macro_rules! stack_cases {
             assert!(reports[1].starts_with("Cancelled") && reports[1].contains("body failed"), "{reports:?}");
         }
 
+        /// A stack under a scope does not own the scope's error: when one of
+        /// its exits panics, the scope sends the error it carried to the
+        /// hook, once.
+        #[test]
+        fn a_stack_exit_panic_under_a_failed_scope_reports_the_scope_error_once() {
+            quiet_panics();
+            let (caught, reports) = reports_of(|| {
+                catch_unwind(AssertUnwindSafe(|| {
+                    block_on(scope!(async {
+                        let stack = with!(Stack::new())?;
+                        stack.push(|_: &Outcome<'_>| std::panic::panic_any("test: exit panicked"));
+                        Err::<(), _>(Error::msg("body failed"))
+                    }))
+                }))
+            });
+            assert!(caught.is_err(), "the exit's panic resumes");
+            assert_eq!(reports.len(), 1, "{reports:?}");
+            assert!(reports[0].starts_with("ReplacedByPanic") && reports[0].contains("body failed"), "{reports:?}");
+        }
+
         #[test]
         fn with_async_exit_stack_in_an_async_scope() {
             let j = Journal::new();

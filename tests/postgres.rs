@@ -3,9 +3,10 @@
 //! a failed, panicked or cancelled transaction are not; after a cancelled
 //! transaction the pooled connection is clean and works.
 //!
-//! Outside CI, without `DATABASE_URL`, each test prints why it skips. In CI
-//! (`CI` set), a missing `DATABASE_URL` fails the tests.
+//! Outside CI, without `DATABASE_URL`, each test says on the terminal that it
+//! skips, and why. In CI (`CI` set), a missing `DATABASE_URL` fails the tests.
 
+mod common;
 #[path = "../examples/support/postgres.rs"]
 mod pg;
 
@@ -21,13 +22,9 @@ fn database_url() -> Option<String> {
     match std::env::var("DATABASE_URL") {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "DATABASE_URL is not set in CI: `.ci/run` must start PostgreSQL with `eval \"$(.ci/postgres.sh start)\"`"
-            );
-            eprintln!(
-                "skipping: DATABASE_URL is not set; start a throw-away server with \
-                 `eval \"$(.ci/postgres.sh start)\"` (stop it with `.ci/postgres.sh stop`)"
+            common::skip_outside_ci(
+                "DATABASE_URL is not set; start a throw-away server with \
+                 `eval \"$(.ci/postgres.sh start)\"` (stop it with `.ci/postgres.sh stop`)",
             );
             None
         }

@@ -1,7 +1,10 @@
 //! Compile-fail cases of `ExitStack`: the borrow checker forbids using a
 //! target after close, entering into a stack that is borrowed out, moving
 //! entries whose targets are lent, exits that borrow too briefly, and
-//! entering something that is not a manager.
+//! entering something that is not a manager. Of the async stacks: an
+//! `AsyncExitStack` held across an `.await` keeps a future from being
+//! spawned, and a `SendAsyncExitStack` refuses what is not `Send` (the
+//! `compile_fail` doc examples show the same; these pin the reason).
 //!
 //! rustc's message for the last one lists the types implementing `Manage`,
 //! which depends on the features (`testing::Probe`), so the `.stderr` files

@@ -34,6 +34,11 @@
 //! })
 //! ```
 //!
+//! A `defer!` after the frame's first level is run by `defer_sync` /
+//! `defer_async` only if the body reached it: the body counts the defers it
+//! passes in a counter declared around the frame (`reached = n;` where the
+//! `n`-th one stands; `defer_sync(body, reached >= n, when, ..)` after it).
+//!
 //! One future and one panic catcher for the whole body, however many
 //! managers it enters: each resume of the scope walks one state machine.
 //! The slots live in the scope's future while the body runs; when that
@@ -51,7 +56,8 @@ use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
-use crate::scope_support::{catch, outcome_of, settle, Panicked, When};
+use crate::convert::Convert;
+use crate::scope_support::{catch, outcome_of, settle, Panicked, ScopeError, When};
 use crate::{AsyncManage, Manage, Outcome, ReportKind};
 
 /// A future that catches a panic of the future it wraps: the output is
@@ -308,15 +314,17 @@ pub type Ended<T, E> = Result<Result<T, E>, Panicked>;
 /// see it as their outcome, and [`finish`] resumes it.
 ///
 /// The common case (the exit succeeded) is inlined; the rest is one cold
-/// call, as in `settle`.
+/// call, as in `settle`. `conversion` is `From`, or nothing for a manager
+/// that cannot fail (see `crate::convert`).
 #[inline]
-pub fn merge_exit<T, E, X>(body: Ended<T, E>, exited: Result<Result<(), X>, Panicked>) -> Ended<T, E>
+pub fn merge_exit<T, E, X, C>(body: Ended<T, E>, exited: Result<Result<(), X>, Panicked>, conversion: C) -> Ended<T, E>
 where
-    E: From<X> + fmt::Debug + 'static,
+    C: Convert<X, E>,
+    E: fmt::Debug + 'static,
 {
     match (body, exited) {
         (Ok(result), Ok(Ok(()))) => Ok(result),
-        (body, exited) => merge_failed_cleanup(body, exited.map(|r| r.map_err(E::from))),
+        (body, exited) => merge_failed_cleanup(body, exited.map(|r| r.map_err(|e| conversion.convert(e)))),
     }
 }
 
@@ -349,22 +357,24 @@ pub fn finish<T, E: fmt::Debug + 'static>(ended: Ended<T, E>) -> Result<T, E> {
 }
 
 /// Runs an awaited `defer!(async { .. })` of an async scope after the body
-/// ended, if `when` matches the outcome so far, and merges a panic of the
-/// defer. The deferred future is built by the caller but not polled unless
-/// it runs (futures are lazy), so it may borrow what the body borrowed.
+/// ended, if the body `reached` the defer and `when` matches the outcome so
+/// far, and merges a panic of the defer. The deferred future is built by
+/// the caller but not polled unless it runs (futures are lazy), so it may
+/// borrow what the body borrowed; a defer that does not run is dropped
+/// unpolled.
 ///
 /// If the scope is cancelled while the defer is awaited, the defer's future
 /// is dropped unfinished and reported with the failure the scope carried,
 /// as [`exit_async`] does for an exit.
 #[inline]
-pub async fn defer_async<T, E, F>(body: Ended<T, E>, when: When, deferred: F) -> Ended<T, E>
+pub async fn defer_async<T, E, F>(body: Ended<T, E>, reached: bool, when: When, deferred: F) -> Ended<T, E>
 where
-    E: fmt::Debug + Sync + 'static,
+    E: ScopeError,
     F: Future<Output = ()>,
 {
     let ran = {
         let outcome = outcome_of(&body);
-        if when.matches(&outcome) {
+        if reached && when.matches(&outcome) {
             let interrupted = DeferInterrupted(&outcome);
             let ran = catch_async(deferred).await.map(Ok);
             interrupted.disarm();
@@ -417,19 +427,20 @@ impl fmt::Debug for DeferDropped {
     }
 }
 
-/// Runs a sync `defer!` of an async scope after the body ended, if `when`
-/// matches the outcome so far, and merges a panic of the defer. The closure
-/// is built after the body's future finished, so it may borrow what the
-/// body borrowed.
+/// Runs a sync `defer!` of an async scope after the body ended, if the
+/// body `reached` the defer and `when` matches the outcome so far, and
+/// merges a panic of the defer. The closure is built after the body's
+/// future finished, so it may borrow what the body borrowed.
 #[inline]
-pub fn defer_sync<T, E: fmt::Debug + Sync + 'static>(
+pub fn defer_sync<T, E: ScopeError>(
     body: Ended<T, E>,
+    reached: bool,
     when: When,
     deferred: impl FnOnce(&Outcome<'_>),
 ) -> Ended<T, E> {
     let ran = {
         let outcome = outcome_of(&body);
-        if when.matches(&outcome) {
+        if reached && when.matches(&outcome) {
             catch(|| deferred(&outcome)).map(Ok)
         } else {
             Ok(Ok(()))

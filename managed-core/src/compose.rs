@@ -4,8 +4,10 @@
 
 use core::convert::Infallible;
 use core::fmt;
+use core::marker::PhantomData;
 use core::ops::{Deref, DerefMut};
 
+use crate::convert::{Convert, ErrorOf};
 use crate::scope_support::{catch, merge_cleanup, outcome_of, settle, Panicked};
 use crate::{Manage, Outcome, ReportKind};
 
@@ -151,19 +153,28 @@ impl<M: fmt::Debug> fmt::Debug for Slot<M> {
     }
 }
 
-/// Enters the manager in `slot`, converting its error.
+/// Enters the manager in `slot`, converting its error with `conversion`
+/// (`From`, or nothing for a manager that cannot fail: `crate::convert`).
 ///
 /// # Errors
 /// The manager's enter error, converted.
 #[inline]
-pub fn enter_slot<E, M>(slot: &mut Slot<M>) -> Result<(), E>
+pub fn enter_slot<E, M, C>(slot: &mut Slot<M>, conversion: C) -> Result<(), E>
 where
-    M: ManagedField<E>,
+    M: FieldManager<E>,
+    C: Convert<M::Error, E>,
 {
     let Some(m) = &mut slot.manager else { return Ok(()) };
-    m.enter().map_err(M::convert)?;
+    m.enter().map_err(|e| conversion.convert(e))?;
     slot.entered = true;
     Ok(())
+}
+
+/// The error type of a `#[managed]` field's (sync) manager `M`, to choose
+/// its conversion (see `crate::convert`).
+#[inline]
+pub fn field_error<E, M: FieldManager<E>>() -> ErrorOf<M::Error> {
+    ErrorOf::new()
 }
 
 /// The exits of a composed manager, run one after the other: every one runs
@@ -242,17 +253,19 @@ impl<'o, E: fmt::Debug + Sync + 'static> Exits<'o, E> {
         self.so_far = merge_cleanup(core::mem::replace(&mut self.so_far, Ok(Ok(()))), ran);
     }
 
-    /// Exits the manager of `slot` if it was entered (and takes it out).
+    /// Exits the manager of `slot` if it was entered (and takes it out),
+    /// converting its error with `conversion` (as [`enter_slot`]).
     #[inline]
-    pub fn exit_slot<M>(&mut self, slot: &mut Slot<M>)
+    pub fn exit_slot<M, C>(&mut self, slot: &mut Slot<M>, conversion: C)
     where
-        M: ManagedField<E>,
+        M: FieldManager<E>,
+        C: Convert<M::Error, E>,
     {
         if !core::mem::replace(&mut slot.entered, false) {
             return;
         }
         if let Some(m) = slot.manager.take() {
-            self.step(|outcome| m.exit(outcome).map_err(M::convert));
+            self.step(|outcome| m.exit(outcome).map_err(|e| conversion.convert(e)));
         }
     }
 
@@ -369,10 +382,14 @@ where
     }
 }
 
-/// A `#[managed]` field of a struct whose error type is `E`: a manager
-/// whose error converts into `E`. (A bound on the field type itself, not on
-/// its `Error` projection: a where clause on the projection would hide the
-/// impls of other fields' error conversions.)
+/// A `#[managed]` field of a struct whose error type is `E`, when the
+/// field's type is a type parameter of the struct (the bound of the
+/// generated impl): a manager whose error converts into `E` with `From`,
+/// as generic code needs. (A bound on the field type itself, not on its
+/// `Error` projection: a where clause on the projection would hide the
+/// impls of other fields' error conversions.) A field of any other type
+/// only needs to be a manager ([`FieldManager`]): its conversion is chosen
+/// on its type (`crate::convert`), so one that cannot fail needs none.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a `#[managed]` field of a struct whose error type is `{E}`",
     label = "a `#[managed]` field is entered and exited with its struct",
@@ -394,10 +411,57 @@ impl<M: Manage, E: From<M::Error>> ManagedField<E> for M {
     }
 }
 
-/// Checks that a `#[managed]` field's type fits (the error points at the
-/// field).
+/// The conversion of a `#[managed]` field whose type `M` is a type
+/// parameter of the struct: `M::convert`, as its [`ManagedField`] bound
+/// allows.
+pub struct ViaField<M>(PhantomData<fn(M)>);
+
+impl<M> ViaField<M> {
+    /// The tag.
+    #[inline]
+    pub const fn new() -> Self {
+        ViaField(PhantomData)
+    }
+}
+
+impl<M> Default for ViaField<M> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<M> Clone for ViaField<M> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<M> Copy for ViaField<M> {}
+
+impl<M: ManagedField<E>, E> Convert<M::Error, E> for ViaField<M> {
+    #[inline]
+    fn convert(self, error: M::Error) -> E {
+        M::convert(error)
+    }
+}
+
+/// A `#[managed]` field whose type is not a type parameter: a manager (its
+/// error's conversion is checked where it is entered and exited).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a `#[managed]` field of a struct whose error type is `{E}`",
+    label = "a `#[managed]` field is entered and exited with its struct",
+    note = "a `#[managed]` field must be a manager: implement `managed::Manage` (`enter(&mut self)` and \
+            `exit(self, &Outcome)`), e.g. with `#[managed]` on its `impl` block and `#[enter]`/`#[exit]` methods; \
+            a field that is plain data needs no `#[managed]`"
+)]
+pub trait FieldManager<E>: Manage {}
+
+impl<M: Manage, E> FieldManager<E> for M {}
+
+/// Checks that a `#[managed]` field's type is a manager (the error points
+/// at the field).
 #[inline]
-pub fn managed_field<E, M: ManagedField<E>>() {}
+pub fn managed_field<E, M: FieldManager<E>>() {}
 
 /// `return fn_enter_failed(value)`: what a `return value` before the
 /// `yield_!` of a `#[managed] fn` becomes. Only an `Err` may leave the code

@@ -17,11 +17,14 @@ use core::future::Future;
 
 use crate::async_support::catch_async;
 use crate::compose::{Exits, Slot};
+use crate::convert::{Convert, ErrorOf};
 use crate::scope_support::{catch, run_exit_reporting, settle, Panicked};
 use crate::{AsyncManage, Manage, Outcome, ReportKind};
 
-/// A `#[managed(async)]` field's manager: an async manager whose error
-/// converts into the struct's error type `E`.
+/// A `#[managed(async)]` field's manager when its type is a type parameter
+/// of the struct: an async manager whose error converts into the struct's
+/// error type `E` (see `compose::ManagedField`; a field of any other type
+/// is checked with [`AsyncFieldManager`]).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a `#[managed(async)]` field of a struct whose error type is `{E}`",
     label = "a `#[managed(async)]` field is entered and exited (awaited) with its struct",
@@ -43,23 +46,78 @@ impl<M: AsyncManage, E: From<M::Error>> AsyncManagedField<E> for M {
     }
 }
 
+/// The conversion of a `#[managed(async)]` field whose type `M` is a type
+/// parameter of the struct (see `compose::ViaField`).
+pub struct ViaAsyncField<M>(core::marker::PhantomData<fn(M)>);
+
+impl<M> ViaAsyncField<M> {
+    /// The tag.
+    #[inline]
+    pub const fn new() -> Self {
+        ViaAsyncField(core::marker::PhantomData)
+    }
+}
+
+impl<M> Default for ViaAsyncField<M> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<M> Clone for ViaAsyncField<M> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<M> Copy for ViaAsyncField<M> {}
+
+impl<M: AsyncManagedField<E>, E> Convert<<M as AsyncManage>::Error, E> for ViaAsyncField<M> {
+    #[inline]
+    fn convert(self, error: <M as AsyncManage>::Error) -> E {
+        M::convert(error)
+    }
+}
+
+/// A `#[managed(async)]` field whose type is not a type parameter: an async
+/// manager (its error's conversion is checked where it is entered and
+/// exited).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a `#[managed(async)]` field of a struct whose error type is `{E}`",
+    label = "a `#[managed(async)]` field is entered and exited (awaited) with its struct",
+    note = "a `#[managed(async)]` field must be an async manager: implement `managed::AsyncManage`, e.g. with \
+            `#[managed]` on its `impl` block and `async fn` `#[enter]`/`#[exit]` methods; a sync manager is \
+            marked `#[managed]` (without `async`)"
+)]
+pub trait AsyncFieldManager<E>: AsyncManage {}
+
+impl<M: AsyncManage, E> AsyncFieldManager<E> for M {}
+
 /// Compile-time check that `M` can be a `#[managed(async)]` field (the error
 /// points at the field's type).
 #[inline]
-pub fn async_managed_field<E, M: AsyncManagedField<E>>() {}
+pub fn async_managed_field<E, M: AsyncFieldManager<E>>() {}
+
+/// The error type of a `#[managed(async)]` field's manager `M`, to choose
+/// its conversion (see `crate::convert`).
+#[inline]
+pub fn async_field_error<E, M: AsyncFieldManager<E>>() -> ErrorOf<M::Error> {
+    ErrorOf::new()
+}
 
 /// Enters the async manager of `slot` (unless it was exited already) and
 /// records that it entered.
 ///
 /// # Errors
-/// The manager's enter error, converted.
+/// The manager's enter error, converted with `conversion`.
 #[inline]
-pub async fn enter_slot_async<E, M>(slot: &mut Slot<M>) -> Result<(), E>
+pub async fn enter_slot_async<E, M, C>(slot: &mut Slot<M>, conversion: C) -> Result<(), E>
 where
-    M: AsyncManagedField<E>,
+    M: AsyncFieldManager<E>,
+    C: Convert<M::Error, E>,
 {
     let Some(m) = &mut slot.manager else { return Ok(()) };
-    m.enter().await.map_err(M::convert)?;
+    m.enter().await.map_err(|e| conversion.convert(e))?;
     slot.entered = true;
     Ok(())
 }
@@ -67,9 +125,10 @@ where
 impl<E: fmt::Debug + Sync + 'static> Exits<'_, E> {
     /// Exits (awaits) the async manager of `slot` if it was entered, seeing
     /// the outcome [`Exits::step`] describes.
-    pub async fn exit_slot_async<M>(&mut self, slot: &mut Slot<M>)
+    pub async fn exit_slot_async<M, C>(&mut self, slot: &mut Slot<M>, conversion: C)
     where
-        M: AsyncManagedField<E>,
+        M: AsyncFieldManager<E>,
+        C: Convert<M::Error, E>,
     {
         if !core::mem::replace(&mut slot.entered, false) {
             return;
@@ -78,7 +137,7 @@ impl<E: fmt::Debug + Sync + 'static> Exits<'_, E> {
         let unwinding = self.outer.is_panic();
         let ran = {
             let outcome = self.step_outcome();
-            catch_async(m.exit(&outcome)).await.map(|r| r.map_err(M::convert))
+            catch_async(m.exit(&outcome)).await.map(|r| r.map_err(|e| conversion.convert(e)))
         };
         self.record(ran, unwinding);
     }

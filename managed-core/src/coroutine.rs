@@ -88,15 +88,8 @@ type Fallback<T, E> = fn(&mut T) -> Result<(), E>;
 /// produced). `fn(T) -> T` keeps the manager invariant in `T`: the block
 /// writes a `T` through the lent `&mut T` that the coroutine reads back, so
 /// shrinking a lifetime inside `T` (covariance) would let the block store a
-/// short-lived reference the coroutine later reads after it is freed.
-///
-/// ```compile_fail
-/// fn shrink<'s, 'l: 's, E, F>(
-///     m: managed::__private::AsyncFnManager<&'l str, E, F>,
-/// ) -> managed::__private::AsyncFnManager<&'s str, E, F> {
-///     m
-/// }
-/// ```
+/// short-lived reference the coroutine later reads after it is freed
+/// (`tests/ui/managed/fn-async-manager-lifetime-shrunk.rs` keeps it so).
 type Owns<T, E, F> = (Box<Shared<T, F>>, fn() -> E, fn(T) -> T);
 
 // SAFETY: the manager owns its allocation alone: the coroutine, the cell and
@@ -542,6 +535,7 @@ mod tests {
     use std::{format, vec};
 
     use super::*;
+    use crate::test_support::reports_of;
 
     /// `Pending` once (waking itself), then ready: an await point.
     struct YieldOnce(bool);
@@ -571,21 +565,6 @@ mod tests {
                 return out;
             }
         }
-    }
-
-    std::thread_local! {
-        static REPORTS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
-    }
-
-    fn capture(report: &crate::Report<'_>) {
-        REPORTS.with(|r| r.borrow_mut().push(format!("{:?}", report.error())));
-    }
-
-    fn reports_of<R>(f: impl FnOnce() -> R) -> (R, Vec<String>) {
-        let _previous = crate::set_error_hook(capture);
-        REPORTS.with(|r| r.borrow_mut().clear());
-        let out = f();
-        (out, REPORTS.with(|r| core::mem::take(&mut *r.borrow_mut())))
     }
 
     fn quietly<R>(f: impl FnOnce() -> R + std::panic::UnwindSafe) -> std::thread::Result<R> {

@@ -332,6 +332,26 @@ impl<F: FnOnce(&Outcome<'_>) -> Result<bool, Error>> Exit for PushedExit<F> {
     }
 }
 
+/// Whose failure the outcome given to a close is: that decides who sends
+/// it to the error hook when an exit's panic replaces it, or when an async
+/// close is cut short.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GivenBy {
+    /// `run`'s body: only the stack can return it, so the stack reports it
+    /// in both cases.
+    Body,
+    /// The caller of `close_with` / `aclose_with`: reported when a panic
+    /// replaces it (the panic unwinds through a caller that learns nothing
+    /// of its own error's fate); a close cut short leaves it with the
+    /// caller.
+    Caller,
+    /// A construct exiting the stack as a manager (a scope, a `#[managed]`
+    /// struct, another stack): it merges the stack's result as any exit's,
+    /// and reports its own failure when the exit's panic replaces it, so the
+    /// stack never does.
+    Exit,
+}
+
 /// The close loop's error logic, shared by the sync and async stacks.
 ///
 /// Rules (DESIGN section 3 and 5):
@@ -347,9 +367,11 @@ impl<F: FnOnce(&Outcome<'_>) -> Result<bool, Error>> Exit for PushedExit<F> {
 ///   never suppressed;
 /// - a panicking exit is caught; if nothing was panicking yet, its panic
 ///   becomes the outcome of the rest and resumes once all have run (the
-///   errors it replaces go to the error hook); otherwise it goes to the hook.
+///   errors it replaces go to the error hook, the given one unless its
+///   owner reports it: [`GivenBy`]); otherwise it goes to the hook.
 pub(crate) struct CloseState<'r, 'o> {
     given: &'r Outcome<'o>,
+    given_by: GivenBy,
     /// The given outcome is a failure that no exit suppressed.
     given_active: bool,
     /// Some exit suppressed the given error.
@@ -413,9 +435,10 @@ impl Closed {
 }
 
 impl<'r, 'o> CloseState<'r, 'o> {
-    pub(crate) fn new(given: &'r Outcome<'o>) -> Self {
+    pub(crate) fn new(given: &'r Outcome<'o>, given_by: GivenBy) -> Self {
         CloseState {
             given,
+            given_by,
             given_active: given.is_failure(),
             given_suppressed: false,
             failures: Vec::new(),
@@ -451,7 +474,7 @@ impl<'r, 'o> CloseState<'r, 'o> {
             Ok(Err(error)) => self.failures.push(error),
             Err(panic) if self.unwinding() => crate::report(ReportKind::FailedWhileUnwinding, &panic),
             Err(panic) => {
-                if self.given_active {
+                if self.given_active && self.given_by != GivenBy::Exit {
                     if let Outcome::Err(view) = self.given {
                         crate::report(ReportKind::ReplacedByPanic, &view.as_debug());
                     }
@@ -479,14 +502,13 @@ impl<'r, 'o> CloseState<'r, 'o> {
 
     /// Closing was cut short (an async close whose future was dropped):
     /// nothing will return what was recorded, so the exit failures and a
-    /// caught panic go to the error hook instead of being lost. With
-    /// `owns_given` (the close of `AsyncExitStack::run`, whose body's
-    /// failure is dropped with the close), the given failure goes there too,
-    /// unless an exit suppressed it or a panic replaced it (already
-    /// reported).
+    /// caught panic go to the error hook instead of being lost. When the
+    /// given failure is `run`'s body's ([`GivenBy::Body`], dropped with the
+    /// close), it goes there too, unless an exit suppressed it or a panic
+    /// replaced it (already reported).
     #[cfg(feature = "async")]
-    pub(crate) fn abandon(self, owns_given: bool) {
-        if owns_given && self.given_active && self.panic.is_none() {
+    pub(crate) fn abandon(self) {
+        if self.given_by == GivenBy::Body && self.given_active && self.panic.is_none() {
             crate::report(ReportKind::Cancelled, &GivenLost(*self.given));
         }
         for error in &self.failures {
@@ -795,11 +817,11 @@ impl<'a> ExitStack<'a> {
     /// assert_eq!(exit_error.to_string(), "rollback failed"); // secondary to the block's
     /// ```
     pub fn close_with(mut self, outcome: &Outcome<'_>) -> Result<bool, Error> {
-        self.run_all(outcome).into_result()
+        self.run_all(outcome, GivenBy::Caller).into_result()
     }
 
-    fn run_all(&mut self, outcome: &Outcome<'_>) -> Closed {
-        let mut state = CloseState::new(outcome);
+    fn run_all(&mut self, outcome: &Outcome<'_>, given_by: GivenBy) -> Closed {
+        let mut state = CloseState::new(outcome, given_by);
         let entries = self.entries.get_mut();
         // One catch around the loop rather than one per entry (catching
         // costs a call through a shim; measured in BENCHMARKS.md): after a
@@ -857,7 +879,7 @@ impl<'a> ExitStack<'a> {
         E: From<Error> + fmt::Debug + Sync + 'static,
     {
         let result = catch(|| body(&self));
-        let closed = self.run_all(&run_outcome(&result));
+        let closed = self.run_all(&run_outcome(&result), GivenBy::Body);
         settle_run(result, closed)
     }
 }
@@ -940,7 +962,7 @@ impl ExitStack<'_> {
         // Nobody said the block succeeded (a `?` may have skipped `close`):
         // `Ok` here would commit on an error path.
         let outcome = crate::outcome::in_drop(Outcome::Cancelled);
-        for error in self.run_all(&outcome).failures {
+        for error in self.run_all(&outcome, GivenBy::Caller).failures {
             crate::report(ReportKind::StackDropped, &error);
         }
     }
@@ -982,8 +1004,8 @@ impl<'a> Manage for ExitStack<'a> {
         Ok(Entered::from_mut(self))
     }
 
-    fn exit(self, outcome: &Outcome<'_>) -> Result<(), Self::Error> {
-        self.close_with(outcome).map(|_| ())
+    fn exit(mut self, outcome: &Outcome<'_>) -> Result<(), Self::Error> {
+        self.run_all(outcome, GivenBy::Exit).into_result().map(|_| ())
     }
 }
 
@@ -1195,7 +1217,7 @@ mod tests {
         // Block error, a failing exit, a suppressing exit, two failing exits.
         let block = Error::msg("block");
         let given = Outcome::err(&block);
-        let mut state = CloseState::new(&given);
+        let mut state = CloseState::new(&given, GivenBy::Caller);
         state.record(Ok(Err(Error::msg("v"))));
         assert_eq!(state.outcome().error::<Error>().map(ToString::to_string).as_deref(), Some("block"));
         state.record(Ok(Ok(true)));

@@ -37,8 +37,8 @@ use core::task::{Context, Poll};
 
 use crate::async_manage::{poll_exit_once, Hint};
 use crate::exit_stack::{
-    run_outcome, settle_run, CallbackExit, CloseState, Closed, Entering, Entries, EntriesCell, Exit, ManagerExit,
-    PushedExit,
+    run_outcome, settle_run, CallbackExit, CloseState, Closed, Entering, Entries, EntriesCell, Exit, GivenBy,
+    ManagerExit, PushedExit,
 };
 use crate::scope_support::{catch, Panicked};
 use crate::{AsyncManage, Error, Manage, Outcome, ReportKind};
@@ -357,13 +357,12 @@ impl<F: Flavor> Drop for Awaiting<'_, F> {
 /// close owns it: see [`CloseState::abandon`]).
 struct Closing<'r, 'o> {
     state: Option<CloseState<'r, 'o>>,
-    owns_given: bool,
 }
 
 impl Drop for Closing<'_, '_> {
     fn drop(&mut self) {
         if let Some(state) = self.state.take() {
-            state.abandon(self.owns_given);
+            state.abandon();
         }
     }
 }
@@ -414,11 +413,10 @@ impl<'a, F: Flavor> Core<'a, F> {
 
     /// The close loop. If its future is dropped, the exit being awaited is
     /// dropped (reported), what was recorded is reported (and `outcome`'s
-    /// failure with `owns_given`: `run`'s body failure has no other way
-    /// out), and `self`'s drop (after the locals: it is a parameter)
-    /// cancels the rest.
-    pub(crate) async fn close_all(mut self, outcome: &Outcome<'_>, owns_given: bool) -> Closed {
-        let mut closing = Closing { state: Some(CloseState::new(outcome)), owns_given };
+    /// failure when it is `run`'s body's, which has no other way out), and
+    /// `self`'s drop (after the locals: it is a parameter) cancels the rest.
+    pub(crate) async fn close_all(mut self, outcome: &Outcome<'_>, given_by: GivenBy) -> Closed {
+        let mut closing = Closing { state: Some(CloseState::new(outcome, given_by)) };
         loop {
             let Some(entry) = self.entries.get_mut().pop() else { break };
             let Some(state) = closing.state.as_mut() else { break };
@@ -446,7 +444,7 @@ impl<'a, F: Flavor> Core<'a, F> {
     where
         E: From<Error> + fmt::Debug + Sync + 'static,
     {
-        let closed = self.close_all(&run_outcome(&body), true).await;
+        let closed = self.close_all(&run_outcome(&body), GivenBy::Body).await;
         settle_run(body, closed)
     }
 
@@ -522,7 +520,7 @@ impl<F: Flavor> Drop for Core<'_, F> {
 /// managers is a `Send` future too. Or keep the task on one thread
 /// (`tokio::task::spawn_local` inside a `LocalSet`, or `block_on`).
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// # fn spawn<F: std::future::Future + Send + 'static>(_: F) {}
 /// spawn(async {
 ///     let stack = managed::AsyncExitStack::new();
@@ -832,7 +830,7 @@ impl<'a> AsyncExitStack<'a> {
     /// ```
     pub async fn aclose_with(self, outcome: &Outcome<'_>) -> Result<bool, Error> {
         // The caller keeps `outcome`: a cut-short close does not report it.
-        self.core.close_all(outcome, false).await.into_result()
+        self.core.close_all(outcome, GivenBy::Caller).await.into_result()
     }
 
     /// Runs the body with this stack, then closes it with the body's
@@ -902,7 +900,7 @@ impl<'a> AsyncManage for AsyncExitStack<'a> {
     }
 
     async fn exit(self, outcome: &Outcome<'_>) -> Result<(), Error> {
-        self.aclose_with(outcome).await.map(|_| ())
+        self.core.close_all(outcome, GivenBy::Exit).await.into_result().map(|_| ())
     }
 
     /// Cancels every exit (as dropping the stack does).

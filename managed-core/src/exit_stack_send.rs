@@ -22,7 +22,7 @@ use core::future::Future;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 
-use crate::exit_stack::{CallbackExit, Entering, PushedExit};
+use crate::exit_stack::{CallbackExit, Entering, GivenBy, PushedExit};
 use crate::exit_stack_async::{AsyncExit, AsyncManagerExit, CallbackAsyncExit, Core, PushedAsyncExit, Sendable};
 use crate::{Error, Manage, Outcome, SendAsyncManage};
 
@@ -90,7 +90,7 @@ use crate::{Error, Manage, Outcome, SendAsyncManage};
 ///
 /// A manager whose futures are not known to be `Send` is refused:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// use managed::{AsyncManage, Outcome};
 /// struct Local(std::rc::Rc<u32>);
 /// impl AsyncManage for Local {
@@ -108,7 +108,7 @@ use crate::{Error, Manage, Outcome, SendAsyncManage};
 ///
 /// and so is a closure that is not `Send`:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// let counter = std::rc::Rc::new(std::cell::Cell::new(0));
 /// let stack = managed::SendAsyncExitStack::new();
 /// stack.callback(move || counter.set(1)); // `Rc` cannot be sent between threads safely
@@ -383,7 +383,7 @@ impl<'a> SendAsyncExitStack<'a> {
     /// ```
     pub async fn aclose_with(self, outcome: &Outcome<'_>) -> Result<bool, Error> {
         // The caller keeps `outcome`: a cut-short close does not report it.
-        self.core.close_all(outcome, false).await.into_result()
+        self.core.close_all(outcome, GivenBy::Caller).await.into_result()
     }
 
     /// Runs the body with this stack, then closes it with the body's
@@ -484,7 +484,7 @@ impl<'a> SendAsyncManage for SendAsyncExitStack<'a> {
     }
 
     async fn exit(self, outcome: &Outcome<'_>) -> Result<(), Error> {
-        self.aclose_with(outcome).await.map(|_| ())
+        self.core.close_all(outcome, GivenBy::Exit).await.into_result().map(|_| ())
     }
 
     /// Cancels every exit (as dropping the stack does).

@@ -21,6 +21,8 @@ pub mod compose;
 #[doc(hidden)]
 pub mod compose_async;
 pub mod contextlib;
+#[doc(hidden)]
+pub mod convert;
 #[cfg(all(feature = "alloc", feature = "async"))]
 #[doc(hidden)]
 pub mod coroutine;
@@ -73,5 +75,7 @@ mod error {
 
 #[cfg(feature = "std")]
 mod std_impls;
+#[cfg(all(test, feature = "std"))]
+mod test_support;
 #[cfg(feature = "testing")]
 pub mod testing;

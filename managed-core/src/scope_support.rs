@@ -9,6 +9,7 @@
 use core::any::Any;
 use core::fmt;
 
+use crate::convert::Convert;
 #[cfg(feature = "std")]
 use crate::outcome::PanicView;
 use crate::{Manage, Outcome, ReportKind};
@@ -152,9 +153,28 @@ fn caught<R>(caught: Result<(), Panicked>, value: Option<R>) -> Result<R, Panick
     }
 }
 
+/// What the error type of a scope must be: exits and defers see it through
+/// `&Outcome`, which is `Send + Sync` (an async exit may hold it across an
+/// `.await` in a spawned task), so it is `Sync`, and downcastable, so
+/// `'static`. Named in the runtime's bounds so that a type that is not
+/// (most often `Box<dyn Error>`, without `+ Send + Sync`) is reported with
+/// the fix.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be the error type of a `scope!`: it must be `Debug + Sync + 'static`",
+    label = "the scope's error type is `{Self}`",
+    note = "exits and defers see the scope's error through `&Outcome`, which may be shared between threads, \
+            so the error must be `Sync`",
+    note = "`Box<dyn Error>` is not `Sync`: use `Box<dyn Error + Send + Sync>` or `managed::Error` (both \
+            convert from every error with `?`, and `managed::Error` converts into `Box<dyn Error>`)"
+)]
+pub trait ScopeError: fmt::Debug + Sync + 'static {}
+
+#[diagnostic::do_not_recommend]
+impl<E: fmt::Debug + Sync + 'static> ScopeError for E {}
+
 /// The outcome of a level's body, as its exits see it.
 #[inline]
-pub fn outcome_of<T, E: fmt::Debug + Sync + 'static>(body: &Result<Result<T, E>, Panicked>) -> Outcome<'_> {
+pub fn outcome_of<T, E: ScopeError>(body: &Result<Result<T, E>, Panicked>) -> Outcome<'_> {
     match body {
         Ok(Ok(_)) => Outcome::Ok,
         Ok(Err(e)) => Outcome::err(e),
@@ -252,21 +272,24 @@ pub fn attach_or_report<E: fmt::Debug + 'static>(primary: &mut E, later: E) {
     crate::report(ReportKind::SuppressedNotAttached, &later);
 }
 
-/// Exits `manager` after its level's body ended and merges the result.
+/// Exits `manager` after its level's body ended and merges the result;
+/// `conversion` turns the exit's error into the scope's (`From`, or
+/// nothing for a manager that cannot fail: see `crate::convert`).
 #[inline]
-pub fn exit_level<M, T, E>(manager: M, body: Result<Result<T, E>, Panicked>) -> Result<T, E>
+pub fn exit_level<M, T, E, C>(manager: M, body: Result<Result<T, E>, Panicked>, conversion: C) -> Result<T, E>
 where
     M: Manage,
-    E: From<M::Error> + fmt::Debug + Sync + 'static,
+    C: Convert<M::Error, E>,
+    E: ScopeError,
 {
     // The panicked body goes to a cold, diverging function: were it merged
     // into the code below, every level would carry a "panicked" flag through
     // the exit and test it again after (BENCHMARKS.md, `scope!` rows).
     let result = match body {
         Ok(result) => result,
-        Err(panic) => exit_after_panic::<M, E>(manager, panic),
+        Err(panic) => exit_after_panic::<M, E, C>(manager, panic, conversion),
     };
-    let exited = exit_with::<M, E>(manager, &outcome_of_result(&result));
+    let exited = exit_with::<M, E, C>(manager, &outcome_of_result(&result), conversion);
     settle(Ok(result), exited)
 }
 
@@ -274,12 +297,12 @@ where
 /// Apart from [`exit_level`] so that it is instantiated once per manager
 /// and error type, not per body type too.
 #[inline]
-fn exit_with<M, E>(manager: M, outcome: &Outcome<'_>) -> Result<Result<(), E>, Panicked>
+fn exit_with<M, E, C>(manager: M, outcome: &Outcome<'_>, conversion: C) -> Result<Result<(), E>, Panicked>
 where
     M: Manage,
-    E: From<M::Error>,
+    C: Convert<M::Error, E>,
 {
-    run_level(|| manager.exit(outcome).map_err(E::from))
+    run_level(|| manager.exit(outcome).map_err(|e| conversion.convert(e)))
 }
 
 /// [`exit_level`] for a body that panicked: exits with the panic as the
@@ -287,12 +310,13 @@ where
 /// rules of [`settle`] for a panicked body).
 #[cold]
 #[inline(never)]
-fn exit_after_panic<M, E>(manager: M, panic: Panicked) -> !
+fn exit_after_panic<M, E, C>(manager: M, panic: Panicked, conversion: C) -> !
 where
     M: Manage,
-    E: From<M::Error> + fmt::Debug + 'static,
+    C: Convert<M::Error, E>,
+    E: fmt::Debug + 'static,
 {
-    let exited = exit_with::<M, E>(manager, &panic.outcome());
+    let exited = exit_with::<M, E, C>(manager, &panic.outcome(), conversion);
     resume_after_cleanup(panic, exited)
 }
 
@@ -319,13 +343,19 @@ fn outcome_of_result<T, E: fmt::Debug + Sync + 'static>(result: &Result<T, E>) -
 /// Like [`exit_level`] for a `with!` whose enter may have failed without
 /// leaving the scope (no `?` after it): only an entered manager is exited.
 #[inline]
-pub fn exit_level_if_entered<M, T, E>(entered: bool, manager: M, body: Result<Result<T, E>, Panicked>) -> Result<T, E>
+pub fn exit_level_if_entered<M, T, E, C>(
+    entered: bool,
+    manager: M,
+    body: Result<Result<T, E>, Panicked>,
+    conversion: C,
+) -> Result<T, E>
 where
     M: Manage,
-    E: From<M::Error> + fmt::Debug + Sync + 'static,
+    C: Convert<M::Error, E>,
+    E: ScopeError,
 {
     if entered {
-        exit_level(manager, body)
+        exit_level(manager, body, conversion)
     } else {
         drop(manager);
         settle(body, Ok(Ok(())))
@@ -374,7 +404,7 @@ impl When {
 /// small functions, not the whole merge and two panic catchers
 /// (BENCHMARKS.md, "Compile time").
 #[inline]
-pub fn defer_level<T, E: fmt::Debug + Sync + 'static>(
+pub fn defer_level<T, E: ScopeError>(
     body: Result<Result<T, E>, Panicked>,
     when: When,
     deferred: impl FnOnce(&Outcome<'_>),

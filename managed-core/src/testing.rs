@@ -278,7 +278,14 @@ impl Journal {
     /// assert_eq!(probe.name(), "db");
     /// ```
     pub fn probe(&self, name: impl Into<String>) -> Probe {
-        Probe { name: name.into(), journal: self.clone(), enter: Act::Succeed, exit: Act::Succeed }
+        Probe {
+            name: name.into(),
+            journal: self.clone(),
+            enter: Act::Succeed,
+            exit: Act::Succeed,
+            pending_when_cancelled: 0,
+            own_exit_cancelled: false,
+        }
     }
 
     /// Writes a note (to check where the body ran relative to exits).
@@ -459,6 +466,12 @@ pub struct Probe {
     journal: Journal,
     enter: Act,
     exit: Act,
+    /// As an async manager: how many times its exit is pending when it
+    /// sees `Outcome::Cancelled` ([`Probe::pending_when_cancelled`]).
+    pending_when_cancelled: usize,
+    /// As an async manager: `exit_cancelled` runs the exit in place
+    /// ([`Probe::override_exit_cancelled`]).
+    own_exit_cancelled: bool,
 }
 
 impl Probe {
@@ -539,6 +552,92 @@ impl Probe {
     #[must_use]
     pub fn panic_exit(self) -> Self {
         self.at_exit(Act::Panic)
+    }
+
+    /// As an async manager, its exit is pending `polls` times (each time
+    /// waking itself) before it acts when it sees [`Outcome::Cancelled`];
+    /// by default it does not wait then (`polls` = 0). The journal gets the
+    /// exit before the first wait, as for any exit.
+    ///
+    /// With `polls` > 0 the default cancellation policy of
+    /// [`AsyncManage::exit_cancelled`](crate::AsyncManage::exit_cancelled),
+    /// which polls the exit once in place, cannot finish it: it reports the
+    /// unfinished exit through the error hook (and the exit's scripted
+    /// failure never happens). That is the path of a manager whose cleanup
+    /// must wait; [`override_exit_cancelled`](Probe::override_exit_cancelled)
+    /// is the way out.
+    ///
+    /// ```
+    /// use managed::testing::{cancel_after, Journal, Seen};
+    /// use managed::{scope, with, Error, Report, ReportKind};
+    ///
+    /// static UNFINISHED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    /// fn count(report: &Report<'_>) {
+    ///     if report.kind() == ReportKind::Cancelled && format!("{:?}", report.error()).contains("did not finish") {
+    ///         UNFINISHED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    ///     }
+    /// }
+    ///
+    /// let journal = Journal::new();
+    /// let scope = scope!(async {
+    ///     let _db = with!(journal.probe("db").pending_when_cancelled(1))?; // enter: one await
+    ///     std::future::pending::<()>().await; // the body never finishes
+    ///     Ok::<_, Error>(())
+    /// });
+    /// let previous = managed::set_error_hook(count);
+    /// // Poll twice (the enter's await, then the body), then drop: cancelled in the body.
+    /// let finished = futures::executor::block_on(cancel_after(scope, 2));
+    /// managed::set_error_hook(previous);
+    /// assert!(finished.is_none());
+    /// assert_eq!(journal.seen_by("db"), Some(Seen::Cancelled));
+    /// assert_eq!(UNFINISHED.load(std::sync::atomic::Ordering::Relaxed), 1);
+    /// ```
+    #[must_use]
+    pub fn pending_when_cancelled(mut self, polls: usize) -> Self {
+        self.pending_when_cancelled = polls;
+        self
+    }
+
+    /// As an async manager, overrides
+    /// [`AsyncManage::exit_cancelled`](crate::AsyncManage::exit_cancelled)
+    /// the way a manager whose cleanup can run without waiting does: the
+    /// cancelled exit is journaled with [`Seen::Cancelled`] and its
+    /// scripted act runs in place, whatever
+    /// [`pending_when_cancelled`](Probe::pending_when_cancelled) says. A
+    /// scripted failure is sent to the error hook as
+    /// [`ReportKind::Cancelled`](crate::ReportKind::Cancelled) (there is no
+    /// caller to return it to); a scripted panic escapes `exit_cancelled`
+    /// (the scope or stack that calls it catches and reports it).
+    ///
+    /// ```
+    /// use managed::testing::{cancel_after, Journal, Seen};
+    /// use managed::{scope, with, Error, Report, ReportKind};
+    ///
+    /// static CANCELLED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    /// fn record(report: &Report<'_>) {
+    ///     if let Ok(mut seen) = CANCELLED.lock() {
+    ///         seen.push(format!("{:?}: {:?}", report.kind(), report.error()));
+    ///     }
+    /// }
+    ///
+    /// let journal = Journal::new();
+    /// let db = journal.probe("db").pending_when_cancelled(3).fail_exit().override_exit_cancelled();
+    /// let scope = scope!(async {
+    ///     let _db = with!(db)?;
+    ///     std::future::pending::<()>().await;
+    ///     Ok::<_, Error>(())
+    /// });
+    /// let previous = managed::set_error_hook(record);
+    /// assert!(futures::executor::block_on(cancel_after(scope, 2)).is_none());
+    /// managed::set_error_hook(previous);
+    /// assert_eq!(journal.seen_by("db"), Some(Seen::Cancelled));
+    /// // The exit ran to its end in place: its failure was reported, not an unfinished exit.
+    /// assert_eq!(*CANCELLED.lock().unwrap(), [r#"Cancelled: ProbeError { probe: "db", stage: Exit }"#]);
+    /// ```
+    #[must_use]
+    pub fn override_exit_cancelled(mut self) -> Self {
+        self.own_exit_cancelled = true;
+        self
     }
 
     /// Runs the scripted act of `stage` (shared by the sync and async impls).
@@ -753,9 +852,12 @@ impl core::future::Future for YieldOnce {
 
 /// The probe as an async manager (an async scope picks this impl): enter
 /// awaits once, then records and acts as the sync enter does; exit records,
-/// awaits once, then acts (no await when the scope was cancelled, so that
-/// the cancellation policy's single poll finishes it). Each await is a
-/// point where a test may drop the scope.
+/// awaits once, then acts. When the exit sees [`Outcome::Cancelled`] it
+/// awaits [`pending_when_cancelled`](Probe::pending_when_cancelled) times
+/// instead (none by default, so that the cancellation policy's single poll
+/// finishes it); `exit_cancelled` is the default policy unless
+/// [`override_exit_cancelled`](Probe::override_exit_cancelled) was asked
+/// for. Each await is a point where a test may drop the scope.
 ///
 /// ```
 /// use managed::testing::Journal;
@@ -783,9 +885,28 @@ impl crate::SendAsyncManage for Probe {
     }
     async fn exit(self, outcome: &Outcome<'_>) -> Result<(), ProbeError> {
         self.journal.push(Event::Exit(self.name.clone(), Seen::of(outcome)));
-        if !outcome.is_cancelled() {
+        let waits = if outcome.is_cancelled() { self.pending_when_cancelled } else { 1 };
+        for _ in 0..waits {
             YieldOnce(false).await;
         }
         self.act(Stage::Exit, self.exit)
+    }
+
+    fn exit_cancelled(self) {
+        if !self.own_exit_cancelled {
+            // The default policy, spelled out: a trait's default body cannot
+            // be called from an override.
+            let exit = crate::SendAsyncManage::exit(self, &Outcome::Cancelled);
+            crate::async_manage::poll_exit_once(
+                exit,
+                core::any::type_name::<Self>(),
+                crate::async_manage::Hint::Manager,
+            );
+            return;
+        }
+        self.journal.push(Event::Exit(self.name.clone(), Seen::Cancelled));
+        if let Err(error) = self.act(Stage::Exit, self.exit) {
+            crate::report(crate::ReportKind::Cancelled, &error);
+        }
     }
 }

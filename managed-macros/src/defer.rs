@@ -197,10 +197,20 @@ pub fn check_body(defer: &Defer) -> Option<syn::Error> {
     tries.0
 }
 
+/// `defer!([$crate] ..)`, as the facade's `defer!` wrapper calls it: a
+/// drop guard, or nothing for the `@managed_seen` marker of a scope.
+pub fn expand_wrapped(input: TokenStream) -> TokenStream {
+    let (facade, input) = paths::split_facade(input);
+    if paths::is_seen_marker(&input) {
+        return TokenStream::new();
+    }
+    expand_standalone(&facade, input)
+}
+
 /// `defer!` where it was not handled by an enclosing `scope!`: the drop
 /// guard forms expand to a guard bound for the rest of the block; the other
 /// forms are errors that say where to put them.
-pub fn expand_standalone(input: TokenStream) -> TokenStream {
+pub fn expand_standalone(facade: &TokenStream, input: TokenStream) -> TokenStream {
     let defer: Defer = match syn::parse2(input) {
         Ok(d) => d,
         Err(e) => return e.to_compile_error(),
@@ -213,13 +223,12 @@ pub fn expand_standalone(input: TokenStream) -> TokenStream {
     if let Some(e) = check_body(&defer) {
         return e.to_compile_error();
     }
-    let p = paths::private();
     let guard = paths::local("defer", 0);
     let Body::Stmts(stmts) = &defer.body else { unreachable!("needs_scope() covers the other forms") };
     let span = stmts.first().map_or_else(Span::call_site, Spanned::span);
     let ty = if defer.filter == Filter::Panic { quote!(DeferOnPanic) } else { quote!(Defer) };
     let body = quote_spanned!(span=> || { #(#stmts)* });
     quote! {
-        let #guard = #p::#ty::new(#body);
+        let #guard = #facade::__private::#ty::new(#body);
     }
 }

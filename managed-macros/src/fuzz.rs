@@ -72,6 +72,16 @@ fn input() -> impl Strategy<Value = String> {
     prop::collection::vec(prop::sample::select(PIECES), 0..24).prop_map(|pieces| pieces.join(" "))
 }
 
+/// `scope!` as the facade's wrapper calls it, with the facade `::managed`.
+fn scope(input: TokenStream) -> TokenStream {
+    crate::scope::expand(&quote::quote!(::managed), input)
+}
+
+/// `defer!` likewise.
+fn defer(input: TokenStream) -> TokenStream {
+    crate::defer::expand_standalone(&quote::quote!(::managed), input)
+}
+
 /// Runs `f` on `source` parsed as tokens (when it is valid as tokens).
 fn feed(source: &str, f: fn(TokenStream) -> TokenStream) {
     if let Ok(tokens) = TokenStream::from_str(source) {
@@ -86,13 +96,13 @@ proptest! {
 
     #[test]
     fn scope_never_panics(source in input()) {
-        feed(&source, crate::scope::expand);
-        feed(&format!("async {{ {source} }}"), crate::scope::expand);
+        feed(&source, scope);
+        feed(&format!("async {{ {source} }}"), scope);
     }
 
     #[test]
     fn defer_never_panics(source in input()) {
-        feed(&source, crate::defer::expand_standalone);
+        feed(&source, defer);
     }
 
     #[test]
@@ -188,7 +198,10 @@ fn known_tricky_inputs() {
     for source in
         ["", "let x = with!(m)?;", "defer!(err => )", "async", "async move", "async { }", "with!(m)? ; Ok(())"]
     {
-        feed(source, crate::scope::expand);
-        feed(source, crate::defer::expand_standalone);
+        feed(source, scope);
+        feed(source, defer);
+        // As the facade's wrappers call them, the facade's path first.
+        feed(&format!("[::managed] {source}"), crate::scope::expand_wrapped);
+        feed(&format!("[::managed] {source}"), crate::defer::expand_wrapped);
     }
 }

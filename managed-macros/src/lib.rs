@@ -7,6 +7,7 @@
 //! and point at the user's tokens.
 
 #![warn(missing_docs)]
+mod conversion;
 mod defer;
 mod diag;
 #[cfg(test)]
@@ -18,10 +19,11 @@ mod with;
 use proc_macro::TokenStream;
 
 /// (Implemented in `managed-macros`, an implementation detail of
-/// `managed`, which re-exports and documents it.)
+/// `managed`, whose `scope!` wrapper calls it as `scope!([$crate] ..)`
+/// and documents it.)
 #[proc_macro]
 pub fn scope(input: TokenStream) -> TokenStream {
-    scope::expand(input.into()).into()
+    scope::expand_wrapped(input.into()).into()
 }
 
 /// (Implemented in `managed-macros`, an implementation detail of
@@ -36,14 +38,11 @@ pub fn with(input: TokenStream) -> TokenStream {
 }
 
 /// (Implemented in `managed-macros`, an implementation detail of
-/// `managed`, which re-exports and documents it.)
+/// `managed`, whose `defer!` wrapper calls it as `defer!([$crate] ..)`
+/// and documents it.)
 #[proc_macro]
 pub fn defer(input: TokenStream) -> TokenStream {
-    let input = input.into();
-    if paths::is_seen_marker(&input) {
-        return TokenStream::new();
-    }
-    defer::expand_standalone(input).into()
+    defer::expand_wrapped(input.into()).into()
 }
 
 mod managed_attr;

@@ -2,16 +2,47 @@
 //! body in a scope that enters fresh managers on every call:
 //!
 //! ```text
-//! fn f(args) -> R { scope! { let _ = with!(expr0)?; ..; body } }
-//! async fn f(args) -> R { scope!(async move { let _ = with!(expr0)?; ..; body }).await }
+//! fn f(args) -> R { scope! { with!(expr0)?; ..; body } }
+//! async fn f(args) -> R { scope!(async move { with!(expr0)?; ..; body }).await }
 //! ```
+//!
+//! An attribute is given no `$crate`: the facade is `::managed`, or the path
+//! of `crate = "path"` (first), as in `#[managed]`.
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
-use syn::parse::Parser;
+use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{Expr, ItemFn, ReturnType, Token};
+
+/// `#[scoped(crate = "path", expr, ..)]`'s arguments.
+struct Args {
+    /// `crate = "path"`: the facade's path, when it is renamed or re-exported.
+    facade: Option<syn::Path>,
+    managers: Punctuated<Expr, Token![,]>,
+}
+
+impl Parse for Args {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let mut facade = None;
+        if input.peek(Token![crate]) && input.peek2(Token![=]) {
+            input.parse::<Token![crate]>()?;
+            input.parse::<Token![=]>()?;
+            let path = input.parse::<syn::LitStr>().and_then(|lit| lit.parse::<syn::Path>()).map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    format!("{e}; write `crate = \"path::to::managed\"` (a string, as in serde and tokio)"),
+                )
+            })?;
+            facade = Some(path);
+            if !input.is_empty() {
+                input.parse::<Token![,]>()?;
+            }
+        }
+        Ok(Args { facade, managers: Punctuated::parse_terminated(input)? })
+    }
+}
 
 pub fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     match try_expand(args, input) {
@@ -21,7 +52,8 @@ pub fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
 }
 
 fn try_expand(args: TokenStream, input: TokenStream) -> syn::Result<TokenStream> {
-    let managers = Punctuated::<Expr, Token![,]>::parse_terminated.parse2(args)?;
+    let Args { facade, managers } = syn::parse2(args)?;
+    let facade = facade.map_or_else(|| quote!(::managed), |path| quote!(#path));
     let item: ItemFn = syn::parse2(input).map_err(|e| {
         syn::Error::new(e.span(), "`#[scoped(..)]` goes on a function (`fn` or `async fn`) with a body")
     })?;
@@ -39,12 +71,17 @@ fn try_expand(args: TokenStream, input: TokenStream) -> syn::Result<TokenStream>
         ));
     }
     let ItemFn { attrs, vis, sig, block } = item;
-    let enters = managers.iter().map(|m| quote_spanned!(m.span()=> let _ = ::managed::with!(#m)?;));
+    // The whole `with!` call at the manager expression (the facade's path
+    // too): errors about the manager point at it.
+    let enters = managers.iter().map(|m| {
+        let facade = respan(&facade, m.span());
+        quote_spanned!(m.span()=> #facade::with!(#m)?;)
+    });
     let stmts = &block.stmts;
     let body = if sig.asyncness.is_some() {
-        quote!(::managed::scope!(async move { #(#enters)* #(#stmts)* }).await)
+        quote!(#facade::scope!(async move { #(#enters)* #(#stmts)* }).await)
     } else {
-        quote!(::managed::scope! { #(#enters)* #(#stmts)* })
+        quote!(#facade::scope! { #(#enters)* #(#stmts)* })
     };
     Ok(quote! {
         #(#attrs)*
@@ -52,4 +89,16 @@ fn try_expand(args: TokenStream, input: TokenStream) -> syn::Result<TokenStream>
             #body
         }
     })
+}
+
+/// `tokens` with every span set to `at`.
+fn respan(tokens: &TokenStream, at: proc_macro2::Span) -> TokenStream {
+    tokens
+        .clone()
+        .into_iter()
+        .map(|mut token| {
+            token.set_span(at);
+            token
+        })
+        .collect()
 }

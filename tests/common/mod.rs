@@ -8,6 +8,7 @@
 use managed::{Manage, Outcome};
 use std::cell::RefCell;
 use std::future::Future;
+use std::io::Write as _;
 use std::pin::pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
@@ -179,6 +180,32 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .map(|s| (*s).to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "<non-string>".into())
+}
+
+/// Whether this is CI: `CI` set (to anything but empty, `0` or `false`),
+/// as CI services and `.ci/run` do. There nothing a test needs may be
+/// missing.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false"))
+}
+
+/// For a test that cannot run because `missing` is missing: fails it in CI;
+/// elsewhere says on the terminal that it skips, and why (written past the
+/// test harness, which hides what a passing test prints).
+#[track_caller]
+pub fn skip_outside_ci(missing: &str) {
+    assert!(!in_ci(), "{missing}, and CI must run every test");
+    let _ = writeln!(std::io::stderr(), "\nskipped: {missing}");
+}
+
+/// Whether `python3` runs; if not, [`skip_outside_ci`].
+#[track_caller]
+pub fn python3_or_skip_outside_ci() -> bool {
+    let runs = std::process::Command::new("python3").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !runs {
+        skip_outside_ci("python3 is not installed (the CPython cross-check needs it)");
+    }
+    runs
 }
 
 /// Silences the default panic output of the panics the tests provoke.

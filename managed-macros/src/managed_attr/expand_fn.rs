@@ -340,7 +340,7 @@ fn handed_over(yield_stmt: &syn::Stmt, options: &Options, lent: &syn::Ident, sta
     let at = yield_statement(yield_stmt).map_or_else(Span::call_site, |mac| mac.path.span());
     let located = |ident: &syn::Ident| syn::Ident::new(&ident.to_string(), Span::mixed_site().located_at(at));
     let (lent, state) = (located(lent), located(state));
-    let p = if options.krate.is_some() { options.private() } else { crate::paths::private_at(at) };
+    let p = if options.krate.is_some() { options.private() } else { crate::paths::default_private_at(at) };
     quote_spanned!(at=> #p::Ok((#lent, #state)))
 }
 

@@ -70,9 +70,11 @@ pub fn expand(item: syn::ItemStruct, options: &Options, mut errors: Errors) -> T
     let this = syn::Ident::new("this", Span::mixed_site());
     let exits = syn::Ident::new("exits", Span::mixed_site());
     let outcome = syn::Ident::new("outcome", Span::mixed_site());
+    let generic = type_params(&model.item);
     let enters = model.fields.iter().map(|f| {
         let member = &f.member;
-        quote_spanned!(f.ty.span()=> #p::enter_slot::<#error, _>(&mut #this.#member)?;)
+        let conversion = field_conversion(f, &p, &error, &generic);
+        quote_spanned!(f.ty.span()=> #p::enter_slot::<#error, _, _>(&mut #this.#member, #conversion)?;)
     });
     // Spanned at the field type: "not a manager" is reported there.
     // The generated locals are respanned there too (same hygiene, the
@@ -92,7 +94,8 @@ pub fn expand(item: syn::ItemStruct, options: &Options, mut errors: Errors) -> T
                 } else {
                     (quote_spanned!(span=> &mut #exits), quote_spanned!(span=> self))
                 };
-                quote_spanned!(span=> #p::Exits::<#error>::exit_slot(#exits, &mut #base.#member);)
+                let conversion = field_conversion(f, &p, &error, &generic);
+                quote_spanned!(span=> #p::Exits::<#error>::exit_slot(#exits, &mut #base.#member, #conversion);)
             })
             .collect()
     };
@@ -194,12 +197,14 @@ fn expand_async(
     let exits = syn::Ident::new("exits", Span::mixed_site());
     let outcome = syn::Ident::new("outcome", Span::mixed_site());
     let has_fields = !model.fields.is_empty();
+    let generic = type_params(item);
     let enters = model.fields.iter().map(|f| {
         let member = &f.member;
+        let conversion = field_conversion(f, &p, &error, &generic);
         if f.is_async {
-            quote_spanned!(f.ty.span()=> #p::enter_slot_async::<#error, _>(&mut #this.#member).await?;)
+            quote_spanned!(f.ty.span()=> #p::enter_slot_async::<#error, _, _>(&mut #this.#member, #conversion).await?;)
         } else {
-            quote_spanned!(f.ty.span()=> #p::enter_slot::<#error, _>(&mut #this.#member)?;)
+            quote_spanned!(f.ty.span()=> #p::enter_slot::<#error, _, _>(&mut #this.#member, #conversion)?;)
         }
     });
     let exit_slots: Vec<TokenStream> = model
@@ -208,10 +213,11 @@ fn expand_async(
         .rev()
         .map(|f| {
             let member = &f.member;
+            let conversion = field_conversion(f, &p, &error, &generic);
             if f.is_async {
-                quote_spanned!(f.ty.span()=> #exits.exit_slot_async(&mut #this.#member).await;)
+                quote_spanned!(f.ty.span()=> #exits.exit_slot_async(&mut #this.#member, #conversion).await;)
             } else {
-                quote_spanned!(f.ty.span()=> #exits.exit_slot(&mut #this.#member);)
+                quote_spanned!(f.ty.span()=> #exits.exit_slot(&mut #this.#member, #conversion);)
             }
         })
         .collect();
@@ -363,7 +369,7 @@ fn field_bounds(
     error: &TokenStream,
 ) -> (syn::Generics, Vec<TokenStream>) {
     let item = &model.item;
-    let type_params: HashSet<String> = item.generics.type_params().map(|t| t.ident.to_string()).collect();
+    let type_params = type_params(item);
     let mut generics = item.generics.clone();
     let mut field_checks = Vec::new();
     for field in &model.fields {
@@ -381,6 +387,32 @@ fn field_bounds(
         }
     }
     (generics, field_checks)
+}
+
+/// The names of the struct's type parameters.
+fn type_params(item: &syn::ItemStruct) -> HashSet<String> {
+    item.generics.type_params().map(|t| t.ident.to_string()).collect()
+}
+
+/// How a field's error converts into the struct's: by its `ManagedField`
+/// bound when its type is a type parameter (generic code needs `From`),
+/// else chosen on its concrete type, so that a manager that cannot fail
+/// needs no `From<Infallible>` (see `managed_core::convert`).
+fn field_conversion(
+    field: &super::parse::ManagedField,
+    p: &TokenStream,
+    error: &TokenStream,
+    type_params: &HashSet<String>,
+) -> TokenStream {
+    let ty = &field.ty;
+    let span = ty.span();
+    let of = match (is_type_param(ty, type_params), field.is_async) {
+        (true, false) => return quote_spanned!(span=> #p::ViaField::<#ty>::new()),
+        (true, true) => return quote_spanned!(span=> #p::ViaAsyncField::<#ty>::new()),
+        (false, false) => quote_spanned!(span=> #p::field_error::<#error, #ty>()),
+        (false, true) => quote_spanned!(span=> #p::async_field_error::<#error, #ty>()),
+    };
+    crate::conversion::error_conversion(p, &of, span)
 }
 
 fn is_type_param(ty: &syn::Type, params: &HashSet<String>) -> bool {

@@ -4,10 +4,10 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::visit_mut::VisitMut;
 use syn::Stmt;
 
-use super::parse::{is_placeholder, with_slot, Scope, Segment, WithStmt};
+use super::enter;
+use super::parse::{Scope, Segment, WithStmt};
 use crate::defer::{Body, Defer};
 use crate::paths;
 
@@ -17,17 +17,20 @@ pub fn expand(scope: &Scope) -> TokenStream {
     }
     let body = expand_from(&scope.segments, 0);
     let seen = seen_macros(scope);
+    let import = paths::import_private(&scope.facade);
     if starts_at_a_level(&scope.segments) {
         // Every `?` and `return` of the block is inside a level's closure:
         // the closure that would catch them here is not needed (one closure
         // less per scope to check and compile, BENCHMARKS.md "Compile time").
         return quote! {{
+            #import
             #seen
             let __managed_scope = { #body };
             __managed_scope
         }};
     }
     quote! {{
+        #import
         #seen
         #[allow(clippy::redundant_closure_call)]
         let __managed_scope = (|| { #body })();
@@ -140,11 +143,15 @@ fn expand_from(segments: &[Segment], from: usize) -> TokenStream {
             let stmt = with_enter(w, &manager, &entered);
             let expr = &w.manager;
             let p = paths::private_at(at);
+            // Chosen before the body borrows the manager: only its type counts.
+            let conversion = paths::local_at("conversion", index, at);
+            let choose = enter::error_conversion(&quote_spanned!(at=> #p::manager_error(&#manager)), at);
             quote_spanned! {at=>
                 let mut #manager = #expr;
+                let #conversion = #choose;
                 let mut #entered = false;
                 let #body = #p::run_level(|| { #stmt #inner });
-                #p::exit_level_if_entered(#entered, #manager, #body)
+                #p::exit_level_if_entered(#entered, #manager, #body, #conversion)
             }
         }
         Segment::Defer(d) => {
@@ -172,23 +179,7 @@ fn with_enter(w: &WithStmt, manager: &syn::Ident, entered: &syn::Ident) -> Stmt 
     // The parentheses carry the user's context, so `with!(m)?` still reads
     // as one expression in errors about the `?`.
     let enter = quote_spanned!(w.span=> (#call));
-    let mut stmt = w.stmt.clone();
-    ReplaceSlot(Some(enter)).visit_stmt_mut(&mut stmt);
-    stmt
-}
-
-struct ReplaceSlot(Option<TokenStream>);
-
-impl VisitMut for ReplaceSlot {
-    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
-        if let Some(slot) = with_slot(expr, is_placeholder) {
-            if let Some(tokens) = self.0.take() {
-                *slot = syn::Expr::Verbatim(tokens);
-            }
-            return;
-        }
-        syn::visit_mut::visit_expr_mut(self, expr);
-    }
+    enter::replace_with_call(&w.stmt, enter, w.span)
 }
 
 /// The closure a scope's `defer!` runs, given the outcome.
@@ -215,7 +206,7 @@ mod tests {
     /// Whether the expansion of `input` puts the block in a closure (the
     /// `(|| { .. })()` that catches a `?` or `return` outside the levels).
     fn has_outer_closure(input: proc_macro2::TokenStream) -> bool {
-        let scope = super::super::parse::parse(input).expect("parses");
+        let scope = super::super::parse::parse(quote!(::managed), input).expect("parses");
         let expanded = super::expand(&scope).to_string();
         expanded.contains("let __managed_scope = (||")
     }

@@ -39,6 +39,16 @@
 //! outlives the body; a defer runs after it). Otherwise the level starts a
 //! nested frame inside the body, as every level did before frames.
 //!
+//! A defer has no slot, so the frame keeps a counter for its defers: the
+//! body sets it to `n` where the `n`-th defer after the frame's first level
+//! stands, and after the body that defer runs only if the counter reached
+//! `n` (`defer_sync(body, reached >= n, ..)`). A `?`, `return` or panic
+//! before it leaves the body first, and the defer does not run, as a
+//! manager whose enter was never reached is not exited. The frame's first
+//! level needs no mark: the frame's code runs only once the body got there.
+//! One counter per frame, not a flag per defer: the body's future holds one
+//! reference to it, however many defers the frame has.
+//!
 //! Each slot sits in its own block so that its memory is free again while
 //! its exit is awaited, and so that, when the scope's future is dropped
 //! mid-block, the body (holding the targets) is dropped first, then the
@@ -51,19 +61,19 @@ use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::visit::Visit;
-use syn::visit_mut::VisitMut;
 
-use super::parse::{is_placeholder, with_slot, Asyncness, Scope, Segment, WithStmt};
+use super::parse::{is_placeholder, Asyncness, Scope, Segment, WithStmt};
 use crate::defer::Body;
 use crate::paths;
 
 pub fn expand(scope: &Scope, asyncness: &Asyncness) -> TokenStream {
     let body = expand_from(&scope.segments, 0);
     let seen = super::expand::seen_macros(scope);
+    let import = paths::import_private(&scope.facade);
     let async_token = asyncness.async_token;
     let move_token = asyncness.move_token;
     quote! {
-        #async_token #move_token { #seen #body }
+        #async_token #move_token { #import #seen #body }
     }
 }
 
@@ -89,15 +99,26 @@ fn plain_stmts(segments: &[Segment]) -> impl Iterator<Item = &syn::Stmt> {
 
 /// One frame: the levels `levels` (indices of split points, the statements
 /// between them plain) share one body future; the last level's rest, which
-/// may hold a nested frame, ends the body.
+/// may hold a nested frame, ends the body. The body counts the defers it
+/// reaches (`defer_marks`) in a counter declared around the frame, sized for
+/// the frame's marks.
 fn expand_frame(segments: &[Segment], levels: &[usize]) -> TokenStream {
     let p = paths::private();
+    let reached = paths::local("reached", levels[0]);
+    let marks = defer_marks(segments, levels);
     let mut body = TokenStream::new();
     for (k, &index) in levels.iter().enumerate() {
-        if let Segment::With(w) = &segments[index] {
+        match (&segments[index], marks[k]) {
             // The slot named at the manager, so that "not an async manager"
             // from the enter's bound points at the user's expression.
-            with_enter(w, &paths::local_at("slot", index, w.manager.span())).to_tokens(&mut body);
+            (Segment::With(w), _) => {
+                with_enter(w, &paths::local_at("slot", index, w.manager.span())).to_tokens(&mut body);
+            }
+            (Segment::Defer(_), Some(mark)) => {
+                let mark = proc_macro2::Literal::usize_unsuffixed(mark);
+                quote!(#reached = #mark;).to_tokens(&mut body);
+            }
+            _ => {}
         }
         match levels.get(k + 1) {
             Some(&next) => body.extend(plain_stmts(&segments[index + 1..next]).map(ToTokens::to_token_stream)),
@@ -105,7 +126,7 @@ fn expand_frame(segments: &[Segment], levels: &[usize]) -> TokenStream {
         }
     }
     let mut ended = quote!(#p::catch_async(async { #body }).await);
-    for &index in levels.iter().rev() {
+    for (k, &index) in levels.iter().enumerate().rev() {
         let b = paths::local("body", index);
         ended = match &segments[index] {
             Segment::With(_) => {
@@ -113,6 +134,8 @@ fn expand_frame(segments: &[Segment], levels: &[usize]) -> TokenStream {
                 let entered = paths::local("entered", index);
                 let outcome = paths::local("outcome", index);
                 let exited = paths::local("exited", index);
+                let conversion = paths::local("conversion", index);
+                let choose = super::enter::error_conversion(&quote!(#p::exit_error(&#exited)), Span::call_site());
                 quote! {{
                     let (#b, #entered) = {
                         let mut #slot = #p::AsyncSlot::empty();
@@ -121,19 +144,27 @@ fn expand_frame(segments: &[Segment], levels: &[usize]) -> TokenStream {
                     };
                     let #outcome = #p::outcome_of(&#b);
                     let #exited = #p::exit_async(#entered, &#outcome).await;
-                    #p::merge_exit(#b, #exited)
+                    let #conversion = #choose;
+                    #p::merge_exit(#b, #exited, #conversion)
                 }}
             }
             Segment::Defer(d) => {
                 let when = d.defer.filter.when();
+                let was_reached = marks[k].map_or_else(
+                    || quote!(true),
+                    |mark| {
+                        let mark = proc_macro2::Literal::usize_unsuffixed(mark);
+                        quote!(#reached >= #mark)
+                    },
+                );
                 let run = match &d.defer.body {
-                    Body::Async(block) => quote!(#p::defer_async(#b, #when, #block).await),
+                    Body::Async(block) => quote!(#p::defer_async(#b, #was_reached, #when, #block).await),
                     Body::Stmts(stmts) => {
                         let span = stmts.first().map_or_else(Span::call_site, Spanned::span);
                         let deferred = quote_spanned!(span=> |_: &#p::Outcome<'_>| { #(#stmts)* });
-                        quote!(#p::defer_sync(#b, #when, #deferred))
+                        quote!(#p::defer_sync(#b, #was_reached, #when, #deferred))
                     }
-                    Body::Closure(closure) => quote!(#p::defer_sync(#b, #when, #closure)),
+                    Body::Closure(closure) => quote!(#p::defer_sync(#b, #was_reached, #when, #closure)),
                 };
                 quote! {{
                     let #b = #ended;
@@ -143,7 +174,35 @@ fn expand_frame(segments: &[Segment], levels: &[usize]) -> TokenStream {
             Segment::Plain(_) => unreachable!("a level is a split point"),
         };
     }
-    quote!(#p::finish(#ended))
+    let finished = quote!(#p::finish(#ended));
+    match marks.iter().flatten().max() {
+        None => finished,
+        Some(&last) => {
+            let counter = if u8::try_from(last).is_ok() { quote!(u8) } else { quote!(u32) };
+            quote!({
+                let mut #reached: #counter = 0;
+                #finished
+            })
+        }
+    }
+}
+
+/// For each level of a frame, the mark its body sets on reaching it, if it
+/// needs one: the `defer!`s after the frame's first level are numbered 1,
+/// 2, .. in order. A defer runs after the body only if the body counted up
+/// to its mark (as a manager is exited only if its slot was entered); the
+/// first level needs none, since the frame's code runs only when the body
+/// reached it.
+fn defer_marks(segments: &[Segment], levels: &[usize]) -> Vec<Option<usize>> {
+    let mut marked = 0;
+    let mut marks = vec![None; levels.len()];
+    for (k, &index) in levels.iter().enumerate().skip(1) {
+        if matches!(segments[index], Segment::Defer(_)) {
+            marked += 1;
+            marks[k] = Some(marked);
+        }
+    }
+    marks
 }
 
 /// The split points that share the frame starting at `start`: `start`,
@@ -367,21 +426,5 @@ fn with_enter(w: &WithStmt, slot: &syn::Ident) -> syn::Stmt {
     // enter awaited in place as `fill` + `.await` + `mark_entered` saved 11
     // instructions per 3-manager scope but gave it a second, duplicate one).
     let enter = quote_spanned!(w.manager.span()=> #p::enter_async(#manager, &mut #slot).await);
-    let mut stmt = w.stmt.clone();
-    ReplaceSlot(Some(enter)).visit_stmt_mut(&mut stmt);
-    stmt
-}
-
-struct ReplaceSlot(Option<TokenStream>);
-
-impl VisitMut for ReplaceSlot {
-    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
-        if let Some(slot) = with_slot(expr, is_placeholder) {
-            if let Some(tokens) = self.0.take() {
-                *slot = syn::Expr::Verbatim(tokens);
-            }
-            return;
-        }
-        syn::visit_mut::visit_expr_mut(self, expr);
-    }
+    super::enter::replace_with_call(&w.stmt, enter, w.span)
 }

@@ -4,6 +4,7 @@
 //! statement splits the block, and the rest of the block becomes a nested
 //! closure whose `Result` the split point's exit or defer sees, exactly.
 
+mod enter;
 mod expand;
 mod expand_async;
 mod parse;
@@ -11,8 +12,16 @@ mod validate;
 
 use proc_macro2::TokenStream;
 
-pub fn expand(input: TokenStream) -> TokenStream {
-    let scope = match parse::parse(input) {
+/// `scope!([$crate] ..)`, as the facade's `scope!` wrapper calls it.
+pub fn expand_wrapped(input: TokenStream) -> TokenStream {
+    let (facade, input) = crate::paths::split_facade(input);
+    expand(&facade, input)
+}
+
+/// `facade`: the path of the `managed` crate as the user reaches it
+/// (`$crate`, from the facade's `scope!` wrapper).
+pub fn expand(facade: &TokenStream, input: TokenStream) -> TokenStream {
+    let scope = match parse::parse(facade.clone(), input) {
         Ok(scope) => scope,
         Err(e) => return e.to_compile_error(),
     };

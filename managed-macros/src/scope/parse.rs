@@ -16,6 +16,8 @@ pub struct Scope {
     pub segments: Vec<Segment>,
     /// Where the scope's block is, for errors about the whole block.
     pub span: Span,
+    /// The facade's path (`$crate` of its `scope!` wrapper).
+    pub facade: TokenStream,
 }
 
 /// The `async` / `async move` of an async scope.
@@ -53,11 +55,11 @@ pub struct DeferStmt {
     pub path: syn::Path,
 }
 
-pub fn parse(input: TokenStream) -> syn::Result<Scope> {
-    Parser::parse2(parse_scope, input)
+pub fn parse(facade: TokenStream, input: TokenStream) -> syn::Result<Scope> {
+    Parser::parse2(|input: ParseStream| parse_scope(input, facade), input)
 }
 
-fn parse_scope(input: ParseStream) -> syn::Result<Scope> {
+fn parse_scope(input: ParseStream, facade: TokenStream) -> syn::Result<Scope> {
     let span = input.span();
     let (asyncness, stmts) = if input.peek(Token![async]) && !input.peek2(Token![fn]) {
         let async_token: Token![async] = input.parse()?;
@@ -71,7 +73,7 @@ fn parse_scope(input: ParseStream) -> syn::Result<Scope> {
         (None, Block::parse_within(input)?)
     };
     let segments = stmts.into_iter().map(classify).collect::<syn::Result<Vec<_>>>()?;
-    Ok(Scope { asyncness, segments: hoist_items(segments), span })
+    Ok(Scope { asyncness, segments: hoist_items(segments), span, facade })
 }
 
 /// Moves the items of the block (`fn`, `struct`, `impl`, `use`, ..) before

@@ -48,12 +48,42 @@ impl ::managed::__private::AsyncManage for Pooled {
                     ::managed::__private::enter_slot_async::<
                         ::managed::__private::Error,
                         _,
-                    >(&mut this.conn)
+                        _,
+                    >(
+                            &mut this.conn,
+                            {
+                                #[allow(unused_imports)]
+                                use ::managed::__private::{
+                                    CannotFailKind as _, ViaFromKind as _,
+                                };
+                                #[allow(clippy::needless_borrow)]
+                                (&::managed::__private::async_field_error::<
+                                    ::managed::__private::Error,
+                                    Conn,
+                                >())
+                                    .__managed_error_kind()
+                            },
+                        )
                         .await?;
                     ::managed::__private::enter_slot::<
                         ::managed::__private::Error,
                         _,
-                    >(&mut this.log)?;
+                        _,
+                    >(
+                        &mut this.log,
+                        {
+                            #[allow(unused_imports)]
+                            use ::managed::__private::{
+                                CannotFailKind as _, ViaFromKind as _,
+                            };
+                            #[allow(clippy::needless_borrow)]
+                            (&::managed::__private::field_error::<
+                                ::managed::__private::Error,
+                                BufWriter<Vec<u8>>,
+                            >())
+                                .__managed_error_kind()
+                        },
+                    )?;
                     ::managed::__private::async_hook::<
                         ::managed::__private::Error,
                         _,
@@ -65,8 +95,39 @@ impl ::managed::__private::AsyncManage for Pooled {
             if let ::managed::__private::Some(mut exits) = ::managed::__private::AsyncExits::<
                 ::managed::__private::Error,
             >::after_enter(entered) {
-                exits.exit_slot(&mut this.log);
-                exits.exit_slot_async(&mut this.conn).await;
+                exits
+                    .exit_slot(
+                        &mut this.log,
+                        {
+                            #[allow(unused_imports)]
+                            use ::managed::__private::{
+                                CannotFailKind as _, ViaFromKind as _,
+                            };
+                            #[allow(clippy::needless_borrow)]
+                            (&::managed::__private::field_error::<
+                                ::managed::__private::Error,
+                                BufWriter<Vec<u8>>,
+                            >())
+                                .__managed_error_kind()
+                        },
+                    );
+                exits
+                    .exit_slot_async(
+                        &mut this.conn,
+                        {
+                            #[allow(unused_imports)]
+                            use ::managed::__private::{
+                                CannotFailKind as _, ViaFromKind as _,
+                            };
+                            #[allow(clippy::needless_borrow)]
+                            (&::managed::__private::async_field_error::<
+                                ::managed::__private::Error,
+                                Conn,
+                            >())
+                                .__managed_error_kind()
+                        },
+                    )
+                    .await;
                 exits.finish()?;
             }
             this.defuse();
@@ -101,8 +162,35 @@ impl ::managed::__private::AsyncManage for Pooled {
             };
             exits.record_hook(ran, unwinding);
         }
-        exits.exit_slot(&mut this.log);
-        exits.exit_slot_async(&mut this.conn).await;
+        exits
+            .exit_slot(
+                &mut this.log,
+                {
+                    #[allow(unused_imports)]
+                    use ::managed::__private::{CannotFailKind as _, ViaFromKind as _};
+                    #[allow(clippy::needless_borrow)]
+                    (&::managed::__private::field_error::<
+                        ::managed::__private::Error,
+                        BufWriter<Vec<u8>>,
+                    >())
+                        .__managed_error_kind()
+                },
+            );
+        exits
+            .exit_slot_async(
+                &mut this.conn,
+                {
+                    #[allow(unused_imports)]
+                    use ::managed::__private::{CannotFailKind as _, ViaFromKind as _};
+                    #[allow(clippy::needless_borrow)]
+                    (&::managed::__private::async_field_error::<
+                        ::managed::__private::Error,
+                        Conn,
+                    >())
+                        .__managed_error_kind()
+                },
+            )
+            .await;
         exits.finish()
     }
     fn exit_cancelled(mut self) {

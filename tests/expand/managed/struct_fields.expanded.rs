@@ -24,11 +24,27 @@ where
                 ::managed::__private::enter_slot::<
                     ::managed::__private::Error,
                     _,
-                >(&mut this.out)?;
+                    _,
+                >(
+                    &mut this.out,
+                    {
+                        #[allow(unused_imports)]
+                        use ::managed::__private::{
+                            CannotFailKind as _, ViaFromKind as _,
+                        };
+                        #[allow(clippy::needless_borrow)]
+                        (&::managed::__private::field_error::<
+                            ::managed::__private::Error,
+                            BufWriter<W>,
+                        >())
+                            .__managed_error_kind()
+                    },
+                )?;
                 ::managed::__private::enter_slot::<
                     ::managed::__private::Error,
                     _,
-                >(&mut this.extra)?;
+                    _,
+                >(&mut this.extra, ::managed::__private::ViaField::<M>::new())?;
                 ::managed::__private::Ok(())
             },
             |
@@ -37,10 +53,29 @@ where
             {
                 ::managed::__private::Exits::<
                     ::managed::__private::Error,
-                >::exit_slot(&mut *exits, &mut this.extra);
+                >::exit_slot(
+                    &mut *exits,
+                    &mut this.extra,
+                    ::managed::__private::ViaField::<M>::new(),
+                );
                 ::managed::__private::Exits::<
                     ::managed::__private::Error,
-                >::exit_slot(&mut *exits, &mut this.out);
+                >::exit_slot(
+                    &mut *exits,
+                    &mut this.out,
+                    {
+                        #[allow(unused_imports)]
+                        use ::managed::__private::{
+                            CannotFailKind as _, ViaFromKind as _,
+                        };
+                        #[allow(clippy::needless_borrow)]
+                        (&::managed::__private::field_error::<
+                            ::managed::__private::Error,
+                            BufWriter<W>,
+                        >())
+                            .__managed_error_kind()
+                    },
+                );
             },
         )?;
         ::managed::__private::Ok(self)
@@ -56,10 +91,27 @@ where
             >>::into_result(Report::footer(&mut self, outcome)));
         ::managed::__private::Exits::<
             ::managed::__private::Error,
-        >::exit_slot(&mut exits, &mut self.extra);
+        >::exit_slot(
+            &mut exits,
+            &mut self.extra,
+            ::managed::__private::ViaField::<M>::new(),
+        );
         ::managed::__private::Exits::<
             ::managed::__private::Error,
-        >::exit_slot(&mut exits, &mut self.out);
+        >::exit_slot(
+            &mut exits,
+            &mut self.out,
+            {
+                #[allow(unused_imports)]
+                use ::managed::__private::{CannotFailKind as _, ViaFromKind as _};
+                #[allow(clippy::needless_borrow)]
+                (&::managed::__private::field_error::<
+                    ::managed::__private::Error,
+                    BufWriter<W>,
+                >())
+                    .__managed_error_kind()
+            },
+        );
         exits.finish()
     }
 }
