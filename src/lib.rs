@@ -114,6 +114,18 @@
 //! - [`stream`] needs `alloc`; its metrics need `std`, its `futures::Stream`
 //!   adapters `async`; with `tracing`, a metered stream's end is one event.
 //!
+//! Managers for the crates users already use, one module each:
+//!
+//! - `tempfile`: `managed::tempfile::AtomicWrite`, a file replaced by a
+//!   rename only when the block succeeds.
+//! - `process`: `std::process::Child` as a manager (waited for on `Ok`,
+//!   killed and reaped otherwise), documented in `managed::process`; with
+//!   `tokio`, `tokio::process::Child` too.
+//! - `tokio` (also): `managed::tokio::TaskGroup`, Python's
+//!   `asyncio.TaskGroup`.
+//! - `tracing` (also): `managed::tracing`, a span per block recording how it
+//!   ended and how long it took.
+//!
 //! # Rust version
 //!
 //! 1.85 or newer.
@@ -349,6 +361,8 @@ pub use managed_core::tokio;
 // Integrations, one module each (`managed::tokio::TaskGroup` is in the `tokio` module above).
 #[cfg(feature = "process")]
 pub use managed_core::integrations::process;
+#[cfg(feature = "tracing")]
+pub use managed_core::integrations::span as tracing;
 #[cfg(feature = "tempfile")]
 pub use managed_core::integrations::tempfile;
 #[cfg(feature = "async")]

@@ -35,7 +35,7 @@ pub mod exit_stack_async;
 #[cfg(all(feature = "std", feature = "async"))]
 pub mod exit_stack_send;
 pub mod hook;
-#[cfg(any(feature = "tempfile", feature = "process", feature = "tokio"))]
+#[cfg(any(feature = "tempfile", feature = "process", feature = "tokio", feature = "tracing"))]
 pub mod integrations;
 pub mod manage;
 pub mod outcome;
@@ -77,5 +77,10 @@ mod error {
 mod std_impls;
 #[cfg(all(test, feature = "std"))]
 mod test_support;
+
+/// What the span macros of `managed::tracing` expand to names `tracing` through this path.
+#[cfg(feature = "tracing")]
+#[doc(hidden)]
+pub use tracing as __tracing;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -5,6 +5,8 @@
 // tempfile, processes, tokio's TaskGroup, tracing spans.
 #[cfg(feature = "process")]
 pub mod process;
+#[cfg(feature = "tracing")]
+pub mod span;
 #[cfg(feature = "tokio")]
 pub mod task_group;
 #[cfg(feature = "tempfile")]

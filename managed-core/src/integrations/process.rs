@@ -49,6 +49,7 @@
 //! and signal the group in the block or in a manager of yours.
 
 // The crate is `no_std`; these modules need `std`, and read better with its prelude.
+use std::format;
 use std::prelude::rust_2021::*;
 
 use std::io;
@@ -114,6 +115,7 @@ fn kill_and_wait(child: &mut Child) -> io::Result<()> {
 
 #[cfg(feature = "tokio")]
 mod tokio_child {
+    use std::format;
     use std::io;
     use std::prelude::rust_2021::*;
 

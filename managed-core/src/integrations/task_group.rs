@@ -428,8 +428,15 @@ where
     let task = async move {
         match catch_async(future).await {
             Ok(Ok(value)) => drop(sender.send(value)),
-            Ok(Err(e)) => group.lock().fail(Failure::Error(e.into())),
-            Err(panicked) => group.lock().fail(Failure::Panic(panicked.into_payload())),
+            // Converted before the lock is taken: `Into` is user code.
+            Ok(Err(e)) => {
+                let failure = Failure::Error(e.into());
+                group.lock().fail(failure);
+            }
+            Err(panicked) => {
+                let failure = Failure::Panic(panicked.into_payload());
+                group.lock().fail(failure);
+            }
         }
     };
     let abort = state.tasks.spawn_on(task, &runtime);

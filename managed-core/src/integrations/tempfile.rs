@@ -34,6 +34,7 @@
 //! ```
 
 // The crate is `no_std`; these modules need `std`, and read better with its prelude.
+use std::format;
 use std::prelude::rust_2021::*;
 
 use std::fmt;
