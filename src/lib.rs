@@ -143,6 +143,7 @@
 #![warn(missing_docs)]
 #![warn(unreachable_pub)]
 #![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 extern crate self as managed;
 #[cfg(feature = "std")]
@@ -374,6 +375,9 @@ pub use managed_core::tokio;
 // name turns on, and which the examples turn on through their dev-dependency on managed-core.
 #[cfg(feature = "std")]
 #[doc(inline)]
+// With no integration feature on, the module is empty and the glob imports nothing; that build is
+// still valid, so the lints that would reject it are allowed here only.
+#[allow(unused_imports, unreachable_pub)]
 pub use managed_core::integrations::*;
 #[cfg(feature = "async")]
 pub use managed_core::{AsyncManage, SendAsyncManage};
@@ -956,3 +960,13 @@ pub mod __private {
     /// by a path that works under any rename or re-export).
     pub use managed_macros::{defer, scope};
 }
+
+// The examples of README.md and docs/from-python.md run as doctests (only
+// rustdoc's test pass sees these modules), so the prose cannot drift from
+// the code. The guide's `TaskGroup` example needs the `tokio` feature.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme {}
+#[cfg(all(doctest, feature = "tokio"))]
+#[doc = include_str!("../docs/from-python.md")]
+mod from_python {}

@@ -3,7 +3,7 @@
 //! generate names only `::managed::__private`.
 #![warn(missing_docs)]
 #![no_std]
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
