@@ -475,6 +475,7 @@ impl fmt::Debug for SendAsyncExitStack<'_> {
 /// # Ok::<(), managed::Error>(())
 /// # }).unwrap();
 /// ```
+#[diagnostic::do_not_recommend]
 impl<'a> SendAsyncManage for SendAsyncExitStack<'a> {
     type Target = SendAsyncEntered<'a>;
     type Error = Error;

@@ -43,6 +43,9 @@ use crate::Outcome;
 /// tx.exit(&Outcome::Ok)?;
 /// # Ok::<(), std::convert::Infallible>(())
 /// ```
+// Every impl of the crate (and those `#[managed]` writes) carries
+// `#[diagnostic::do_not_recommend]`: a value that is no manager gets this
+// message alone, not a list of the managers that exist.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a manager: it does not implement `managed::Manage`",
     label = "not a manager: `with!`, `Guard` and `ExitStack` need a value with an enter and an exit",
