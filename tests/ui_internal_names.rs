@@ -26,14 +26,25 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 /// shows (a case that shows fewer or more fails the test, so the list only
 /// shrinks). Each is a message still to be rewritten.
 const KNOWN_LEAKS: &[(&str, &[&str])] = &[
-    ("tests/ui/async-scope/async-defer-returns-result.stderr", &["Ended", "When", "__private", "defer_async"]),
     ("tests/ui/async-scope/async-manager-in-sync-scope.stderr", &["__private"]),
-    ("tests/ui/async-scope/box-dyn-error-without-send-sync.stderr", &["Panicked", "ScopeError", "__private", "outcome_of"]),
-    ("tests/ui/async-scope/future-of-manager-not-awaited.stderr", &["AdaptSync", "AsyncSlot", "SyncInAsync", "__private", "enter_async"]),
+    (
+        "tests/ui/async-scope/box-dyn-error-without-send-sync.stderr",
+        &["Panicked", "ScopeError", "__private", "outcome_of"],
+    ),
+    (
+        "tests/ui/async-scope/future-of-manager-not-awaited.stderr",
+        &["AdaptSync", "AsyncSlot", "SyncInAsync", "__private", "enter_async"],
+    ),
     ("tests/ui/async-scope/non-send-manager-in-spawned-scope.stderr", &["AsyncSlot", "__private"]),
-    ("tests/ui/async-scope/not-a-manager.stderr", &["AdaptSync", "AsyncSlot", "SyncInAsync", "__private", "enter_async"]),
+    (
+        "tests/ui/async-scope/not-a-manager.stderr",
+        &["AdaptSync", "AsyncSlot", "SyncInAsync", "__private", "enter_async"],
+    ),
     ("tests/ui/exit_stack/async-stack-held-across-await-in-spawn.stderr", &["AsyncExit", "Local"]),
-    ("tests/ui/managed/fn-async-return-ok-before-yield.stderr", &["EnterFailure", "__private", "coroutine", "enter_failed"]),
+    (
+        "tests/ui/managed/fn-async-return-ok-before-yield.stderr",
+        &["EnterFailure", "__private", "coroutine", "enter_failed"],
+    ),
     ("tests/ui/managed/fn-async-yield-wrong-type.stderr", &["coroutine"]),
     ("tests/ui/managed/fn-bare-return-before-yield.stderr", &["FnEnterFailure", "__private", "fn_enter_failed"]),
     ("tests/ui/managed/fn-return-ok-before-yield.stderr", &["FnEnterFailure", "__private", "fn_enter_failed"]),
@@ -41,12 +52,24 @@ const KNOWN_LEAKS: &[(&str, &[&str])] = &[
     ("tests/ui/managed/impl-async-disagreeing-error-types.stderr", &["Returns"]),
     ("tests/ui/managed/impl-async-used-in-sync-scope.stderr", &["__private"]),
     ("tests/ui/managed/impl-disagreeing-error-types.stderr", &["Returns"]),
-    ("tests/ui/managed/struct-async-field-not-an-async-manager.stderr", &["AsyncFieldManager", "__private", "async_managed_field", "cancel_slot_async"]),
+    (
+        "tests/ui/managed/struct-async-field-not-an-async-manager.stderr",
+        &["AsyncFieldManager", "__private", "async_managed_field", "cancel_slot_async"],
+    ),
     ("tests/ui/managed/struct-async-fn-hook-without-async.stderr", &["Fallible", "__private"]),
-    ("tests/ui/managed/struct-async-hook-not-async.stderr", &["AsyncHook", "__private", "async_hook", "cancel_hook_async"]),
-    ("tests/ui/managed/struct-async-hook-returns-wrong-type.stderr", &["AsyncHook", "AsyncHookOutput", "__private", "async_hook"]),
+    (
+        "tests/ui/managed/struct-async-hook-not-async.stderr",
+        &["AsyncHook", "__private", "async_hook", "cancel_hook_async"],
+    ),
+    (
+        "tests/ui/managed/struct-async-hook-returns-wrong-type.stderr",
+        &["AsyncHook", "AsyncHookOutput", "__private", "async_hook"],
+    ),
     ("tests/ui/managed/struct-async-hook-used-in-sync-scope.stderr", &["__private"]),
-    ("tests/ui/managed/struct-field-error-does-not-convert.stderr", &["Convert", "Exits", "ViaFrom", "__private", "enter_slot"]),
+    (
+        "tests/ui/managed/struct-field-error-does-not-convert.stderr",
+        &["Convert", "Exits", "ViaFrom", "__private", "enter_slot"],
+    ),
     ("tests/ui/managed/struct-field-is-a-reference.stderr", &["FieldManager", "__private", "managed_field"]),
     ("tests/ui/managed/struct-field-not-a-manager.stderr", &["FieldManager", "__private", "managed_field"]),
     ("tests/ui/managed/struct-hook-returns-wrong-type.stderr", &["Fallible", "__private"]),
@@ -57,9 +80,15 @@ const KNOWN_LEAKS: &[(&str, &[&str])] = &[
     ("tests/ui/scope/return-borrowed-target.stderr", &["__private"]),
     ("tests/ui/scope/tail-type-mismatch.stderr", &["__private"]),
     ("tests/ui/scope/use-target-after-scope.stderr", &["__private"]),
-    ("tests/ui/scoped/async-not-a-manager.stderr", &["AdaptSync", "AsyncSlot", "SyncInAsync", "__private", "enter_async"]),
+    (
+        "tests/ui/scoped/async-not-a-manager.stderr",
+        &["AdaptSync", "AsyncSlot", "SyncInAsync", "__private", "enter_async"],
+    ),
     ("tests/ui/scoped/not-a-manager.stderr", &["__private"]),
-    ("tests/ui/with/manager-error-not-convertible.stderr", &["Convert", "ViaFrom", "__private", "exit_level_if_entered"]),
+    (
+        "tests/ui/with/manager-error-not-convertible.stderr",
+        &["Convert", "ViaFrom", "__private", "exit_level_if_entered"],
+    ),
     ("tests/ui/with/not-a-manager.stderr", &["__private"]),
     ("tests/ui/with/target-used-after-scope-in-closure.stderr", &["__private"]),
 ];
