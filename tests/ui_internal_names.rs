@@ -40,6 +40,7 @@ const KNOWN_LEAKS: &[(&str, &[&str])] = &[
         "tests/ui/async-scope/not-a-manager.stderr",
         &["AdaptSync", "AsyncSlot", "SyncInAsync", "__private", "enter_async"],
     ),
+    ("tests/ui/defer/closure-with-two-arguments.stderr", &["__private"]),
     ("tests/ui/exit_stack/async-stack-held-across-await-in-spawn.stderr", &["AsyncExit", "Local"]),
     (
         "tests/ui/managed/fn-async-return-ok-before-yield.stderr",
@@ -48,6 +49,7 @@ const KNOWN_LEAKS: &[(&str, &[&str])] = &[
     ("tests/ui/managed/fn-async-yield-wrong-type.stderr", &["coroutine"]),
     ("tests/ui/managed/fn-bare-return-before-yield.stderr", &["FnEnterFailure", "__private", "fn_enter_failed"]),
     ("tests/ui/managed/fn-return-ok-before-yield.stderr", &["FnEnterFailure", "__private", "fn_enter_failed"]),
+    ("tests/ui/managed/fn-returns-option.stderr", &["Returns", "__private"]),
     ("tests/ui/managed/fn-tail-value-after-yield.stderr", &["Returns", "__private"]),
     ("tests/ui/managed/impl-async-disagreeing-error-types.stderr", &["Returns"]),
     ("tests/ui/managed/impl-async-used-in-sync-scope.stderr", &["__private"]),
@@ -79,17 +81,21 @@ const KNOWN_LEAKS: &[(&str, &[&str])] = &[
     ("tests/ui/scope/error-type-not-inferred.stderr", &["Convert", "ViaFrom", "__private", "exit_level_if_entered"]),
     ("tests/ui/scope/return-borrowed-target.stderr", &["__private"]),
     ("tests/ui/scope/tail-type-mismatch.stderr", &["__private"]),
+    ("tests/ui/scope/target-sent-to-thread.stderr", &["__private"]),
+    ("tests/ui/scope/two-managers-borrow-one-buffer.stderr", &["__private"]),
     ("tests/ui/scope/use-target-after-scope.stderr", &["__private"]),
     (
         "tests/ui/scoped/async-not-a-manager.stderr",
         &["AdaptSync", "AsyncSlot", "SyncInAsync", "__private", "enter_async"],
     ),
     ("tests/ui/scoped/not-a-manager.stderr", &["__private"]),
+    ("tests/ui/with/manager-by-reference.stderr", &["__private"]),
     (
         "tests/ui/with/manager-error-not-convertible.stderr",
         &["Convert", "ViaFrom", "__private", "exit_level_if_entered"],
     ),
     ("tests/ui/with/not-a-manager.stderr", &["__private"]),
+    ("tests/ui/with/result-of-manager-not-unwrapped.stderr", &["__private"]),
     ("tests/ui/with/target-used-after-scope-in-closure.stderr", &["__private"]),
 ];
 
