@@ -52,7 +52,8 @@ use crate::Outcome;
     note = "a manager implements `managed::Manage` (`enter(&mut self)` and `exit(self, &Outcome)`); \
             write `#[managed]` on its `impl` block with `#[enter]`/`#[exit]` methods, or implement the trait",
     note = "for a value that only needs cleanup, use `defer!` instead of `with!`",
-    note = "an async manager (`managed::AsyncManage`) is entered only in an async scope: `scope!(async {{ .. }}).await`"
+    note = "an async manager (`managed::AsyncManage`) is entered only in an async scope, `scope!(async {{ .. }}).await`, \
+            or on an `AsyncExitStack` with `stack.enter_async(manager).await`"
 )]
 pub trait Manage {
     /// What the block borrows while entered (often `Self`).
