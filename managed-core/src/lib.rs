@@ -12,56 +12,60 @@ extern crate std;
 
 #[cfg(feature = "async")]
 pub mod async_manage;
-#[cfg(feature = "async")]
-#[doc(hidden)]
-pub mod async_support;
-#[doc(hidden)]
-pub mod compose;
-#[cfg(feature = "async")]
-#[doc(hidden)]
-pub mod compose_async;
 pub mod contextlib;
-#[doc(hidden)]
-pub mod convert;
-#[cfg(all(feature = "alloc", feature = "async"))]
-#[doc(hidden)]
-pub mod coroutine;
 #[cfg(feature = "alloc")]
 pub mod error;
 #[cfg(feature = "alloc")]
 pub mod exit_stack;
-#[cfg(all(feature = "alloc", feature = "async"))]
-pub mod exit_stack_async;
-#[cfg(all(feature = "std", feature = "async"))]
-pub mod exit_stack_send;
 pub mod hook;
 #[cfg(feature = "std")]
 pub mod integrations;
 pub mod manage;
+#[doc(hidden)]
+pub mod managed_attr;
 pub mod outcome;
 #[doc(hidden)]
-pub mod scope_support;
+pub mod scope;
+#[cfg(all(feature = "alloc", feature = "async"))]
+pub use exit_stack::async_core as exit_stack_async;
+#[cfg(all(feature = "std", feature = "async"))]
+pub use exit_stack::send as exit_stack_send;
+#[doc(hidden)]
+#[cfg(all(feature = "alloc", feature = "async"))]
+pub use managed_attr::coroutine;
+#[doc(hidden)]
+pub use managed_attr::fields as compose;
+#[doc(hidden)]
+#[cfg(feature = "async")]
+pub use managed_attr::fields_async as compose_async;
+#[doc(hidden)]
+#[cfg(feature = "async")]
+pub use scope::asynchronous as async_support;
+#[doc(hidden)]
+pub use scope::convert;
+#[doc(hidden)]
+pub use scope::rules as scope_support;
 #[cfg(feature = "alloc")]
 pub mod stream;
 
 #[cfg(feature = "async")]
 pub use async_manage::{AsyncManage, SendAsyncManage};
-pub use compose::Slot;
 #[cfg(feature = "std")]
 pub use contextlib::timed;
 pub use contextlib::{closing, nullcontext, suppress, Close};
 #[cfg(feature = "alloc")]
 pub use error::Error;
+#[cfg(all(feature = "alloc", feature = "async"))]
+pub use exit_stack::async_core::AsyncExitStack;
+#[cfg(all(feature = "std", feature = "async"))]
+pub use exit_stack::send::SendAsyncExitStack;
 #[cfg(feature = "alloc")]
 pub use exit_stack::ExitStack;
-#[cfg(all(feature = "alloc", feature = "async"))]
-pub use exit_stack_async::AsyncExitStack;
-#[cfg(all(feature = "std", feature = "async"))]
-pub use exit_stack_send::SendAsyncExitStack;
 #[cfg(feature = "std")]
 pub use hook::{default_error_hook, set_error_hook};
 pub use hook::{report, ErrorHook, Report, ReportKind};
 pub use manage::{Guard, Manage};
+pub use managed_attr::fields::Slot;
 pub use outcome::Outcome;
 #[cfg(feature = "tokio")]
 pub mod tokio;

@@ -22,8 +22,8 @@ use core::future::Future;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 
-use crate::exit_stack::{CallbackExit, Entering, GivenBy, PushedExit};
-use crate::exit_stack_async::{AsyncExit, AsyncManagerExit, CallbackAsyncExit, Core, PushedAsyncExit, Sendable};
+use crate::exit_stack::async_core::{AsyncExit, AsyncManagerExit, CallbackAsyncExit, Core, PushedAsyncExit, Sendable};
+use crate::exit_stack::sync::{CallbackExit, Entering, GivenBy, PushedExit};
 use crate::{Error, Manage, Outcome, SendAsyncManage};
 
 /// Python's `contextlib.AsyncExitStack` for spawned tasks:
@@ -439,7 +439,7 @@ impl<'a> SendAsyncExitStack<'a> {
     where
         E: From<Error> + fmt::Debug + Sync + 'static,
     {
-        let result = crate::async_support::catch_async(body(&self)).await;
+        let result = crate::scope::asynchronous::catch_async(body(&self)).await;
         self.core.settle_run(result).await
     }
 }

@@ -33,7 +33,7 @@ use core::pin::Pin;
 use core::ptr::{addr_of_mut, NonNull};
 use core::task::{Context, Poll, Waker};
 
-use crate::scope_support::catch;
+use crate::scope::rules::catch;
 use crate::{AsyncManage, Outcome, ReportKind};
 
 /// What the coroutine and its driver pass each other.
@@ -217,7 +217,7 @@ impl<T, E, F> AsyncFnManager<T, E, F> {
 
     /// Drops the coroutine in place (its locals run their drops), catching a
     /// panic of that drop glue.
-    fn drop_body(&mut self) -> Result<(), crate::scope_support::Panicked> {
+    fn drop_body(&mut self) -> Result<(), crate::scope::rules::Panicked> {
         if !self.running {
             return Ok(());
         }
@@ -339,7 +339,7 @@ impl<T, E, F> Drop for DropBody<'_, T, E, F> {
     }
 }
 
-fn report_panic(dropped: Result<(), crate::scope_support::Panicked>) {
+fn report_panic(dropped: Result<(), crate::scope::rules::Panicked>) {
     if let Err(panic) = dropped {
         crate::report(ReportKind::Cancelled, &panic);
     }

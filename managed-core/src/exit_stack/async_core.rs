@@ -36,11 +36,11 @@ use core::ptr::NonNull;
 use core::task::{Context, Poll};
 
 use crate::async_manage::{poll_exit_once, Hint};
-use crate::exit_stack::{
+use crate::exit_stack::sync::{
     run_outcome, settle_run, CallbackExit, CloseState, Closed, Entering, Entries, EntriesCell, Exit, GivenBy,
     ManagerExit, PushedExit,
 };
-use crate::scope_support::{catch, Panicked};
+use crate::scope::rules::{catch, Panicked};
 use crate::{AsyncManage, Error, Manage, Outcome, ReportKind};
 
 /// The exit future of a [`Local`] entry.
@@ -859,7 +859,7 @@ impl<'a> AsyncExitStack<'a> {
     where
         E: From<Error> + fmt::Debug + Sync + 'static,
     {
-        let result = crate::async_support::catch_async(body(&self)).await;
+        let result = crate::scope::asynchronous::catch_async(body(&self)).await;
         self.core.settle_run(result).await
     }
 }

@@ -36,8 +36,8 @@ use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
-use crate::convert::Convert;
-use crate::scope_support::{catch, outcome_of, settle, Panicked, ScopeError, When};
+use crate::scope::convert::Convert;
+use crate::scope::rules::{catch, outcome_of, settle, Panicked, ScopeError, When};
 use crate::{AsyncManage, Manage, Outcome, ReportKind};
 
 /// A future that catches a panic of the future it wraps: the output is
@@ -295,7 +295,7 @@ pub type Ended<T, E> = Result<Result<T, E>, Panicked>;
 ///
 /// The common case (the exit succeeded) is inlined; the rest is one cold
 /// call, as in `settle`. `conversion` is `From`, or nothing for a manager
-/// that cannot fail (see `crate::convert`).
+/// that cannot fail (see `crate::scope::convert`).
 #[inline]
 pub fn merge_exit<T, E, X, C>(body: Ended<T, E>, exited: Result<Result<(), X>, Panicked>, conversion: C) -> Ended<T, E>
 where
@@ -316,7 +316,7 @@ fn merge_failed_cleanup<T, E: fmt::Debug + 'static>(
     body: Ended<T, E>,
     cleanup: Result<Result<(), E>, Panicked>,
 ) -> Ended<T, E> {
-    crate::scope_support::merge_cleanup(body, cleanup)
+    crate::scope::rules::merge_cleanup(body, cleanup)
 }
 
 /// Merges what a defer did (`Ok(Ok(()))`, or its panic) into what the body
@@ -456,7 +456,7 @@ impl<M: Manage> AsyncManage for SyncInAsync<M> {
     }
 
     fn exit_cancelled(self) {
-        crate::scope_support::run_exit_reporting(self.0, &Outcome::Cancelled, ReportKind::Cancelled);
+        crate::scope::rules::run_exit_reporting(self.0, &Outcome::Cancelled, ReportKind::Cancelled);
     }
 }
 

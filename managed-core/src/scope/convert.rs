@@ -35,7 +35,7 @@ use core::convert::Infallible;
 use core::fmt;
 use core::marker::PhantomData;
 
-use crate::scope_support::Panicked;
+use crate::scope::rules::Panicked;
 use crate::Manage;
 
 /// The error type `X` of a manager, as a value to look methods up on (see

@@ -32,7 +32,7 @@ use core::fmt;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 
-use crate::scope_support::{catch, panicked_outcome, resume_panicked, Panicked};
+use crate::scope::rules::{catch, panicked_outcome, resume_panicked, Panicked};
 use crate::{Error, Manage, Outcome, ReportKind};
 
 /// How many entries a stack holds without allocating its list. Each entry
@@ -936,7 +936,7 @@ where
                 };
             }
             for later in closed.failures {
-                crate::scope_support::attach_or_report(&mut error, E::from(later));
+                crate::scope::rules::attach_or_report(&mut error, E::from(later));
             }
             Err(error)
         }

@@ -7,8 +7,8 @@ use core::fmt;
 use core::marker::PhantomData;
 use core::ops::{Deref, DerefMut};
 
-use crate::convert::{Convert, ErrorOf};
-use crate::scope_support::{catch, merge_cleanup, outcome_of, settle, Panicked};
+use crate::scope::convert::{Convert, ErrorOf};
+use crate::scope::rules::{catch, merge_cleanup, outcome_of, settle, Panicked};
 use crate::{Manage, Outcome, ReportKind};
 
 /// Where a `#[managed]` field of a `#[managed]` struct keeps its manager.
@@ -154,7 +154,7 @@ impl<M: fmt::Debug> fmt::Debug for Slot<M> {
 }
 
 /// Enters the manager in `slot`, converting its error with `conversion`
-/// (`From`, or nothing for a manager that cannot fail: `crate::convert`).
+/// (`From`, or nothing for a manager that cannot fail: `crate::scope::convert`).
 ///
 /// # Errors
 /// The manager's enter error, converted.
@@ -171,7 +171,7 @@ where
 }
 
 /// The error type of a `#[managed]` field's (sync) manager `M`, to choose
-/// its conversion (see `crate::convert`).
+/// its conversion (see `crate::scope::convert`).
 #[inline]
 pub fn field_error<E, M: FieldManager<E>>() -> ErrorOf<M::Error> {
     ErrorOf::new()
@@ -389,7 +389,7 @@ where
 /// `Error` projection: a where clause on the projection would hide the
 /// impls of other fields' error conversions.) A field of any other type
 /// only needs to be a manager ([`FieldManager`]): its conversion is chosen
-/// on its type (`crate::convert`), so one that cannot fail needs none.
+/// on its type (`crate::scope::convert`), so one that cannot fail needs none.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a `#[managed]` field of a struct whose error type is `{E}`",
     label = "a `#[managed]` field is entered and exited with its struct",

@@ -9,9 +9,9 @@
 use core::any::Any;
 use core::fmt;
 
-use crate::convert::Convert;
 #[cfg(feature = "std")]
 use crate::outcome::PanicView;
+use crate::scope::convert::Convert;
 use crate::{Manage, Outcome, ReportKind};
 
 /// A caught panic, carried to the point where it resumes. Uninhabited
@@ -274,7 +274,7 @@ pub fn attach_or_report<E: fmt::Debug + 'static>(primary: &mut E, later: E) {
 
 /// Exits `manager` after its level's body ended and merges the result;
 /// `conversion` turns the exit's error into the scope's (`From`, or
-/// nothing for a manager that cannot fail: see `crate::convert`).
+/// nothing for a manager that cannot fail: see `crate::scope::convert`).
 #[inline]
 pub fn exit_level<M, T, E, C>(manager: M, body: Result<Result<T, E>, Panicked>, conversion: C) -> Result<T, E>
 where
