@@ -285,7 +285,7 @@ impl fmt::Debug for LostWithScope<'_> {
 /// How an async scope's body ended, as the exits after it carry it: its
 /// result, or the panic it caught (resumed by [`finish`] once every exit
 /// ran).
-pub type Ended<T, E> = Result<Result<T, E>, Panicked>;
+pub(crate) type Ended<T, E> = Result<Result<T, E>, Panicked>;
 
 /// Merges an exit's result into what the body ended with, by the
 /// primary/suppressed rule of `scope_support::settle` (the first failure

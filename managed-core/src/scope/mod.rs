@@ -3,6 +3,8 @@
 //! and how a manager's error becomes the scope's.
 
 #[cfg(feature = "async")]
-pub mod asynchronous;
-pub mod convert;
-pub mod rules;
+pub(crate) mod asynchronous;
+pub(crate) mod convert;
+pub(crate) mod defer;
+pub(crate) mod rules;
+pub(crate) mod sync;

@@ -1,9 +1,9 @@
-//! Runtime support for the code `scope!` and `defer!` generate: catching a
-//! panic, merging an exit's result into the block's, and drop guards.
-//!
-//! Generated code never calls a method on the scope's result (its error type
-//! may not be inferred yet at that point): everything here is a free generic
-//! function, so inference flows from the block's own `return`s and tail.
+//! The rules every construct shares: catching a panic (one catcher for
+//! every level, [`run_level`] / [`catch_dyn`]), the merge of a cleanup's
+//! result into the body's (the first failure is primary, later errors are
+//! attached as suppressed or reported), and which outcomes a `defer!` runs
+//! for ([`When`]). The scopes, `#[managed]` and the exit stacks all settle
+//! their results here.
 
 #[cfg(feature = "alloc")]
 use core::any::Any;
@@ -11,7 +11,6 @@ use core::fmt;
 
 #[cfg(feature = "std")]
 use crate::outcome::PanicView;
-use crate::scope::convert::Convert;
 use crate::{Manage, Outcome, ReportKind};
 
 /// A caught panic, carried to the point where it resumes. Uninhabited
@@ -22,11 +21,11 @@ pub struct Panicked(
 );
 
 #[cfg(not(feature = "std"))]
-#[doc(hidden)]
-pub enum Never {}
+pub(crate) enum Never {}
 
 impl Panicked {
-    fn outcome(&self) -> Outcome<'_> {
+    /// The outcome the cleanups that run after the panic see.
+    pub(crate) fn outcome(&self) -> Outcome<'_> {
         #[cfg(feature = "std")]
         {
             Outcome::Panic(PanicView::new(Some(&*self.0)))
@@ -42,7 +41,8 @@ impl Panicked {
         self.0
     }
 
-    fn resume(self) -> ! {
+    /// Resumes the panic with its original payload.
+    pub(crate) fn resume(self) -> ! {
         #[cfg(feature = "std")]
         {
             std::panic::resume_unwind(self.0)
@@ -63,7 +63,7 @@ impl fmt::Debug for Panicked {
 
 /// Runs `f`, catching a panic (with `std`).
 #[inline]
-pub fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Panicked> {
+pub(crate) fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Panicked> {
     #[cfg(feature = "std")]
     {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(Panicked)
@@ -106,7 +106,7 @@ struct Level<F, R> {
 }
 
 /// A closure to call once, behind `&mut dyn` (see [`run_level`]).
-trait RunOnce {
+pub(crate) trait RunOnce {
     /// Calls the closure (the second call does nothing).
     fn run_once(&mut self);
 }
@@ -127,7 +127,7 @@ impl<F: FnOnce() -> R, R> RunOnce for Level<F, R> {
 /// Calls `f` once, catching a panic (with `std`): the one instantiation of
 /// `catch_unwind` that every level of every sync `scope!` shares.
 #[inline]
-fn catch_dyn(f: &mut dyn RunOnce) -> Result<(), Panicked> {
+pub(crate) fn catch_dyn(f: &mut dyn RunOnce) -> Result<(), Panicked> {
     #[cfg(feature = "std")]
     {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f.run_once())).map_err(Panicked)
@@ -192,7 +192,7 @@ pub fn outcome_of<T, E: ScopeError>(body: &Result<Result<T, E>, Panicked>) -> Ou
 /// too big to inline, and every level paid a call with both results spilled
 /// to the stack (77 instructions per 1-manager scope instead of 50).
 #[inline]
-pub fn settle<T, E: fmt::Debug + 'static>(
+pub(crate) fn settle<T, E: fmt::Debug + 'static>(
     body: Result<Result<T, E>, Panicked>,
     cleanup: Result<Result<(), E>, Panicked>,
 ) -> Result<T, E> {
@@ -205,7 +205,7 @@ pub fn settle<T, E: fmt::Debug + 'static>(
 /// [`settle`] when the body panicked or the cleanup failed.
 #[cold]
 #[inline(never)]
-fn settle_failed_cleanup<T, E: fmt::Debug + 'static>(
+pub(crate) fn settle_failed_cleanup<T, E: fmt::Debug + 'static>(
     body: Result<Result<T, E>, Panicked>,
     cleanup: Result<Result<(), E>, Panicked>,
 ) -> Result<T, E> {
@@ -255,7 +255,7 @@ pub(crate) fn merge_cleanup<T, E: fmt::Debug + 'static>(
 /// it (`managed::Error`), else sends it to the error hook. A `TypeId` check
 /// that the optimiser resolves per `E`: choosing by trait would need
 /// specialization.
-pub fn attach_or_report<E: fmt::Debug + 'static>(primary: &mut E, later: E) {
+pub(crate) fn attach_or_report<E: fmt::Debug + 'static>(primary: &mut E, later: E) {
     #[cfg(feature = "alloc")]
     {
         if let Some(p) = (primary as &mut dyn Any).downcast_mut::<crate::Error>() {
@@ -272,102 +272,14 @@ pub fn attach_or_report<E: fmt::Debug + 'static>(primary: &mut E, later: E) {
     crate::report(ReportKind::SuppressedNotAttached, &later);
 }
 
-/// Exits `manager` after its level's body ended and merges the result;
-/// `conversion` turns the exit's error into the scope's (`From`, or
-/// nothing for a manager that cannot fail: see `crate::scope::convert`).
-#[inline]
-pub fn exit_level<M, T, E, C>(manager: M, body: Result<Result<T, E>, Panicked>, conversion: C) -> Result<T, E>
-where
-    M: Manage,
-    C: Convert<M::Error, E>,
-    E: ScopeError,
-{
-    // The panicked body goes to a cold, diverging function: were it merged
-    // into the code below, every level would carry a "panicked" flag through
-    // the exit and test it again after (BENCHMARKS.md, `scope!` rows).
-    let result = match body {
-        Ok(result) => result,
-        Err(panic) => exit_after_panic::<M, E, C>(manager, panic, conversion),
-    };
-    let exited = exit_with::<M, E, C>(manager, &outcome_of_result(&result), conversion);
-    settle(Ok(result), exited)
-}
-
-/// Runs the exit, catching its panic (through [`run_level`], as a level).
-/// Apart from [`exit_level`] so that it is instantiated once per manager
-/// and error type, not per body type too.
-#[inline]
-fn exit_with<M, E, C>(manager: M, outcome: &Outcome<'_>, conversion: C) -> Result<Result<(), E>, Panicked>
-where
-    M: Manage,
-    C: Convert<M::Error, E>,
-{
-    run_level(|| manager.exit(outcome).map_err(|e| conversion.convert(e)))
-}
-
-/// [`exit_level`] for a body that panicked: exits with the panic as the
-/// outcome, reports what the exit did wrong, and resumes the panic (the
-/// rules of [`settle`] for a panicked body).
-#[cold]
-#[inline(never)]
-fn exit_after_panic<M, E, C>(manager: M, panic: Panicked, conversion: C) -> !
-where
-    M: Manage,
-    C: Convert<M::Error, E>,
-    E: fmt::Debug + 'static,
-{
-    let exited = exit_with::<M, E, C>(manager, &panic.outcome(), conversion);
-    resume_after_cleanup(panic, exited)
-}
-
-/// The end of a panicked level: a failed cleanup is reported (the panic
-/// stays the outcome), then the panic resumes.
-fn resume_after_cleanup<E: fmt::Debug>(panic: Panicked, cleanup: Result<Result<(), E>, Panicked>) -> ! {
-    match cleanup {
+/// Runs an exit where nobody can receive its error (a dropped guard or
+/// stack) and reports a failure or panic through the error hook.
+pub(crate) fn run_exit_reporting<M: Manage>(manager: M, outcome: &Outcome<'_>, kind: ReportKind) {
+    match catch(|| manager.exit(outcome)) {
         Ok(Ok(())) => {}
-        Ok(Err(later)) => crate::report(ReportKind::FailedWhileUnwinding, &later),
-        Err(later_panic) => crate::report(ReportKind::FailedWhileUnwinding, &later_panic),
+        Ok(Err(e)) => crate::report(kind, &e),
+        Err(panic) => crate::report(kind, &panic),
     }
-    panic.resume()
-}
-
-/// The outcome of a body that returned (did not panic).
-#[inline]
-fn outcome_of_result<T, E: fmt::Debug + Sync + 'static>(result: &Result<T, E>) -> Outcome<'_> {
-    match result {
-        Ok(_) => Outcome::Ok,
-        Err(e) => Outcome::err(e),
-    }
-}
-
-/// Like [`exit_level`] for a `with!` whose enter may have failed without
-/// leaving the scope (no `?` after it): only an entered manager is exited.
-#[inline]
-pub fn exit_level_if_entered<M, T, E, C>(
-    entered: bool,
-    manager: M,
-    body: Result<Result<T, E>, Panicked>,
-    conversion: C,
-) -> Result<T, E>
-where
-    M: Manage,
-    C: Convert<M::Error, E>,
-    E: ScopeError,
-{
-    if entered {
-        exit_level(manager, body, conversion)
-    } else {
-        drop(manager);
-        settle(body, Ok(Ok(())))
-    }
-}
-
-/// Enters `manager`, recording whether it succeeded (for `with!` without `?`).
-#[inline]
-pub fn enter_tracked<'m, M: Manage>(manager: &'m mut M, entered: &mut bool) -> Result<&'m mut M::Target, M::Error> {
-    let target = manager.enter();
-    *entered = target.is_ok();
-    target
 }
 
 /// Which outcomes a `defer!` runs for.
@@ -393,215 +305,5 @@ impl When {
             When::Err => outcome.is_failure(),
             When::Panic => outcome.is_panic(),
         }
-    }
-}
-
-/// Runs a `defer!` of a scope after its level's body ended (so the defer may
-/// borrow what the body borrowed) and merges a panic of the defer.
-///
-/// The only part generic over the deferred closure is this call: the rest
-/// takes it as `&mut dyn Deferred`, so a scope's `defer!` instantiates two
-/// small functions, not the whole merge and two panic catchers
-/// (BENCHMARKS.md, "Compile time").
-#[inline]
-pub fn defer_level<T, E: ScopeError>(
-    body: Result<Result<T, E>, Panicked>,
-    when: When,
-    deferred: impl FnOnce(&Outcome<'_>),
-) -> Result<T, E> {
-    defer_level_dyn(body, when, &mut Some(deferred))
-}
-
-/// A deferred closure, called at most once, behind `&mut dyn`.
-trait Deferred {
-    fn run(&mut self, outcome: &Outcome<'_>);
-}
-
-impl<F: FnOnce(&Outcome<'_>)> Deferred for Option<F> {
-    #[inline]
-    fn run(&mut self, outcome: &Outcome<'_>) {
-        if let Some(f) = self.take() {
-            f(outcome);
-        }
-    }
-}
-
-/// [`defer_level`] past the closure's type.
-#[inline]
-fn defer_level_dyn<T, E: fmt::Debug + Sync + 'static>(
-    body: Result<Result<T, E>, Panicked>,
-    when: When,
-    deferred: &mut dyn Deferred,
-) -> Result<T, E> {
-    // As in `exit_level`: the panicked body is handled apart, cold.
-    let result = match body {
-        Ok(result) => result,
-        Err(panic) => defer_after_panic(panic, when, deferred),
-    };
-    let ran = run_deferred(when, &outcome_of_result(&result), deferred);
-    match ran {
-        Ok(()) => result,
-        Err(panic) => settle_failed_cleanup(Ok(result), Err(panic)),
-    }
-}
-
-/// Runs `deferred` if `when` matches `outcome`, catching its panic.
-#[inline]
-fn run_deferred(when: When, outcome: &Outcome<'_>, deferred: &mut dyn Deferred) -> Result<(), Panicked> {
-    if when.matches(outcome) {
-        catch_dyn(&mut DeferredCall { deferred, outcome })
-    } else {
-        Ok(())
-    }
-}
-
-/// A deferred closure with the outcome it is given, as a [`RunOnce`].
-struct DeferredCall<'a, 'o> {
-    deferred: &'a mut dyn Deferred,
-    outcome: &'a Outcome<'o>,
-}
-
-impl RunOnce for DeferredCall<'_, '_> {
-    #[inline]
-    fn run_once(&mut self) {
-        self.deferred.run(self.outcome);
-    }
-}
-
-/// [`defer_level`] for a body that panicked: runs the defer with the panic
-/// as the outcome, reports its own panic, and resumes the first one.
-#[cold]
-#[inline(never)]
-fn defer_after_panic(panic: Panicked, when: When, deferred: &mut dyn Deferred) -> ! {
-    if let Err(later_panic) = run_deferred(when, &panic.outcome(), deferred) {
-        crate::report(ReportKind::FailedWhileUnwinding, &later_panic);
-    }
-    panic.resume()
-}
-
-/// Runs an exit where nobody can receive its error (a dropped guard or
-/// stack) and reports a failure or panic through the error hook.
-pub fn run_exit_reporting<M: Manage>(manager: M, outcome: &Outcome<'_>, kind: ReportKind) {
-    match catch(|| manager.exit(outcome)) {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => crate::report(kind, &e),
-        Err(panic) => crate::report(kind, &panic),
-    }
-}
-
-/// The guard `defer! { .. }` expands to outside `scope!`: runs once, when
-/// dropped (at the end of the enclosing block, also while unwinding).
-#[must_use = "a defer guard runs when dropped; bind it"]
-pub struct Defer<F: FnOnce()>(Option<F>);
-
-impl<F: FnOnce()> Defer<F> {
-    /// Arms the guard.
-    #[inline]
-    pub fn new(f: F) -> Self {
-        Defer(Some(f))
-    }
-}
-
-impl<F: FnOnce()> Drop for Defer<F> {
-    #[inline]
-    fn drop(&mut self) {
-        if let Some(f) = self.0.take() {
-            f();
-        }
-    }
-}
-
-/// The guard `defer!(panic => ..)` expands to outside `scope!`: runs only if
-/// the block is unwinding. A panic of the deferred code is caught and
-/// reported (a second panic escaping a drop during unwinding would abort).
-#[cfg(feature = "std")]
-#[must_use = "a defer guard runs when dropped; bind it"]
-pub struct DeferOnPanic<F: FnOnce()>(Option<F>);
-
-#[cfg(feature = "std")]
-impl<F: FnOnce()> DeferOnPanic<F> {
-    /// Arms the guard.
-    #[inline]
-    pub fn new(f: F) -> Self {
-        DeferOnPanic(Some(f))
-    }
-}
-
-#[cfg(feature = "std")]
-impl<F: FnOnce()> Drop for DeferOnPanic<F> {
-    // Kept small (the catch and the report are in a cold function taking
-    // `f` by value): as one function, the `Option` lived in memory and cost
-    // two stores per call on the path that does not panic. One store remains
-    // because LLVM does not inline this drop into the landing pad; see
-    // BENCHMARKS.md, `defer!(panic => ..)` (`ManuallyDrop` and
-    // `inline(always)` were measured and do not change it).
-    #[inline]
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            if let Some(f) = self.0.take() {
-                run_while_unwinding(f);
-            }
-        }
-    }
-}
-
-/// The outcome a caught panic shows to the exits that run after it (for
-/// `ExitStack`, whose close loop lives outside this module).
-#[cfg(feature = "alloc")]
-pub(crate) fn panicked_outcome(panic: &Panicked) -> Outcome<'_> {
-    panic.outcome()
-}
-
-/// Resumes a caught panic with its original payload (for `ExitStack`).
-#[cfg(feature = "alloc")]
-pub(crate) fn resume_panicked(panic: Panicked) -> ! {
-    panic.resume()
-}
-
-/// The body of [`DeferOnPanic`]: runs `f`, reporting its panic (a second
-/// panic escaping a drop during unwinding would abort).
-#[cfg(feature = "std")]
-#[cold]
-#[inline(never)]
-fn run_while_unwinding<F: FnOnce()>(f: F) {
-    if let Err(panic) = catch(f) {
-        crate::report(ReportKind::FailedWhileUnwinding, &panic);
-    }
-}
-
-#[cfg(all(test, feature = "std"))]
-mod tests {
-    use super::DeferOnPanic;
-    use std::cell::Cell;
-    use std::rc::Rc;
-
-    /// The closure of a `DeferOnPanic` is called only while unwinding, and
-    /// dropped exactly once either way (the `Rc` it owns counts it): the
-    /// split of its drop into a small check and a cold call keeps both.
-    #[test]
-    fn defer_on_panic_runs_only_while_unwinding() {
-        let ran = Rc::new(Cell::new(0));
-        let owned = Rc::new(());
-        {
-            let (ran, owned) = (Rc::clone(&ran), Rc::clone(&owned));
-            let _guard = DeferOnPanic::new(move || {
-                assert_eq!(Rc::strong_count(&owned), 2, "called once, owning its Rc");
-                ran.set(ran.get() + 1);
-            });
-        }
-        assert_eq!(ran.get(), 0, "ran without a panic");
-        assert_eq!(Rc::strong_count(&owned), 1, "closure not dropped exactly once");
-
-        let (r, o) = (Rc::clone(&ran), Rc::clone(&owned));
-        let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
-            let _guard = DeferOnPanic::new(move || {
-                assert_eq!(Rc::strong_count(&o), 2, "called once, owning its Rc");
-                r.set(r.get() + 1);
-            });
-            std::panic::resume_unwind(std::boxed::Box::new("boom"));
-        }));
-        assert!(unwound.is_err());
-        assert_eq!(ran.get(), 1, "did not run while unwinding");
-        assert_eq!(Rc::strong_count(&owned), 1, "closure not dropped exactly once");
     }
 }
