@@ -979,7 +979,7 @@ pub mod __private {
         AsyncKind, AsyncSlot, SyncInAsync, SyncKind,
     };
     #[cfg(all(feature = "alloc", feature = "async"))]
-    pub use managed_core::__private::{coroutine, enter_failed, AsyncFnManager, EnterFailure};
+    pub use managed_core::__private::{coroutine, enter_failed, AsyncFnManager};
     pub use managed_core::__private::{defer_level, enter_tracked, exit_level_if_entered};
     pub use managed_core::__private::{
         enter_all, enter_slot, field_error, managed_field, Exits, FieldManager, ManagedField, ViaField,
@@ -987,7 +987,7 @@ pub mod __private {
     pub use managed_core::__private::{
         error_of, exit_error, manager_error, CannotFailKind, Convert, ViaFrom, ViaFromKind,
     };
-    pub use managed_core::__private::{fn_enter_failed, Captures, FnEnterFailure, FnManager};
+    pub use managed_core::__private::{fn_enter_failed, Captures, EnterFailure, FnManager};
     pub use managed_core::__private::{outcome_of, run_level, Panicked, ScopeError, When};
     pub use managed_core::__private::{Fallible, ReturnError, Returns};
 }

@@ -76,7 +76,7 @@ mod scope;
 #[doc(hidden)]
 pub mod __private {
     #[cfg(all(feature = "alloc", feature = "async"))]
-    pub use crate::managed_attr::coroutine::{coroutine, enter_failed, AsyncFnManager, EnterFailure};
+    pub use crate::managed_attr::coroutine::{coroutine, enter_failed, AsyncFnManager};
     pub use crate::managed_attr::fields::{
         enter_all, enter_slot, field_error, managed_field, Exits, FieldManager, ManagedField, ViaField,
     };
@@ -87,7 +87,7 @@ pub mod __private {
         AsyncManagedField, CancelOnDrop, ViaAsyncField,
     };
     pub use crate::managed_attr::returns::{Fallible, ReturnError, Returns};
-    pub use crate::managed_attr::yield_fn::{fn_enter_failed, Captures, FnEnterFailure, FnManager};
+    pub use crate::managed_attr::yield_fn::{fn_enter_failed, Captures, EnterFailure, FnManager};
     #[cfg(feature = "async")]
     pub use crate::scope::asynchronous::{
         catch_async, defer_async, defer_sync, enter_async, exit_async, finish, into_entered, merge_exit, AdaptSync,

@@ -15,20 +15,21 @@ use crate::{Manage, Outcome};
 /// # Errors
 /// Always: the enter's failure.
 #[inline]
-pub fn fn_enter_failed<R: FnEnterFailure, T>(value: R) -> Result<T, R::Error> {
+pub fn fn_enter_failed<R: EnterFailure, T>(value: R) -> Result<T, R::Error> {
     match value.into_error() {
         Ok(never) => match never {},
         Err(e) => Err(e),
     }
 }
 
-/// What a `return` before `yield_!` may give: `Err(e)`.
+/// What a `return` before `yield_!` may give, in a sync or an async
+/// `#[managed] fn`: `Err(e)`.
 #[diagnostic::on_unimplemented(
     message = "a `#[managed] fn` may only `return Err(..)` before `yield_!`, not `{Self}`",
     label = "the code before `yield_!` is the enter: leaving it early is an enter failure",
     note = "to lend a value, give it to `yield_!(value)`; to fail, `return Err(e)` or use `?`"
 )]
-pub trait FnEnterFailure: sealed::Sealed {
+pub trait EnterFailure: sealed::Sealed {
     /// The fn's error type.
     type Error;
     /// As a `Result` that cannot be `Ok`.
@@ -39,12 +40,13 @@ pub trait FnEnterFailure: sealed::Sealed {
 }
 
 mod sealed {
-    /// Only `Result<Infallible, E>` is an enter failure.
+    /// Only `Result<Infallible, E>` is an enter failure: an impl that
+    /// returned `Ok` would pass the macro's check and fail at run time.
     pub trait Sealed {}
     impl<E> Sealed for Result<core::convert::Infallible, E> {}
 }
 
-impl<E> FnEnterFailure for Result<Infallible, E> {
+impl<E> EnterFailure for Result<Infallible, E> {
     type Error = E;
     #[inline]
     fn into_error(self) -> Result<Infallible, E> {
