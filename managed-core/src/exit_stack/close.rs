@@ -87,9 +87,8 @@ impl Closed {
     /// `close_with`'s result: the first failure with the rest attached.
     ///
     /// The common case, no failure, is inlined into the close and costs a
-    /// length test; building the error is out of line. (As one function,
-    /// a close without failures still made and dropped a `vec::IntoIter`:
-    /// about 45 instructions of a 1-entry close, BENCHMARKS.md.)
+    /// length test; building the error is out of line, so a close without
+    /// failures does not make and drop a `vec::IntoIter`.
     #[inline]
     pub(crate) fn into_result(self) -> Result<bool, Error> {
         if self.failures.is_empty() {

@@ -46,11 +46,11 @@ impl<F: FnOnce()> DeferOnPanic<F> {
 #[cfg(feature = "std")]
 impl<F: FnOnce()> Drop for DeferOnPanic<F> {
     // Kept small (the catch and the report are in a cold function taking
-    // `f` by value): as one function, the `Option` lived in memory and cost
-    // two stores per call on the path that does not panic. One store remains
-    // because LLVM does not inline this drop into the landing pad; see
-    // BENCHMARKS.md, `defer!(panic => ..)` (`ManuallyDrop` and
-    // `inline(always)` were measured and do not change it).
+    // `f` by value), so that the `Option` stays out of memory on the path
+    // that does not panic, except for the one store LLVM needs because it
+    // does not inline this drop into the landing pad (BENCHMARKS.md,
+    // `defer!(panic => ..)`; `ManuallyDrop` or `inline(always)` do not
+    // remove it).
     #[inline]
     fn drop(&mut self) {
         if std::thread::panicking() {

@@ -85,10 +85,9 @@ pub(crate) fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Panicked> {
 /// non-generic function for the whole program, and a level adds this
 /// function and `RunOnce::run_once` for its closure. The closure is taken
 /// by value, not built into a `Level` local of the expansion and lent to
-/// `catch_dyn` there: that local cost the user's crate about a third of its
-/// type checking and borrow checking (BENCHMARKS.md, "Compile time"). In a
-/// release build everything is inlined and the call devirtualised: the same
-/// instructions as `catch`.
+/// `catch_dyn` there: that local, next to the closure's captures, makes the
+/// user's crate much slower to type-check and borrow-check. In a release
+/// build everything is inlined and the call devirtualised, as `catch` is.
 #[inline]
 pub fn run_level<F: FnOnce() -> R, R>(body: F) -> Result<R, Panicked> {
     let mut level = Level { body: Some(body), value: None };
@@ -112,9 +111,9 @@ pub(crate) trait RunOnce {
 }
 
 impl<F: FnOnce() -> R, R> RunOnce for Level<F, R> {
-    // `always`: with `#[inline]`, LLVM devirtualised the call too late in a
-    // release build and a 3-manager scope cost 62 instructions instead of 59
-    // (BENCHMARKS.md). In a debug build it is called through the vtable.
+    // `always`: with `#[inline]`, LLVM devirtualises the call too late in a
+    // release build for the nested levels of a scope to fold together. In a
+    // debug build it is called through the vtable.
     #[allow(clippy::inline_always, reason = "measured, see above")]
     #[inline(always)]
     fn run_once(&mut self) {
@@ -186,11 +185,10 @@ pub fn outcome_of<T, E: ScopeError>(body: &Result<Result<T, E>, Panicked>) -> Ou
 /// primary/suppressed rule: the first failure wins, later ones are attached
 /// (or reported), a panic resumes after the cleanup ran.
 ///
-/// Split in two for speed (BENCHMARKS.md): the common case, a body that
-/// returned (`Ok` or `Err`) and a cleanup that succeeded, is inlined into
-/// the scope; the rest is one cold out-of-line call. As one function it was
-/// too big to inline, and every level paid a call with both results spilled
-/// to the stack (77 instructions per 1-manager scope instead of 50).
+/// Split in two for speed: the common case, a body that returned (`Ok` or
+/// `Err`) and a cleanup that succeeded, is inlined into the scope; the rest
+/// is one cold out-of-line call. As one function it is too big to inline,
+/// and every level would pay a call with both results spilled to the stack.
 #[inline]
 pub(crate) fn settle<T, E: fmt::Debug + 'static>(
     body: Result<Result<T, E>, Panicked>,
