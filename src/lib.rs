@@ -985,7 +985,7 @@ pub mod __private {
         enter_all, enter_slot, field_error, managed_field, Exits, FieldManager, ManagedField, ViaField,
     };
     pub use managed_core::__private::{
-        error_of, exit_error, manager_error, CannotFailKind, Convert, ViaFrom, ViaFromKind,
+        error_of, exit_error, manager_error, CannotFail, CannotFailKind, Convert, ViaFrom, ViaFromKind,
     };
     pub use managed_core::__private::{fn_enter_failed, Captures, EnterFailure, FnManager};
     pub use managed_core::__private::{outcome_of, run_level, Panicked, ScopeError, When};

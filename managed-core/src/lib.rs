@@ -94,7 +94,7 @@ pub mod __private {
         AsyncKind, AsyncSlot, SyncInAsync, SyncKind,
     };
     pub use crate::scope::convert::{
-        error_of, exit_error, manager_error, CannotFailKind, Convert, ViaFrom, ViaFromKind,
+        error_of, exit_error, manager_error, CannotFail, CannotFailKind, Convert, ViaFrom, ViaFromKind,
     };
     pub use crate::scope::defer::Defer;
     #[cfg(feature = "std")]

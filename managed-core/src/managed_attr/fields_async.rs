@@ -23,7 +23,7 @@ use crate::{AsyncManage, Manage, Outcome, ReportKind};
 
 /// A `#[managed(async)]` field's manager when its type is a type parameter
 /// of the struct: an async manager whose error converts into the struct's
-/// error type `E` (see `compose::ManagedField`; a field of any other type
+/// error type `E` (see `fields::ManagedField`; a field of any other type
 /// is checked with [`AsyncFieldManager`]).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a `#[managed(async)]` field of a struct whose error type is `{E}`",
@@ -47,7 +47,7 @@ impl<M: AsyncManage, E: From<M::Error>> AsyncManagedField<E> for M {
 }
 
 /// The conversion of a `#[managed(async)]` field whose type `M` is a type
-/// parameter of the struct (see `compose::ViaField`).
+/// parameter of the struct (see `fields::ViaField`).
 pub struct ViaAsyncField<M>(core::marker::PhantomData<fn(M)>);
 
 impl<M> ViaAsyncField<M> {

@@ -3,7 +3,7 @@
 //! `exit_cancelled` when the scope's future is dropped, awaited exits and
 //! defers, and the call-site choice between sync and async managers.
 //!
-//! Like `scope_support`, everything the generated code calls is a free
+//! Like the sync scope (`sync.rs`), everything the generated code calls is a free
 //! generic function or a type here, never a method on the scope's result
 //! (its error type may not be inferred yet).
 //!
@@ -288,7 +288,7 @@ impl fmt::Debug for LostWithScope<'_> {
 pub(crate) type Ended<T, E> = Result<Result<T, E>, Panicked>;
 
 /// Merges an exit's result into what the body ended with, by the
-/// primary/suppressed rule of `scope_support::settle` (the first failure
+/// primary/suppressed rule of `rules::settle` (the first failure
 /// wins, later ones are attached or reported), converting the manager's
 /// error. A panic, the body's or the exit's, stays a value: the older exits
 /// see it as their outcome, and [`finish`] resumes it.

@@ -9,7 +9,7 @@
 //! The choice is made where the generated code has the manager (or its
 //! error) in hand, by method lookup on [`ErrorOf<X>`] (autoref
 //! specialization, as anyhow's `anyhow!` and this crate's
-//! `async_support::AsyncKind`):
+//! `asynchronous::AsyncKind`):
 //!
 //! ```text
 //! #[allow(unused_imports)] use __private::{CannotFailKind as _, ViaFromKind as _};

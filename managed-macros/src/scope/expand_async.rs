@@ -139,7 +139,7 @@ fn expand_frame(segments: &[Segment], levels: &[usize]) -> TokenStream {
 
 /// The manager expression, with a sync `Manage` wrapped so that it is an
 /// `AsyncManage` (autoref specialization on the concrete type; see
-/// `managed_core::async_support::AsyncKind`). Spanned at the user's
+/// `managed_core`'s `scope::asynchronous::AsyncKind`). Spanned at the user's
 /// expression, so "not a manager" errors point there.
 fn pick_kind(manager: &syn::Expr) -> TokenStream {
     let p = paths::private();
