@@ -932,16 +932,23 @@ pub use managed_core::Slot;
 /// # Ok::<(), managed::Error>(())
 /// ```
 pub mod prelude {
+    // `no_inline`: listed as re-exports, so that the docs show each item
+    // once, at its own path.
     #[cfg(feature = "async")]
+    #[doc(no_inline)]
     pub use crate::AsyncManage;
+    #[doc(no_inline)]
     pub use crate::{defer, scope, with, Manage, Outcome};
     // From the macro crate, not `crate::managed`: that path also names the
     // `extern crate self as managed` (rust-lang/rust#127909).
+    #[doc(no_inline)]
     pub use managed_macros::{managed, yield_};
 
     #[cfg(all(feature = "alloc", feature = "async"))]
+    #[doc(no_inline)]
     pub use crate::AsyncExitStack;
     #[cfg(feature = "alloc")]
+    #[doc(no_inline)]
     pub use crate::ExitStack;
 }
 
