@@ -65,8 +65,12 @@ mod error;
 mod hook;
 mod manage;
 
-// The runtime of the macros: not API.
+// The runtime of the macros: not API. Its functions return what the
+// generated code hands back to the user's scope or manager; the errors are
+// documented on the macros.
+#[allow(clippy::missing_errors_doc, reason = "not API: the macros document the errors")]
 mod managed_attr;
+#[allow(clippy::missing_errors_doc, reason = "not API: the macros document the errors")]
 mod scope;
 
 /// What the code the macros generate names, item by item, re-exported by the

@@ -471,6 +471,7 @@ pub struct SyncTag;
 impl AsyncTag {
     /// The manager itself.
     #[inline]
+    #[allow(clippy::unused_self, reason = "the tag is the receiver the call site's method lookup chose")]
     pub fn wrap<M: AsyncManage>(self, manager: M) -> M {
         manager
     }
@@ -482,6 +483,7 @@ impl SyncTag {
     /// a projection so that, when the bound fails, rustc does not pile
     /// follow-up errors about the adapter onto that message.
     #[inline]
+    #[allow(clippy::unused_self, reason = "the tag is the receiver the call site's method lookup chose")]
     pub fn wrap<M: AdaptSync>(self, manager: M) -> M::Adapted {
         manager.adapt()
     }
