@@ -120,3 +120,42 @@ fn defers_in_a_loop_run_each_iteration() {
     }
     assert_eq!(*log.borrow(), [0, 1, 2]);
 }
+
+#[test]
+fn jumps_that_stay_inside_the_deferred_code_are_accepted() {
+    let log = RefCell::new(Vec::new());
+    {
+        defer! {
+            'outer: for i in 0..5 {
+                for j in 0..5 {
+                    if j == 1 {
+                        continue 'outer;
+                    }
+                    if i == 2 {
+                        break 'outer;
+                    }
+                    log.borrow_mut().push((i, j));
+                }
+            }
+            let value = 'block: {
+                if log.borrow().is_empty() {
+                    break 'block 0;
+                }
+                1
+            };
+            log.borrow_mut().push((value, value));
+            let non_empty = |entries: &[(i32, i32)]| {
+                if entries.is_empty() {
+                    return false;
+                }
+                true
+            };
+            assert!(non_empty(&log.borrow()));
+            if value == 1 {
+                return;
+            }
+            log.borrow_mut().push((9, 9));
+        }
+    }
+    assert_eq!(*log.borrow(), [(0, 0), (1, 0), (1, 1)]);
+}

@@ -74,6 +74,9 @@ use crate::Outcome;
 /// # result?;
 /// # Ok::<(), std::io::Error>(())
 /// ```
+// Every impl of the crate (and those `#[managed]` writes) carries
+// `#[diagnostic::do_not_recommend]`: a value that is no manager gets this
+// message alone, not a list of the managers that exist.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an async manager: it does not implement `managed::AsyncManage`",
     label = "an async manager is needed here",
@@ -200,6 +203,7 @@ pub trait SendAsyncManage: Send {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: SendAsyncManage> AsyncManage for T {
     type Target = T::Target;
     type Error = T::Error;

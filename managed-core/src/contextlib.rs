@@ -221,6 +221,7 @@ impl<T> Closing<T> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: Close> Manage for Closing<T> {
     type Target = T;
     type Error = T::Error;
@@ -271,6 +272,7 @@ impl<T> NullContext<T> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T> Manage for NullContext<T> {
     type Target = T;
     type Error = Infallible;
@@ -403,6 +405,7 @@ mod timing {
         }
     }
 
+    #[diagnostic::do_not_recommend]
     impl<C: FnOnce(&str, Duration, &Outcome<'_>)> Manage for Timed<C> {
         type Target = Timed<C>;
         type Error = Infallible;

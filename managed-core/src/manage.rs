@@ -43,13 +43,17 @@ use crate::Outcome;
 /// tx.exit(&Outcome::Ok)?;
 /// # Ok::<(), std::convert::Infallible>(())
 /// ```
+// Every impl of the crate (and those `#[managed]` writes) carries
+// `#[diagnostic::do_not_recommend]`: a value that is no manager gets this
+// message alone, not a list of the managers that exist.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a manager: it does not implement `managed::Manage`",
     label = "not a manager: `with!`, `Guard` and `ExitStack` need a value with an enter and an exit",
     note = "a manager implements `managed::Manage` (`enter(&mut self)` and `exit(self, &Outcome)`); \
             write `#[managed]` on its `impl` block with `#[enter]`/`#[exit]` methods, or implement the trait",
     note = "for a value that only needs cleanup, use `defer!` instead of `with!`",
-    note = "an async manager (`managed::AsyncManage`) is entered only in an async scope: `scope!(async {{ .. }}).await`"
+    note = "an async manager (`managed::AsyncManage`) is entered only in an async scope, `scope!(async {{ .. }}).await`, \
+            or on an `AsyncExitStack` with `stack.enter_async(manager).await`"
 )]
 pub trait Manage {
     /// What the block borrows while entered (often `Self`).

@@ -16,6 +16,7 @@ use crate::{Manage, Outcome};
 /// g.exit(&managed::Outcome::Ok)?;
 /// # Ok::<(), std::io::Error>(())
 /// ```
+#[diagnostic::do_not_recommend]
 impl<W: Write> Manage for BufWriter<W> {
     type Target = BufWriter<W>;
     type Error = io::Error;
@@ -38,6 +39,7 @@ impl<W: Write> Manage for BufWriter<W> {
 /// g.exit(&managed::Outcome::Ok)?;
 /// # Ok::<(), std::io::Error>(())
 /// ```
+#[diagnostic::do_not_recommend]
 impl<W: Write> Manage for LineWriter<W> {
     type Target = LineWriter<W>;
     type Error = io::Error;
@@ -63,6 +65,7 @@ impl<W: Write> Manage for LineWriter<W> {
 /// # std::fs::remove_file(path)?;
 /// # Ok::<(), std::io::Error>(())
 /// ```
+#[diagnostic::do_not_recommend]
 impl Manage for File {
     type Target = File;
     type Error = io::Error;

@@ -664,6 +664,7 @@ impl Probe {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl Manage for Probe {
     type Target = Probe;
     type Error = ProbeError;
@@ -875,6 +876,7 @@ impl core::future::Future for YieldOnce {
 /// journal.assert_all_exited();
 /// ```
 #[cfg(feature = "async")]
+#[diagnostic::do_not_recommend]
 impl crate::SendAsyncManage for Probe {
     type Target = Probe;
     type Error = ProbeError;

@@ -48,6 +48,7 @@ use crate::{Outcome, ReportKind, SendAsyncManage};
 /// # Ok::<(), std::io::Error>(())
 /// # }).unwrap();
 /// ```
+#[diagnostic::do_not_recommend]
 impl<W: AsyncWrite + Unpin + Send> SendAsyncManage for BufWriter<W> {
     type Target = BufWriter<W>;
     type Error = io::Error;
@@ -123,6 +124,7 @@ fn unless_unsyncable(synced: io::Result<()>) -> io::Result<()> {
 /// # Ok::<(), std::io::Error>(())
 /// # }).unwrap();
 /// ```
+#[diagnostic::do_not_recommend]
 impl SendAsyncManage for ::tokio::fs::File {
     flush_and_sync_manager!();
 }

@@ -46,11 +46,20 @@ impl Parse for Args {
 }
 
 pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
+    let kept = input.clone();
     let expanded = parse(args, input).and_then(|(args, item)| {
         validate(&args, &item)?;
         Ok(expand_fn(args, item))
     });
-    expanded.unwrap_or_else(|error| error.to_compile_error())
+    expanded.unwrap_or_else(|error| fallback(&error, &kept))
+}
+
+/// The error, and the function as written: it stays defined (its callers
+/// and the IDE still see it, and the imports its body uses stay used), so
+/// the error is the only one.
+fn fallback(error: &syn::Error, input: &TokenStream) -> TokenStream {
+    let error = error.to_compile_error();
+    quote!(#error #input)
 }
 
 fn parse(args: TokenStream, input: TokenStream) -> syn::Result<(Args, ItemFn)> {
@@ -69,14 +78,52 @@ fn validate(args: &Args, item: &ItemFn) -> syn::Result<()> {
             "`#[scoped(..)]` needs at least one manager expression, e.g. `#[scoped(managed::timed(\"load\"))]`",
         ));
     }
-    if let ReturnType::Default = item.sig.output {
+    for manager in &args.managers {
+        if let Expr::Assign(assign) = manager {
+            if matches!(&*assign.left, Expr::Path(p) if p.path.is_ident("crate")) {
+                return Err(syn::Error::new(
+                    assign.left.span(),
+                    "`crate = \"..\"` comes first, before the managers: `#[scoped(crate = \"path\", expr, ..)]`",
+                ));
+            }
+            return Err(syn::Error::new(
+                assign.eq_token.span,
+                "`#[scoped(..)]` takes manager expressions, not bindings: the function cannot see their targets; \
+                 write the expression alone, or open a `scope!` in the body to use a target \
+                 (`let out = with!(BufWriter::new(..))?;`)",
+            ));
+        }
+    }
+    let not_a_result = match &item.sig.output {
+        ReturnType::Default => Some(item.sig.ident.span()),
+        ReturnType::Type(_, ty) => (!may_be_result(ty)).then(|| ty.span()),
+    };
+    if let Some(at) = not_a_result {
         return Err(syn::Error::new(
-            item.sig.ident.span(),
+            at,
             "a `#[scoped(..)]` function must return a `Result`: the managers' enter and exit errors are \
              returned through it (write `-> Result<(), managed::Error>`)",
         ));
     }
     Ok(())
+}
+
+/// Whether `ty` can be a `Result`: any path but the std types that are
+/// known not to be one (an alias such as `io::Result<()>` or `Outcome` of
+/// the user's may be).
+fn may_be_result(ty: &syn::Type) -> bool {
+    const NOT_RESULTS: &[&str] = &[
+        "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize", "f32", "f64", "bool",
+        "char", "str", "String", "Option", "Vec", "Box",
+    ];
+    match ty {
+        syn::Type::Path(path) => {
+            path.path.segments.last().is_some_and(|last| !NOT_RESULTS.iter().any(|name| last.ident == name))
+        }
+        syn::Type::Paren(inner) => may_be_result(&inner.elem),
+        syn::Type::Group(inner) => may_be_result(&inner.elem),
+        _ => false,
+    }
 }
 
 /// The fn with its body in a `scope!` that enters the managers.

@@ -440,6 +440,7 @@ impl fmt::Debug for AsyncExitStack<'_> {
 /// # Ok::<(), managed::Error>(())
 /// # }).unwrap();
 /// ```
+#[diagnostic::do_not_recommend]
 impl<'a> AsyncManage for AsyncExitStack<'a> {
     type Target = Entered<AsyncExitStack<'a>>;
     type Error = Error;

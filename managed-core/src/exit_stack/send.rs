@@ -476,6 +476,7 @@ impl fmt::Debug for SendAsyncExitStack<'_> {
 /// # Ok::<(), managed::Error>(())
 /// # }).unwrap();
 /// ```
+#[diagnostic::do_not_recommend]
 impl<'a> SendAsyncManage for SendAsyncExitStack<'a> {
     type Target = Entered<SendAsyncExitStack<'a>>;
     type Error = Error;

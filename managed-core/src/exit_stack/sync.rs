@@ -470,6 +470,7 @@ impl fmt::Debug for ExitStack<'_> {
 /// guard.exit(&Outcome::Ok)?;
 /// # Ok::<(), managed::Error>(())
 /// ```
+#[diagnostic::do_not_recommend]
 impl<'a> Manage for ExitStack<'a> {
     type Target = Entered<ExitStack<'a>>;
     type Error = Error;

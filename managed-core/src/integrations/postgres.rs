@@ -96,6 +96,7 @@ impl Pooled {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl SendAsyncManage for Pooled {
     type Target = Object;
     type Error = PoolError;
@@ -243,6 +244,7 @@ impl<'c> Transaction<'c> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl SendAsyncManage for Transaction<'_> {
     type Target = Client;
     type Error = tokio_postgres::Error;

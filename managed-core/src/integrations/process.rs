@@ -71,6 +71,7 @@ use crate::{Manage, Outcome};
 /// # }
 /// # Ok::<(), std::io::Error>(())
 /// ```
+#[diagnostic::do_not_recommend]
 impl Manage for Child {
     type Target = Child;
     type Error = io::Error;
@@ -146,6 +147,7 @@ mod tokio_child {
     /// # }
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[diagnostic::do_not_recommend]
     impl SendAsyncManage for Child {
         type Target = Child;
         type Error = io::Error;

@@ -208,6 +208,7 @@ impl<C: Deref<Target = Connection>> Transaction<C> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<C: Deref<Target = Connection>> Manage for Transaction<C> {
     type Target = C;
     type Error = Error;

@@ -484,6 +484,7 @@ impl State {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl SendAsyncManage for TaskGroup {
     type Target = TaskGroup;
     type Error = Error;

@@ -221,6 +221,7 @@ impl AtomicWrite {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl Manage for AtomicWrite {
     type Target = BufWriter<File>;
     type Error = io::Error;

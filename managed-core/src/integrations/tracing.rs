@@ -182,6 +182,7 @@ fn message(error: &ErrorView<'_>) -> String {
     format!("{error:?}")
 }
 
+#[diagnostic::do_not_recommend]
 impl Manage for InSpan {
     type Target = Span;
     type Error = Infallible;
@@ -215,6 +216,7 @@ impl Manage for InSpan {
 }
 
 /// Records the fields; the span is not entered (see [`InSpan`]).
+#[diagnostic::do_not_recommend]
 impl SendAsyncManage for InSpan {
     type Target = Span;
     type Error = Infallible;

@@ -374,6 +374,7 @@ impl<T, E, F> fmt::Debug for AsyncFnManager<T, E, F> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T, E, F> AsyncManage for AsyncFnManager<T, E, F>
 where
     F: Future<Output = Result<(), E>>,

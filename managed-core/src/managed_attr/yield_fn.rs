@@ -91,6 +91,7 @@ impl<T, S, F, X> FnManager<T, S, F, X> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T, S, E, F, X> Manage for FnManager<T, S, F, X>
 where
     F: FnOnce() -> Result<(T, S), E>,

@@ -13,7 +13,7 @@
 //!
 //! ```text
 //! #[allow(unused_imports)] use __private::{CannotFailKind as _, ViaFromKind as _};
-//! let conversion = (&__private::manager_error(&manager)).__managed_error_kind();
+//! let conversion = (&__private::manager_error(&manager, Manage::enter)).__managed_error_kind();
 //! ```
 //!
 //! lookup tries the receiver `&ErrorOf<X>` first, where [`CannotFailKind`]
@@ -36,7 +36,6 @@ use core::fmt;
 use core::marker::PhantomData;
 
 use crate::scope::rules::Panicked;
-use crate::Manage;
 
 /// The error type `X` of a manager, as a value to look methods up on (see
 /// the module docs).
@@ -54,9 +53,12 @@ impl<X> fmt::Debug for ErrorOf<X> {
     }
 }
 
-/// The error type of `manager`.
+/// The error type of `manager`, read from its enter, which the scope passes
+/// as [`Manage::enter`](crate::Manage::enter) at the user's `with!`: a value that is no manager is
+/// reported there as a type that does not implement `Manage`, not as an
+/// unmet bound of this function.
 #[inline]
-pub fn manager_error<M: Manage>(_manager: &M) -> ErrorOf<M::Error> {
+pub fn manager_error<M, T: ?Sized, X>(_manager: &M, _enter: fn(&mut M) -> Result<&mut T, X>) -> ErrorOf<X> {
     ErrorOf(PhantomData)
 }
 

@@ -91,6 +91,10 @@ pub trait Chunk<K, T: ?Sized> {
     fn chunk(&self) -> Option<&T>;
 }
 
+// `do_not_recommend` on both impls: an item that is no chunk is reported
+// with `Chunk`'s message, not as a missing `AsRef` with a list of std's
+// `AsRef` impls (which rustc quotes from std's source when it has it).
+#[diagnostic::do_not_recommend]
 impl<C: AsRef<T> + ?Sized, T: ?Sized> Chunk<Plain, T> for C {
     #[inline]
     fn chunk(&self) -> Option<&T> {
@@ -98,6 +102,7 @@ impl<C: AsRef<T> + ?Sized, T: ?Sized> Chunk<Plain, T> for C {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<C: AsRef<T>, E, T: ?Sized> Chunk<Fallible, T> for Result<C, E> {
     #[inline]
     fn chunk(&self) -> Option<&T> {

@@ -32,7 +32,7 @@ pub(crate) fn expand_standalone(facade: &TokenStream, input: TokenStream) -> Tok
         Err(e) => return e.to_compile_error(),
     };
     let misplaced = valid::check_needs_no_scope(&defer, "outside the top level of a `scope!`", Span::call_site());
-    if let Some(e) = misplaced.or_else(|| valid::check_body(&defer)) {
+    if let Some(e) = misplaced.or_else(|| valid::check_body(&defer)).or_else(|| valid::check_jumps(&defer)) {
         return e.to_compile_error();
     }
     expand::expand(facade, &defer)

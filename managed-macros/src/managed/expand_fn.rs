@@ -21,7 +21,9 @@ use syn::visit_mut::VisitMut;
 
 use super::ast::yield_macro;
 use super::attr::Options;
-use super::yield_fn::{captures, collect_bindings, exit_body, inferred, must_use, outcome_pat, Binding, YieldFn};
+use super::yield_fn::{
+    collect_bindings, exit_body, inferred, manager_signature, must_use, outcome_pat, Binding, YieldFn,
+};
 
 /// The manager-returning fn of a validated sync `yield_!` fn.
 pub(crate) fn expand(mut yield_fn: YieldFn, options: &Options) -> TokenStream {
@@ -194,22 +196,6 @@ fn handed_over(yield_stmt: &syn::Stmt, options: &Options, lent: &syn::Ident, sta
     let (lent, state) = (located(lent), located(state));
     let p = if options.krate.is_some() { options.private() } else { crate::paths::default_private_at(at) };
     quote_spanned!(at=> #p::Ok((#lent, #state)))
-}
-
-/// Rewrites the signature to return `impl Manage<Target = T, Error = E> +
-/// Captures<..>`, naming elided argument lifetimes so the bound can list
-/// them. Returns the error type as the signature now spells it.
-fn manager_signature(
-    sig: &mut syn::Signature,
-    krate: &TokenStream,
-    target: &TokenStream,
-    error: &TokenStream,
-) -> TokenStream {
-    let (captured, target, error) = captures(sig, &quote!(#krate::__private), target, error);
-    sig.output = syn::parse_quote! {
-        -> impl #krate::Manage<Target = #target, Error = #error> #captured
-    };
-    error
 }
 
 /// A `mut` binding moved into the lent value or the kept state may be

@@ -54,6 +54,7 @@ pub(crate) fn expand(model: &ImplModel, options: &Options) -> TokenStream {
         // the concrete futures of this impl).
         return quote! {
             #item
+            #[diagnostic::do_not_recommend]
             impl #impl_generics #p::AsyncManage for #self_ty #where_clause {
                 type Target = Self;
                 type Error = #error;
@@ -71,6 +72,7 @@ pub(crate) fn expand(model: &ImplModel, options: &Options) -> TokenStream {
     }
     quote! {
         #item
+        #[diagnostic::do_not_recommend]
         impl #impl_generics #p::Manage for #self_ty #where_clause {
             type Target = Self;
             type Error = #error;

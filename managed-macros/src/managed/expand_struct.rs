@@ -86,6 +86,7 @@ pub(crate) fn expand(model: &StructModel, options: &Options) -> TokenStream {
     let mutability = if model.fields.is_empty() && exit_hook.is_none() { quote!() } else { quote!(mut) };
     quote! {
         #item
+        #[diagnostic::do_not_recommend]
         impl #impl_generics #p::Manage for #name #ty_generics #where_clause {
             type Target = Self;
             type Error = #error;
@@ -177,6 +178,7 @@ fn expand_async(
     let cancelled_mut = if has_fields || cancel_hook.is_some() { quote!(mut) } else { quote!() };
     quote! {
         #item
+        #[diagnostic::do_not_recommend]
         impl #impl_generics #p::AsyncManage for #name #ty_generics #where_clause {
             type Target = Self;
             type Error = #error;

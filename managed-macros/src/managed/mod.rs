@@ -42,7 +42,15 @@ pub(crate) fn expand(args: TokenStream, input: &TokenStream) -> TokenStream {
             valid::check_impl(&model, &mut errors);
             match errors.finish() {
                 Ok(()) => expand_impl::expand(&model, &options),
-                Err(all) => fallback::item(&all, &model.item),
+                Err(all) => {
+                    let inherent = model.item.trait_.is_none();
+                    let self_ty = &model.item.self_ty;
+                    let of = inherent.then(|| fallback::ManagerOf {
+                        generics: &model.item.generics,
+                        self_ty: quote::quote!(#self_ty),
+                    });
+                    fallback::with_manager(&all, &model.item, of, &options.private())
+                }
             }
         }
         syn::Item::Struct(item) => {
@@ -50,14 +58,22 @@ pub(crate) fn expand(args: TokenStream, input: &TokenStream) -> TokenStream {
             valid::check_struct(&model, &options, &mut errors);
             match errors.finish() {
                 Ok(()) => expand_struct::expand(&model, &options),
-                Err(all) => fallback::item(&all, &model.item),
+                Err(all) => {
+                    let name = &model.item.ident;
+                    let (_, ty_generics, _) = model.item.generics.split_for_impl();
+                    let of = fallback::ManagerOf {
+                        generics: &model.item.generics,
+                        self_ty: quote::quote!(#name #ty_generics),
+                    };
+                    fallback::with_manager(&all, &model.item, Some(of), &options.private())
+                }
             }
         }
         syn::Item::Fn(item) => {
             let model = ast::FnModel::from_syn(item);
             valid::check_fn(&model, &options, &mut errors);
             if let Err(all) = errors.finish() {
-                return fallback::yield_fn(&all, &model);
+                return fallback::yield_fn(&all, &model, &options.krate());
             }
             let Some(yield_fn) = yield_fn::YieldFn::new(model) else {
                 unreachable!("validation reports a missing or malformed `yield_!` and an unreadable return type")

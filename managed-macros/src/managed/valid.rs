@@ -220,9 +220,36 @@ pub(crate) fn check_fn(model: &FnModel, options: &Options, errors: &mut Errors) 
         errors.push(e.clone());
     }
     check_yields(model, errors);
+    check_exit_value(model, errors);
     if let Some(Err(e)) = &model.lent {
         errors.push(e.clone());
     }
+}
+
+/// The tail of the code after `yield_!` is the exit's result, `Ok(())`: a
+/// value there (`Ok(7)`) is one the user meant to lend, which the
+/// `yield_!`'s argument is; rustc would name the support trait that checks
+/// the exit's type.
+fn check_exit_value(model: &FnModel, errors: &mut Errors) {
+    let stmts = &model.item.block.stmts;
+    let Some(&yield_at) = model.yields.top.first() else { return };
+    let Some(syn::Stmt::Expr(syn::Expr::Call(call), None)) = stmts.last() else { return };
+    if stmts.len() - 1 <= yield_at || !is_ok_path(&call.func) || call.args.len() != 1 {
+        return;
+    }
+    if matches!(&call.args[0], syn::Expr::Tuple(t) if t.elems.is_empty()) {
+        return;
+    }
+    errors.push(syn::Error::new_spanned(
+        &call.args[0],
+        "the code after `yield_!` is the exit: it ends with `Ok(())` (or an error); the value the block \
+         borrows is the argument of `yield_!(value)`",
+    ));
+}
+
+/// `Ok` or `Result::Ok` (any path ending in `Ok`).
+fn is_ok_path(func: &syn::Expr) -> bool {
+    matches!(func, syn::Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Ok"))
 }
 
 /// One top-level `yield_!` statement, and no other `yield_!`.

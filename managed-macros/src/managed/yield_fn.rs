@@ -407,3 +407,19 @@ impl VisitMut for ExitReturns<'_> {
     fn visit_expr_async_mut(&mut self, _: &mut syn::ExprAsync) {}
     fn visit_item_mut(&mut self, _: &mut syn::Item) {}
 }
+
+/// Rewrites the signature to return `impl Manage<Target = T, Error = E> +
+/// Captures<..>`, naming elided argument lifetimes so the bound can list
+/// them. Returns the error type as the signature now spells it.
+pub(crate) fn manager_signature(
+    sig: &mut syn::Signature,
+    krate: &TokenStream,
+    target: &TokenStream,
+    error: &TokenStream,
+) -> TokenStream {
+    let (captured, target, error) = captures(sig, &quote!(#krate::__private), target, error);
+    sig.output = syn::parse_quote! {
+        -> impl #krate::Manage<Target = #target, Error = #error> #captured
+    };
+    error
+}

@@ -108,7 +108,8 @@ fn expand_from(segments: &[Segment], from: usize) -> TokenStream {
             let p = paths::private_at(at);
             // Chosen before the body borrows the manager: only its type counts.
             let conversion = paths::local_at("conversion", index, at);
-            let choose = split::error_conversion(&quote_spanned!(at=> #p::manager_error(&#manager)), at);
+            let choose =
+                split::error_conversion(&quote_spanned!(at=> #p::manager_error(&#manager, #p::Manage::enter)), at);
             quote_spanned! {at=>
                 let mut #manager = #expr;
                 let #conversion = #choose;

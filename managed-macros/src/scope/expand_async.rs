@@ -114,7 +114,12 @@ fn expand_frame(segments: &[Segment], levels: &[usize]) -> TokenStream {
                 );
                 let run = match split::deferred(&d.defer.body) {
                     Deferred::Sync(deferred) => quote!(#p::defer_sync(#b, #was_reached, #when, #deferred)),
-                    Deferred::Async(block) => quote!(#p::defer_async(#b, #was_reached, #when, #block).await),
+                    Deferred::Async(block) => {
+                        // Its value must be `()`: said at the user's block,
+                        // as for a sync defer, not as a bound of the runtime.
+                        let unit = quote_spanned!(block.span()=> async { let _: () = #block.await; });
+                        quote!(#p::defer_async(#b, #was_reached, #when, #unit).await)
+                    }
                 };
                 quote! {{
                     let #b = #ended;

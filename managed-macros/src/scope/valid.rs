@@ -308,6 +308,18 @@ impl<'ast> Visit<'ast> for Checker<'_> {
         }
         visit::visit_expr_continue(self, e);
     }
+    fn visit_expr_return(&mut self, e: &'ast syn::ExprReturn) {
+        // `return;` leaves the scope (its closure), whose value is a
+        // `Result`: rustc would point at the `with!` for the expected type.
+        if e.expr.is_none() && !self.in_defer && self.closures == 0 && self.async_blocks == 0 {
+            self.errors.push(syn::Error::new(
+                e.return_token.span,
+                "`return;` in a `scope!` leaves the scope, whose value is a `Result`: write `return Ok(())` \
+                 (the scope's value; the function then returns it where it returns the scope)",
+            ));
+        }
+        visit::visit_expr_return(self, e);
+    }
     fn visit_expr_await(&mut self, e: &'ast syn::ExprAwait) {
         if !self.is_async && self.async_blocks == 0 && self.closures == 0 {
             self.errors.push(syn::Error::new(

@@ -12,6 +12,7 @@ impl Conn {
         Ok(())
     }
 }
+#[diagnostic::do_not_recommend]
 impl ::managed::__private::Manage for Conn {
     type Target = Self;
     type Error = std::io::Error;
@@ -36,6 +37,7 @@ pub struct Counter;
 impl Counter {
     fn done(self) {}
 }
+#[diagnostic::do_not_recommend]
 impl ::managed::__private::Manage for Counter {
     type Target = Self;
     type Error = ::managed::__private::Infallible;

@@ -4,6 +4,7 @@ pub struct Conn;
 impl Conn {
     async fn close(self) {}
 }
+#[diagnostic::do_not_recommend]
 impl ::managed::__private::AsyncManage for Conn {
     type Target = Self;
     type Error = ::managed::__private::Infallible;
@@ -27,6 +28,7 @@ pub struct Pooled {
     log: ::managed::Slot<BufWriter<Vec<u8>>>,
     statements: u32,
 }
+#[diagnostic::do_not_recommend]
 impl ::managed::__private::AsyncManage for Pooled {
     type Target = Self;
     type Error = ::managed::__private::Error;

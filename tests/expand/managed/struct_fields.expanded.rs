@@ -5,6 +5,7 @@ pub struct Report<W: Write, M> {
     extra: ::managed::Slot<M>,
     lines: usize,
 }
+#[diagnostic::do_not_recommend]
 impl<W: Write, M> ::managed::__private::Manage for Report<W, M>
 where
     M: ::managed::__private::ManagedField<::managed::__private::Error>,

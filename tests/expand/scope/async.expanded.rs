@@ -104,7 +104,9 @@ pub async fn transfer(a: Conn, b: Conn) -> Result<u32, io::Error> {
                                         __managed_body2,
                                         __managed_reached0 >= 1,
                                         __managed_private::When::Err,
-                                        async { undo().await },
+                                        async {
+                                            let _: () = async { undo().await }.await;
+                                        },
                                     )
                                     .await
                             };

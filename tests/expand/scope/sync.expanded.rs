@@ -19,7 +19,10 @@ pub fn save(out: &mut Vec<u8>, text: &str) -> Result<usize, io::Error> {
                 #[allow(unused_imports)]
                 use __managed_private::{CannotFailKind as _, ViaFromKind as _};
                 #[allow(clippy::needless_borrow)]
-                (&__managed_private::manager_error(&__managed_manager1))
+                (&__managed_private::manager_error(
+                    &__managed_manager1,
+                    __managed_private::Manage::enter,
+                ))
                     .__managed_error_kind()
             };
             let mut __managed_entered1 = false;
@@ -78,7 +81,10 @@ pub fn append(out: &mut Vec<u8>, text: &str) -> Result<(), io::Error> {
                 #[allow(unused_imports)]
                 use __managed_private::{CannotFailKind as _, ViaFromKind as _};
                 #[allow(clippy::needless_borrow)]
-                (&__managed_private::manager_error(&__managed_manager0))
+                (&__managed_private::manager_error(
+                    &__managed_manager0,
+                    __managed_private::Manage::enter,
+                ))
                     .__managed_error_kind()
             };
             let mut __managed_entered0 = false;

@@ -139,6 +139,7 @@ impl<DB: Driver> Pooled<DB> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<DB: Driver> SendAsyncManage for Pooled<DB> {
     type Target = DB::Connection;
     type Error = ::sqlx::Error;
@@ -275,6 +276,7 @@ impl<'c, C: Connection> Transaction<'c, C> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<C: Connection> SendAsyncManage for Transaction<'_, C> {
     type Target = <C::Database as ::sqlx::Database>::Connection;
     type Error = ::sqlx::Error;

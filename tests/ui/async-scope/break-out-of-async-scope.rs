@@ -1,0 +1,20 @@
+// `break` cannot leave an async scope: the rest of the scope runs in a
+// future of its own.
+use managed::{scope, with, Error};
+use std::io::BufWriter;
+
+async fn run() -> Result<(), Error> {
+    for _ in 0..3 {
+        scope!(async {
+            let _out = with!(BufWriter::new(Vec::new()))?;
+            break;
+            Ok::<_, Error>(())
+        })
+        .await?;
+    }
+    Ok(())
+}
+
+fn main() {
+    drop(run());
+}

@@ -1,0 +1,15 @@
+// The scope's value is its tail: here a `u32` where the caller wants a
+// `String`.
+use managed::{scope, with, Error};
+use std::io::BufWriter;
+
+fn name() -> Result<String, Error> {
+    scope! {
+        let _out = with!(BufWriter::new(Vec::new()))?;
+        Ok::<u32, Error>(7)
+    }
+}
+
+fn main() {
+    let _ = name();
+}
