@@ -106,6 +106,26 @@ fn main() {
         );
     }
 
+    // DESIGN.md section 10 workloads (`workloads/nest.rs`, `nest_async.rs`):
+    // allocations per scope of the `scope!` side, Ok and Err paths, and the
+    // size of each async future against the hand-written block's.
+    for (name, _, managed, _, _) in workloads::nest::WORKLOADS {
+        scope(&format!("allocs.{name}_ok.managed"), false, managed);
+        scope(&format!("allocs.{name}_err.managed"), true, managed);
+    }
+    for (name, _, managed, _) in workloads::nest_async::WORKLOADS {
+        scope(&format!("allocs.{name}_ok.managed"), false, managed);
+        scope(&format!("allocs.{name}_err.managed"), true, managed);
+    }
+    {
+        use workloads::nest_async as n;
+        let hits = Cell::new(0);
+        fact("size.nest_async1.managed", std::mem::size_of_val(&n::tally1_managed_fut(&hits, 0, false)));
+        fact("size.nest_async1.hand", std::mem::size_of_val(&n::tally1_hand_fut(&hits, 0, false)));
+        fact("size.nest_async3.managed", std::mem::size_of_val(&n::tally3_managed_fut(&hits, 0, false)));
+        fact("size.nest_async3.hand", std::mem::size_of_val(&n::tally3_hand_fut(&hits, 0, false)));
+    }
+
     // ExitStack: heap allocations per entry to build and close a stack of N
     // capturing callbacks, next to `Vec<Box<dyn FnOnce()>>`.
     for n in [1u64, 10, 1_000, 10_000] {
