@@ -67,6 +67,14 @@ pub const EXIT_FAILS_FOR: u64 = u64::MAX;
 #[derive(Debug, PartialEq, Eq)]
 pub struct Failed(pub u64);
 
+impl std::fmt::Display for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "failed: {}", self.0)
+    }
+}
+
+impl std::error::Error for Failed {}
+
 impl Manage for Counter<'_> {
     type Target = u64;
     type Error = Failed;

@@ -10,6 +10,11 @@
 //! - [`Conn`]: enter and exit call [`connect`] / [`disconnect`], opaque
 //!   functions that may fail (a connection).
 //!
+//! The scopes' error type is `managed::Error` (the crate's own, whose
+//! later exit errors are attached as suppressed), so the Err path carries
+//! a value with drop glue, as users' code does; a failure allocates it, on
+//! both sides alike.
+//!
 //! Every enter and exit writes an event to a journal digest (`hits`, an
 //! order-sensitive rolling hash: [`record`]), so `tests/bench_workloads.rs`
 //! can check that both sides of a pair enter and exit the same managers, in
@@ -28,7 +33,54 @@ use std::hint::black_box;
 
 use managed::{Manage, Outcome};
 
-use super::{merge, outcome_of, work, Failed};
+use super::work;
+
+/// The error type of these scopes: `managed::Error`, the one the crate
+/// recommends (it attaches a later exit error as suppressed, where a
+/// plain error type sends it to the hook). Its drop glue and the
+/// attachment path are part of what `scope!` and the baselines carry.
+pub type Failed = managed::Error;
+
+/// The error a failure with `code` gives: a [`super::Failed`] wrapped in
+/// `managed::Error`.
+#[allow(non_snake_case)] // reads as the constructor it stands for
+#[inline]
+pub fn Failed(code: u64) -> managed::Error {
+    managed::Error::new(super::Failed(code))
+}
+
+/// The hand-written merge of an exit's result into the body's, as
+/// `scope!` does it for `managed::Error`: the first error primary, a later
+/// one attached to it as suppressed.
+#[inline]
+pub fn merge<T>(body: Result<T, Failed>, exit: Result<(), Failed>) -> Result<T, Failed> {
+    match (body, exit) {
+        (body, Ok(())) => body,
+        (Ok(_), Err(later)) => Err(later),
+        (Err(mut primary), Err(later)) => {
+            primary.push_suppressed(later);
+            Err(primary)
+        }
+    }
+}
+
+/// The outcome a hand-written exit is given.
+#[inline]
+pub fn outcome_of<T>(body: &Result<T, Failed>) -> Outcome<'_> {
+    match body {
+        Ok(_) => Outcome::Ok,
+        Err(e) => Outcome::err(e),
+    }
+}
+
+/// A scope's result in a form tests can compare: the value, or the code of
+/// the primary error and how many errors are attached to it.
+pub fn comparable(result: &Result<u64, Failed>) -> Result<u64, (Option<u64>, usize)> {
+    match result {
+        Ok(v) => Ok(*v),
+        Err(e) => Err((e.downcast_ref::<super::Failed>().map(|f| f.0), e.suppressed().len())),
+    }
+}
 
 /// Adds `event` to the journal digest: `hits = hits * 31 + event`, so the
 /// digest depends on the events and their order.

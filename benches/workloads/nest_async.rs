@@ -20,8 +20,8 @@ use std::task::{Context, Poll};
 
 use managed::{AsyncManage, Outcome};
 
-use super::nest::{check, entered, exited, record, ENTER_FAILS_FOR, EXIT_FAILS_FOR};
-use super::{merge, outcome_of, work, Failed};
+use super::nest::{check, entered, exited, merge, outcome_of, record, Failed, ENTER_FAILS_FOR, EXIT_FAILS_FOR};
+use super::work;
 
 /// Pending on its first poll (after waking its task), ready on the next.
 pub struct Pending(bool);
