@@ -14,15 +14,14 @@
 //! .ci/postgres.sh stop
 //! ```
 //!
-//! The managers (`Pooled`, `Transaction`) are in `examples/support/postgres.rs`.
-
-#[path = "support/postgres.rs"]
-mod postgres;
+//! The managers are the library's, `managed::postgres::{Pooled, Transaction}`
+//! (feature `postgres`): the pooled one awaits a `ROLLBACK` in a spawned
+//! task before a cancelled scope's connection can be reused.
 
 use deadpool_postgres::{Config, ManagerConfig, PoolConfig, RecyclingMethod, Runtime};
+use managed::postgres::{Pooled, Transaction};
 use managed::prelude::*;
 use managed::Error;
-use postgres::{Pooled, Transaction};
 use std::process::ExitCode;
 use std::time::Duration;
 

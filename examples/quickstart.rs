@@ -2,7 +2,13 @@
 //! database (bundled with rusqlite), no setup.
 //!
 //! Every step prints what it proves, read back from the database.
+//!
+//! The transactions are `managed::rusqlite::Transaction` (feature
+//! `rusqlite`): BEGIN at enter; COMMIT when the block succeeded, ROLLBACK on
+//! an error or a panic (the commit's error is returned); a savepoint when
+//! nested.
 
+use managed::rusqlite::Transaction;
 use managed::{defer, managed, scope, with, yield_, Error, Manage, Outcome};
 use rusqlite::Connection;
 use std::io::{BufWriter, Write};
@@ -38,29 +44,6 @@ impl Manage for Database {
     }
 }
 
-/// A transaction manager: BEGIN at enter; COMMIT when the block succeeded,
-/// ROLLBACK on an error or a panic. The commit's error is returned.
-struct Transaction<'c> {
-    conn: &'c Connection,
-}
-
-impl<'c> Manage for Transaction<'c> {
-    type Target = &'c Connection;
-    type Error = rusqlite::Error;
-
-    fn enter(&mut self) -> Result<&mut &'c Connection, rusqlite::Error> {
-        self.conn.execute_batch("BEGIN")?;
-        println!("  [tx] BEGIN");
-        Ok(&mut self.conn)
-    }
-
-    fn exit(self, outcome: &Outcome<'_>) -> Result<(), rusqlite::Error> {
-        let sql = if outcome.is_ok() { "COMMIT" } else { "ROLLBACK" };
-        println!("  [tx] {sql} (the block ended: {})", describe(outcome));
-        self.conn.execute_batch(sql)
-    }
-}
-
 /// `#[managed]` on an impl block: the `#[exit]` method (and an optional
 /// `#[enter]`) become the `Manage` impl. Records how a piece of work ended.
 struct AuditRow<'c> {
@@ -85,17 +68,17 @@ struct Audited<'c> {
     #[managed]
     audit: AuditRow<'c>,
     #[managed]
-    tx: Transaction<'c>,
+    tx: Transaction<&'c Connection>,
 }
 
 /// `#[managed]` on a fn (Python's `@contextmanager`): before `yield_!` is
-/// the enter, after it the exit, which sees the outcome.
+/// the enter, after it the exit, which sees the outcome. Reports how many
+/// rows the block wrote and how it ended.
 #[managed]
-fn savepoint<'c>(conn: &'c Connection, name: &'static str) -> Result<&'c Connection, rusqlite::Error> {
-    conn.execute_batch(&format!("SAVEPOINT {name}"))?;
+fn counting_writes<'c>(conn: &'c Connection, label: &'static str) -> &'c Connection {
+    let before = conn.total_changes();
     let outcome = yield_!(conn);
-    let undo = if outcome.is_ok() { String::new() } else { format!("ROLLBACK TO {name}; ") };
-    conn.execute_batch(&format!("{undo}RELEASE {name}"))?;
+    println!("  [{label}] {} row(s) written, block ended: {}", conn.total_changes() - before, describe(outcome));
 }
 
 fn describe(outcome: &Outcome<'_>) -> String {
@@ -117,7 +100,7 @@ fn balances(conn: &Connection) -> Result<Vec<(String, i64)>, rusqlite::Error> {
 /// first UPDATE ran) when the balance would go negative.
 fn transfer(conn: &Connection, from: &str, to: &str, amount: i64, audit: &mut Vec<String>) -> Result<(), Error> {
     scope! {
-        let tx = with!(Transaction { conn })?;
+        let tx = with!(Transaction::new(conn))?;
         defer!(err => audit.push(format!("transfer {from}->{to} of {amount} undone")));
         tx.execute("UPDATE accounts SET balance = balance - ?1 WHERE name = ?2", (amount, from))?;
         let left: i64 = tx.query_row("SELECT balance FROM accounts WHERE name = ?1", [from], |r| r.get(0))?;
@@ -166,7 +149,7 @@ fn main() -> Result<(), Error> {
         println!("\n2. A panic inside a transaction: the exit sees it, ROLLBACK, the panic goes on");
         let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let _: Result<(), Error> = scope! {
-                let tx = with!(Transaction { conn })?;
+                let tx = with!(Transaction::new(&*conn))?;
                 tx.execute("DELETE FROM accounts", [])?;
                 panic!("bug in the middle of a transaction");
             };
@@ -211,17 +194,26 @@ fn main() -> Result<(), Error> {
     println!("\n6. #[managed]: an impl block, a struct of managers, a yield_! fn");
     scope! {
         let conn = with!(Database::in_memory())?;
+        let conn: &Connection = conn; // shared: the audit rows and the transactions all use it
         conn.execute_batch("CREATE TABLE audit (action TEXT, outcome TEXT); CREATE TABLE t (x INTEGER);")?;
         let kept: Result<(), Error> = scope! {
-            let work = with!(Audited { audit: AuditRow { conn, action: "keep" }.into(), tx: Transaction { conn }.into() })?;
-            work.tx.conn.execute("INSERT INTO t VALUES (1)", [])?;
-            let inner = with!(savepoint(conn, "inner"))?;
-            inner.execute("INSERT INTO t VALUES (2)", [])?;
+            let work = with!(Audited { audit: AuditRow { conn, action: "keep" }.into(), tx: Transaction::new(conn).into() })?;
+            work.tx.connection().execute("INSERT INTO t VALUES (1)", [])?;
+            // A transaction inside a transaction is a savepoint: this part
+            // fails and is undone alone.
+            let undone_inner: Result<(), Error> = scope! {
+                let inner = with!(Transaction::new(conn))?;
+                inner.execute("INSERT INTO t VALUES (99)", [])?;
+                Err(Error::msg("undo the inner part"))
+            };
+            println!("   nested transaction (a savepoint) failed and was undone alone: {}", undone_inner.is_err());
+            let counted = with!(counting_writes(conn, "writes"))?;
+            counted.execute("INSERT INTO t VALUES (2)", [])?;
             Ok(())
         };
         kept?;
         let undone: Result<(), Error> = scope! {
-            let _work = with!(Audited { audit: AuditRow { conn, action: "undo" }.into(), tx: Transaction { conn }.into() })?;
+            let _work = with!(Audited { audit: AuditRow { conn, action: "undo" }.into(), tx: Transaction::new(conn).into() })?;
             conn.execute("INSERT INTO t VALUES (3)", [])?;
             Err(Error::msg("changed my mind"))
         };

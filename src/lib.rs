@@ -111,14 +111,39 @@
 //! - `anyhow`: conversions between [`Error`] and `anyhow::Error`.
 //! - `testing`: `managed::testing`, a scriptable `Probe` manager and a
 //!   `Journal` of what it went through, to test cleanup paths.
+//! - `rusqlite`: `managed::rusqlite::Transaction`, a rusqlite transaction
+//!   (`BEGIN` on enter, `COMMIT` on `Ok`, `ROLLBACK` otherwise, a savepoint
+//!   when nested).
+//! - `postgres`: `managed::postgres::{Pooled, Transaction}` for
+//!   tokio-postgres with deadpool-postgres; a cancelled scope's connection
+//!   is rolled back (awaited, in a spawned task) or closed before anyone can
+//!   reuse it. Implies `tokio`.
+//! - `sqlx-postgres`, `sqlx-sqlite`: `managed::sqlx::{Pooled, Transaction}`
+//!   for sqlx's pools and transactions: `COMMIT`/`ROLLBACK` awaited on every
+//!   finished path, a cancelled scope's connection checked (and rolled back)
+//!   before it is reused, or closed. Imply `tokio`.
 //! - [`stream`] needs `alloc`; its metrics need `std`, its `futures::Stream`
 //!   adapters `async`; with `tracing`, a metered stream's end is one event.
+//!
+//! Managers for the crates users already use, one module each:
+//!
+//! - `tempfile`: `managed::tempfile::AtomicWrite`, a file replaced by a
+//!   rename only when the block succeeds.
+//! - `process`: `std::process::Child` as a manager (waited for on `Ok`,
+//!   killed and reaped otherwise), documented in `managed::process`; with
+//!   `tokio`, `tokio::process::Child` too.
+//! - `tokio` (also): `managed::tokio::TaskGroup`, Python's
+//!   `asyncio.TaskGroup`.
+//! - `tracing` (also): `managed::tracing`, a span per block recording how it
+//!   ended and how long it took.
 //!
 //! # Rust version
 //!
 //! 1.85 or newer.
 #![warn(missing_docs)]
+#![warn(unreachable_pub)]
 #![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 extern crate self as managed;
 #[cfg(feature = "std")]
@@ -344,6 +369,16 @@ pub use managed_macros::with;
 
 #[cfg(feature = "tokio")]
 pub use managed_core::tokio;
+
+// Integrations, one module each (`managed::rusqlite`, ..; `managed::tokio::TaskGroup` is in the `tokio`
+// module above): present whenever managed-core has the feature, which the facade's feature of the same
+// name turns on, and which the examples turn on through their dev-dependency on managed-core.
+#[cfg(feature = "std")]
+#[doc(inline)]
+// With no integration feature on, the module is empty and the glob imports nothing; that build is
+// still valid, so the lints that would reject it are allowed here only.
+#[allow(unused_imports, unreachable_pub)]
+pub use managed_core::integrations::*;
 #[cfg(feature = "async")]
 pub use managed_core::{AsyncManage, SendAsyncManage};
 /// Runs code when the enclosing block ends: a drop guard, or, inside
@@ -925,3 +960,13 @@ pub mod __private {
     /// by a path that works under any rename or re-export).
     pub use managed_macros::{defer, scope};
 }
+
+// The examples of README.md and docs/from-python.md run as doctests (only
+// rustdoc's test pass sees these modules), so the prose cannot drift from
+// the code. The guide's `TaskGroup` example needs the `tokio` feature.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme {}
+#[cfg(all(doctest, feature = "tokio"))]
+#[doc = include_str!("../docs/from-python.md")]
+mod from_python {}

@@ -6,7 +6,7 @@
 mod common;
 mod counting_alloc;
 
-use common::{block_on, panic_message, poll_n_then_drop, quiet_panics, reports_of, Journal, Pending};
+use common::{block_on, panic_message, poll_in_place, poll_n_then_drop, quiet_panics, reports_of, Journal, Pending};
 use counting_alloc::allocations;
 use managed::prelude::*;
 use managed::{Error, SendAsyncManage};
@@ -540,18 +540,6 @@ fn a_scope_over_send_managers_is_a_send_future_spawnable_on_a_multi_thread_runti
     let handle = rt.spawn(future);
     assert_eq!(rt.block_on(handle).expect("joined").expect("ok"), 5);
     assert_eq!(exits(&j), ["exit b ok", "exit a ok"]);
-}
-
-/// Polls `future` to its end on the stack with a no-op waker (`block_on`
-/// allocates its waker).
-fn poll_in_place<F: Future>(future: F) -> F::Output {
-    let mut future = std::pin::pin!(future);
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    loop {
-        if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-            return out;
-        }
-    }
 }
 
 #[test]

@@ -201,6 +201,26 @@ fn suppress_never_catches_a_panic() {
     assert!(caught.is_err());
 }
 
+/// `suppress` does not look into an `anyhow::Error` (anyhow's downcast needs
+/// bounds a generic `E` lacks); its docs say to name `anyhow::Error` and
+/// look inside in the predicate, which this checks.
+#[cfg(feature = "anyhow")]
+#[test]
+fn suppress_over_anyhow_names_anyhow_error() {
+    use std::io::ErrorKind;
+    let not_found = suppress(|e: &std::io::Error| e.kind() == ErrorKind::NotFound);
+    let wrapped = || Err::<(), _>(anyhow::Error::new(std::io::Error::from(ErrorKind::NotFound)));
+    assert!(not_found.run(wrapped).is_err(), "not looked into");
+    let via_anyhow = suppress(|e: &anyhow::Error| {
+        e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == ErrorKind::NotFound)
+    });
+    assert!(matches!(via_anyhow.run(wrapped), Ok(None)));
+    // Through `managed::Error` converted from anyhow, `Outcome::error` finds the anyhow error.
+    let managed_err =
+        || Err::<(), _>(Error::from_anyhow(anyhow::Error::new(std::io::Error::from(ErrorKind::NotFound))));
+    assert!(matches!(via_anyhow.run(managed_err), Ok(None)));
+}
+
 // ---- timed -----------------------------------------------------------------
 
 #[test]

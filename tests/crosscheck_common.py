@@ -49,8 +49,8 @@ def run_in_exit_stack(register, body, on_panic=lambda: None):
     """Runs `with ExitStack() as stack:` over what `register(stack, journal)`
     registers, then a body that notes itself and ends as `body` says (ok,
     error or panic; `on_panic` runs before the body panics). Returns the
-    journal, whether the run failed (any exception, as a panic counts), how
-    it ended ("ok", "suppressed", or see `settle`) and the reports."""
+    journal, how it ended ("ok", "suppressed", or see `settle`) and the
+    reports."""
     journal = []
     block_raised = False
     try:
@@ -69,8 +69,7 @@ def run_in_exit_stack(register, body, on_panic=lambda: None):
         end, reports = ("suppressed" if block_raised else "ok"), []
     except BaseException as raised:  # noqa: BLE001 - every failure counts, as a panic does
         end, reports = settle(raised)
-    failed = end.startswith(("error", "panic"))
-    return {"journal": journal, "failed": failed, "end": end, "reports": reports}
+    return {"journal": journal, "end": end, "reports": reports}
 
 
 def check_plans(path, run, describe, compared):

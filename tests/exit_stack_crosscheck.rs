@@ -273,11 +273,6 @@ fn quietly<R>(f: impl FnOnce() -> R) -> R {
     r
 }
 
-fn json_strings<T: AsRef<str>>(items: &[T]) -> String {
-    let quoted: Vec<String> = items.iter().map(|s| format!("\"{}\"", s.as_ref())).collect();
-    format!("[{}]", quoted.join(", "))
-}
-
 /// One JSON line: the plan and what our run did.
 fn plan_line((body, entries): &Plan, ran: &Ran) -> String {
     let entries: Vec<String> = entries
@@ -290,9 +285,9 @@ fn plan_line((body, entries): &Plan, ran: &Ran) -> String {
     format!(
         r#"{{"body": "{body:?}", "entries": [{}], "journal": {}, "end": "{}", "reports": {}}}"#,
         entries.join(", "),
-        json_strings(&ran.journal),
+        common::json_strings(&ran.journal),
         ran.end,
-        json_strings(&ran.reports)
+        common::json_strings(&ran.reports)
     )
 }
 

@@ -9,6 +9,9 @@
 //! stack is dropped), panics (dropped while unwinding), succeeds and
 //! closes, runs through `run`, or hands the stack to a scope. `pop_all`'s
 //! new stack, a stack entered into another stack, and `Guard` follow.
+//! Dropping is the cancellation path: an exit that fails or panics there
+//! is reported, the other exits still run, and no panic leaves the drop
+//! (the error whose `?` dropped the stack is still returned).
 //!
 //! Python differs on purpose: `CPython`'s `ExitStack` runs its exits only
 //! under `with` (or `close()`); a stack that is never closed runs nothing
@@ -232,6 +235,131 @@ fn a_dropped_exit_stack_reports_each_failed_exit_once() {
     assert_eq!(reports, ["StackDropped: probe second failed at exit", "StackDropped: probe first failed at exit"]);
 }
 
+/// Leaves through `?` with an exit that panics when the stack is dropped:
+/// `first` fails, `panics` panics, `last` fails.
+fn transfer_with_a_panicking_exit(journal: &Journal) -> Result<(), Error> {
+    let stack = ExitStack::new();
+    stack.enter(journal.probe("first").fail_exit())?;
+    stack.enter(journal.probe("panics").panic_exit())?;
+    stack.enter(journal.probe("last").fail_exit())?;
+    debit(true)?;
+    stack.close()
+}
+
+/// The drop of `transfer_with_a_panicking_exit`'s stack, or of a stack that
+/// holds the same exits, seen by `run` (which catches a panic): every exit
+/// ran once seeing `seen`, and each failure, the panic included, was
+/// reported once as `kind`.
+fn assert_panicking_exit_reported<R>(run: impl FnOnce(&Journal) -> R, seen: &Seen, kind: &str) -> R {
+    quiet_panics();
+    let journal = Journal::new();
+    let (result, reports) = reports_of(|| run(&journal));
+    journal.assert_all_exited();
+    assert_eq!(journal.exit_order(), ["last", "panics", "first"]);
+    for probe in ["last", "panics", "first"] {
+        assert_eq!(journal.seen_by(probe), Some(seen.clone()), "{probe}: {journal:?}");
+    }
+    assert_eq!(
+        reports,
+        [
+            format!("{kind}: probe last failed at exit"),
+            format!("{kind}: panic: \"probe panics panicked at exit\""),
+            format!("{kind}: probe first failed at exit"),
+        ]
+    );
+    result
+}
+
+/// Runs `transfer`, which leaves through `?` with the exits of
+/// `transfer_with_a_panicking_exit` on a stack: no panic leaves the drop,
+/// the debit's error is returned, the exits saw `Cancelled` and each
+/// failure was reported once as `kind`.
+fn assert_error_returned_past_a_panicking_exit(transfer: impl FnOnce(&Journal) -> Result<(), Error>, kind: &str) {
+    let result = assert_panicking_exit_reported(
+        |journal| catch_unwind(AssertUnwindSafe(|| transfer(journal))),
+        &Seen::Cancelled,
+        kind,
+    );
+    let result = result.expect("no panic leaves the stack's drop");
+    assert_eq!(result.expect_err("the debit fails").to_string(), "insufficient funds");
+}
+
+#[test]
+fn a_dropped_exit_stack_reports_a_panicking_exit_and_the_error_in_flight_is_returned() {
+    assert_error_returned_past_a_panicking_exit(transfer_with_a_panicking_exit, "StackDropped");
+}
+
+#[test]
+fn a_dropped_exit_stack_reports_a_panicking_exit_while_unwinding_and_the_panic_resumes() {
+    let result = assert_panicking_exit_reported(
+        |journal| {
+            catch_unwind(AssertUnwindSafe(|| {
+                let stack = ExitStack::new();
+                stack.enter(journal.probe("first").fail_exit()).expect("enter");
+                stack.enter(journal.probe("panics").panic_exit()).expect("enter");
+                stack.enter(journal.probe("last").fail_exit()).expect("enter");
+                panic!("test: the block panicked");
+            }))
+        },
+        &Seen::Panic(None),
+        "StackDropped",
+    );
+    let payload = result.expect_err("the block's panic resumes");
+    assert_eq!(common::panic_message(&*payload), "test: the block panicked");
+}
+
+#[test]
+fn pop_all_gives_the_new_stack_a_drop_that_reports_a_panicking_exit() {
+    assert_error_returned_past_a_panicking_exit(
+        |journal| {
+            let kept = {
+                let mut stack = ExitStack::new();
+                stack.enter(journal.probe("first").fail_exit())?;
+                stack.enter(journal.probe("panics").panic_exit())?;
+                stack.enter(journal.probe("last").fail_exit())?;
+                stack.pop_all()
+            };
+            debit(true)?;
+            kept.close()
+        },
+        "StackDropped",
+    );
+}
+
+#[test]
+fn a_dropped_exit_stack_reports_the_panic_of_a_stack_entered_into_it() {
+    // The inner stack is closed as a manager (its exit), so its panic
+    // resumes from that exit, as from any manager's, into the dropped
+    // outer stack, which reports it and the inner stack's error.
+    quiet_panics();
+    let journal = Journal::new();
+    let (result, reports) = reports_of(|| {
+        catch_unwind(AssertUnwindSafe(|| -> Result<(), Error> {
+            let outer = ExitStack::new();
+            outer.enter(journal.probe("outer").fail_exit())?;
+            let inner = outer.enter(ExitStack::new())?;
+            inner.enter(journal.probe("first").fail_exit())?;
+            inner.enter(journal.probe("panics").panic_exit())?;
+            debit(true)?;
+            outer.close()
+        }))
+    });
+    let result = result.expect("no panic leaves the outer stack's drop");
+    assert_eq!(result.expect_err("the debit fails").to_string(), "insufficient funds");
+    journal.assert_all_exited();
+    assert_eq!(journal.exit_order(), ["panics", "first", "outer"]);
+    assert_eq!(journal.seen_by("first"), Some(Seen::Panic(Some("probe panics panicked at exit".into()))));
+    assert_eq!(journal.seen_by("outer"), Some(Seen::Cancelled));
+    assert_eq!(
+        reports,
+        [
+            "FailedWhileUnwinding: probe first failed at exit",
+            "StackDropped: panic: \"probe panics panicked at exit\"",
+            "StackDropped: probe outer failed at exit",
+        ]
+    );
+}
+
 // ---- Guard -----------------------------------------------------------------
 
 #[test]
@@ -355,6 +483,35 @@ macro_rules! async_cases {
                 kept.aclose().await
             }
             assert_question_mark_rolls_back(|journal, fails| block_on(transfer(journal, fails)));
+        }
+
+        #[test]
+        fn dropped_after_a_question_mark_reports_a_panicking_exit() {
+            async fn transfer(journal: &Journal) -> Result<(), Error> {
+                let stack = Stack::new();
+                stack.enter(journal.probe("first").fail_exit())?;
+                stack.enter_async(journal.probe("panics").panic_exit()).await?;
+                stack.enter(journal.probe("last").fail_exit())?;
+                debit(true)?;
+                stack.aclose().await
+            }
+            assert_error_returned_past_a_panicking_exit(|journal| block_on(transfer(journal)), "Cancelled");
+        }
+
+        #[test]
+        fn pop_all_gives_the_new_stack_a_drop_that_reports_a_panicking_exit() {
+            async fn transfer(journal: &Journal) -> Result<(), Error> {
+                let kept = {
+                    let mut stack = Stack::new();
+                    stack.enter(journal.probe("first").fail_exit())?;
+                    stack.enter_async(journal.probe("panics").panic_exit()).await?;
+                    stack.enter(journal.probe("last").fail_exit())?;
+                    stack.pop_all()
+                };
+                debit(true)?;
+                kept.aclose().await
+            }
+            assert_error_returned_past_a_panicking_exit(|journal| block_on(transfer(journal)), "Cancelled");
         }
 
         #[test]

@@ -2,7 +2,8 @@
 //! code before `yield_!` the enter and the code after it the exit. Every
 //! path: success, the block's error (`?`, `return`), its panic, enter and
 //! exit failures and panics, cancellation at every await, `on_cancel`,
-//! generic and borrowing fns, `Send`, one allocation per call.
+//! generic and borrowing fns, a place lent where it is (also one declared
+//! without `mut`), `Send`, one allocation per call.
 
 mod common;
 mod counting_alloc;
@@ -11,7 +12,9 @@ use std::fmt::Debug;
 use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use common::{block_on, describe, panic_message, poll_n_then_drop, quiet_panics, reports_of, Journal, Pending};
+use common::{
+    block_on, describe, panic_message, poll_in_place, poll_n_then_drop, quiet_panics, reports_of, Journal, Pending,
+};
 use managed::prelude::*;
 use managed::Error;
 
@@ -313,6 +316,39 @@ fn an_explicit_return_after_the_yield_is_the_exit_result() {
     assert_eq!(count, 12);
 }
 
+struct Settings {
+    rows: Vec<u8>,
+}
+
+/// An `async fn` lends a place declared without `mut`, as the sync form
+/// takes a value: an argument, and a field of a `let`.
+#[managed]
+async fn lend_argument(rows: Vec<u8>) -> Vec<u8> {
+    let _ = yield_!(rows);
+    assert_eq!(rows, [1, 2]);
+}
+
+#[managed]
+async fn lend_field(seen: &std::cell::RefCell<usize>) -> Vec<u8> {
+    let settings = Settings { rows: vec![7] };
+    let _ = yield_!(settings.rows);
+    *seen.borrow_mut() = settings.rows.len();
+}
+
+#[test]
+fn async_fn_lends_a_place_declared_without_mut() {
+    let seen = std::cell::RefCell::new(0);
+    block_on(scope!(async {
+        let rows = with!(lend_argument(vec![1]))?;
+        rows.push(2);
+        let more = with!(lend_field(&seen))?;
+        more.push(8);
+        Ok::<_, Error>(())
+    }))
+    .unwrap();
+    assert_eq!(*seen.borrow(), 2);
+}
+
 fn assert_send<T: Send>(t: T) -> T {
     t
 }
@@ -338,24 +374,12 @@ async fn tally(total: &std::cell::Cell<u32>) -> u32 {
     }
 }
 
-/// Polls to completion with a no-op waker (no allocation, unlike
-/// `block_on`'s waker).
-fn run<F: std::future::Future>(f: F) -> F::Output {
-    let mut f = std::pin::pin!(f);
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    loop {
-        if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) {
-            return out;
-        }
-    }
-}
-
 #[test]
 fn each_call_allocates_once() {
     let total = std::cell::Cell::new(0);
     let ten_scopes = || {
         for _ in 0..10 {
-            run(scope!(async {
+            poll_in_place(scope!(async {
                 let n = with!(tally(&total))?;
                 *n += 1;
                 Ok::<_, std::convert::Infallible>(())

@@ -5,13 +5,12 @@
 
 use managed::{defer, scope, with, AsyncManage, Manage, Outcome};
 use std::cell::Cell;
-use std::future::Future;
-use std::pin::pin;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::task::{Context, Poll, Waker};
 
+mod common;
 mod counting_alloc;
 
+use common::{poll_n_then_drop, Pending};
 use counting_alloc::ALLOCATIONS;
 
 #[global_allocator]
@@ -19,21 +18,6 @@ static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
 
 #[derive(Debug, PartialEq)]
 struct Failed(u32);
-
-/// Pending once, then ready.
-struct YieldOnce(bool);
-
-impl Future for YieldOnce {
-    type Output = ();
-    fn poll(mut self: std::pin::Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
-        if self.0 {
-            Poll::Ready(())
-        } else {
-            self.0 = true;
-            Poll::Pending
-        }
-    }
-}
 
 struct AsyncCounter<'a> {
     count: &'a Cell<u32>,
@@ -45,13 +29,13 @@ impl AsyncManage for AsyncCounter<'_> {
     type Target = u32;
     type Error = Failed;
     async fn enter(&mut self) -> Result<&mut u32, Failed> {
-        YieldOnce(false).await;
+        Pending(1).await;
         self.count.set(self.count.get() + 1);
         Ok(&mut self.target)
     }
     async fn exit(self, outcome: &Outcome<'_>) -> Result<(), Failed> {
         if !outcome.is_cancelled() {
-            YieldOnce(false).await;
+            Pending(1).await;
         }
         self.count.set(self.count.get() + 1);
         if self.fail_exit {
@@ -82,25 +66,13 @@ async fn one_scope(count: &Cell<u32>, i: u32) -> Result<u32, Failed> {
         let s = with!(SyncCounter(count, 1))?;
         defer!(async { count.set(count.get() + 1) });
         defer!(err => count.set(count.get() + 1));
-        YieldOnce(false).await;
+        Pending(1).await;
         if i % 5 == 0 {
             return Err(Failed(i));
         }
         Ok(*a + *s)
     })
     .await
-}
-
-/// Polls to completion, or at most `limit` times (then drops: cancellation).
-fn drive<F: Future>(future: F, limit: usize) -> Option<F::Output> {
-    let mut future = pin!(future);
-    let mut cx = Context::from_waker(Waker::noop());
-    for _ in 0..limit {
-        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-            return Some(out);
-        }
-    }
-    None
 }
 
 #[test]
@@ -115,13 +87,13 @@ fn ten_thousand_async_scopes_allocate_nothing() {
     });
     let count = Cell::new(0);
     // Warm up whatever the test harness or thread-locals allocate once.
-    let _ = drive(one_scope(&count, 1), 100);
+    let _ = poll_n_then_drop(one_scope(&count, 1), 100);
     let before = ALLOCATIONS.with(Cell::get);
     let mut results = (0u32, 0u32, 0u32);
     for i in 0..10_000u32 {
         // Every seventh scope is cancelled after two polls.
         let limit = if i % 7 == 0 { 2 } else { 100 };
-        match drive(one_scope(&count, i), limit) {
+        match poll_n_then_drop(one_scope(&count, i), limit) {
             Some(Ok(_)) => results.0 += 1,
             Some(Err(_)) => results.1 += 1,
             None => results.2 += 1,

@@ -1,20 +1,25 @@
-//! Async managers against a real PostgreSQL server (`DATABASE_URL`; `.ci/run`
-//! starts one with `.ci/postgres.sh`): committed rows are there; the rows of
-//! a failed, panicked or cancelled transaction are not; after a cancelled
-//! transaction the pooled connection is clean and works.
+//! `managed::postgres::{Pooled, Transaction}` against a real PostgreSQL
+//! server (`DATABASE_URL`; `.ci/run` starts one with `.ci/postgres.sh`):
+//! committed rows are there; the rows of a failed, panicked or cancelled
+//! transaction are not; after a cancelled transaction the pooled connection
+//! is clean and works (or was closed, never reused dirty); savepoints; a
+//! concurrent load with cancellations, errors and panics.
 //!
-//! Outside CI, without `DATABASE_URL`, each test says on the terminal that it
-//! skips, and why. In CI (`CI` set), a missing `DATABASE_URL` fails the tests.
+//! Outside CI, without `DATABASE_URL`, each test prints why it skips. In CI
+//! (`CI` set), a missing `DATABASE_URL` fails the tests.
+#![cfg(all(feature = "postgres", feature = "testing"))]
 
 mod common;
-#[path = "../examples/support/postgres.rs"]
-mod pg;
+mod load;
 
 use deadpool_postgres::{Config, ManagerConfig, Pool, PoolConfig, RecyclingMethod, Runtime};
+use load::{Fate, Rng};
+use managed::postgres::{Pooled, Transaction};
 use managed::prelude::*;
 use managed::Error;
-use pg::{Pooled, Transaction};
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio_postgres::NoTls;
 
@@ -292,4 +297,259 @@ async fn cancelled_at_every_await_point_of_a_transaction_it_is_all_or_nothing_an
     }
     assert!(committed_at.is_some_and(|n| n > 3), "{committed_at:?}");
     assert_eq!(idle_in_transaction(&pool, app).await, 0);
+}
+
+/// Whether the session is inside a transaction block: the first statement
+/// of a transaction has `transaction_timestamp() = statement_timestamp()`,
+/// a later one does not (and one in an aborted transaction fails).
+/// (Simple protocol: one message, one statement timestamp.)
+async fn in_transaction(client: &tokio_postgres::Client) -> bool {
+    let answer = client.simple_query("SELECT transaction_timestamp() <> statement_timestamp()").await;
+    let first_row = answer.iter().flatten().find_map(|m| match m {
+        tokio_postgres::SimpleQueryMessage::Row(row) => Some(row.get(0) == Some("t")),
+        _ => None,
+    });
+    first_row != Some(false)
+}
+
+async fn ids(pool: &Pool, table: &str) -> Vec<i32> {
+    let conn = pool.get().await.expect("a connection");
+    conn.query(&format!("SELECT id FROM {table} ORDER BY id"), &[])
+        .await
+        .expect("select")
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_savepoint_is_undone_alone_and_the_transaction_commits() {
+    let Some(url) = database_url() else { return };
+    let (app, table) = ("managed_savepoint", "managed_savepoint");
+    let pool = pool(&url, app, 1);
+    fresh_table(&pool, table).await;
+    scope!(async {
+        let conn = with!(Pooled::new(&pool))?;
+        let tx = with!(Transaction::begin_with(conn, "BEGIN ISOLATION LEVEL SERIALIZABLE"))?;
+        insert(tx, table, 1).await?;
+        let undone: Result<(), Error> = scope!(async {
+            let sp = with!(Transaction::savepoint(tx))?;
+            insert(sp, table, 2).await?;
+            insert(sp, table, 1).await?; // duplicate key: the transaction is aborted until ROLLBACK TO
+            Ok(())
+        })
+        .await;
+        assert!(undone.expect_err("duplicate").suppressed().is_empty());
+        let kept: Result<(), Error> = scope!(async {
+            let sp = with!(Transaction::savepoint(tx))?;
+            insert(sp, table, 3).await
+        })
+        .await;
+        kept.expect("released");
+        // A savepoint cancelled while the transaction goes on: its undo is
+        // sent before the next statement.
+        let cancelled = tokio::time::timeout(
+            Duration::from_millis(100),
+            scope!(async {
+                let sp = with!(Transaction::savepoint(tx))?;
+                insert(sp, table, 4).await?;
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                Ok::<_, Error>(())
+            }),
+        )
+        .await;
+        assert!(cancelled.is_err());
+        insert(tx, table, 5).await?;
+        let level: String = tx.query_one("SHOW transaction_isolation", &[]).await?.get(0);
+        assert_eq!(level, "serializable");
+        Ok::<_, Error>(())
+    })
+    .await
+    .expect("committed");
+    assert_eq!(ids(&pool, table).await, [1, 3, 5]);
+    assert_eq!(idle_in_transaction(&pool, app).await, 0);
+}
+
+/// A scope cancelled where no runtime is: the pooled connection cannot be
+/// rolled back and awaited, so it is closed instead of given back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelled_outside_a_runtime_the_connection_is_closed_not_reused() {
+    let Some(url) = database_url() else { return };
+    let (app, table) = ("managed_cancel_no_runtime", "managed_cancel_no_runtime");
+    let pool = pool(&url, app, 1);
+    fresh_table(&pool, table).await;
+    let pid_before: i32 =
+        pool.get().await.expect("conn").query_one("SELECT pg_backend_pid()", &[]).await.expect("pid").get(0);
+
+    let entered = Arc::new(AtomicBool::new(false));
+    let (task_pool, flag) = (pool.clone(), entered.clone());
+    let mut scope = Box::pin(scope!(async move {
+        let conn = with!(Pooled::new(&task_pool))?;
+        let tx = with!(Transaction::on(conn))?;
+        insert(tx, table, 1).await?;
+        flag.store(true, Ordering::SeqCst);
+        std::future::pending::<()>().await;
+        Ok::<_, Error>(())
+    }));
+    std::future::poll_fn(|cx| {
+        let _ = scope.as_mut().poll(cx);
+        if entered.load(Ordering::SeqCst) {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    // Dropped on a thread that is not a runtime's: nothing can be spawned.
+    std::thread::spawn(move || drop(scope)).join().expect("dropped");
+
+    let conn = pool.get().await.expect("a new connection");
+    let pid_after: i32 = conn.query_one("SELECT pg_backend_pid()", &[]).await.expect("pid").get(0);
+    assert_ne!(pid_before, pid_after, "the cancelled connection was closed, not given back");
+    assert!(!in_transaction(&conn).await);
+    drop(conn);
+    assert_eq!(row_count(&pool, table).await, 0);
+}
+
+static REPORTS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+fn record(report: &managed::Report<'_>) {
+    REPORTS.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(format!("{:?}", report.error()));
+}
+
+/// The cancelled path is checked: when the awaited ROLLBACK fails (here the
+/// server ended the session meanwhile), the failure is reported and the
+/// connection is not given back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_rollback_that_fails_is_reported_and_the_connection_closed() {
+    let Some(url) = database_url() else { return };
+    let (app, table) = ("managed_cancel_fails", "managed_cancel_fails");
+    let pool = pool(&url, app, 1);
+    fresh_table(&pool, table).await;
+    let pid: i32 = pool.get().await.expect("conn").query_one("SELECT pg_backend_pid()", &[]).await.expect("pid").get(0);
+    let _previous = managed::set_error_hook(record);
+
+    let cancelled = tokio::time::timeout(
+        Duration::from_millis(200),
+        scope!(async {
+            let conn = with!(Pooled::new(&pool))?;
+            let tx = with!(Transaction::on(conn))?;
+            insert(tx, table, 1).await?;
+            tx.batch_execute("SELECT pg_sleep(2)").await?; // cancelled here; the server goes on sleeping
+            Ok::<_, Error>(())
+        }),
+    )
+    .await;
+    assert!(cancelled.is_err());
+    // Another session ends the cancelled one while its ROLLBACK waits.
+    let (admin, connection) = tokio_postgres::connect(&url, NoTls).await.expect("connect");
+    let driver = tokio::spawn(connection);
+    let ended: bool = admin.query_one("SELECT pg_terminate_backend($1)", &[&pid]).await.expect("terminate").get(0);
+    assert!(ended);
+
+    let conn = pool.get().await.expect("a new connection");
+    let pid_after: i32 = conn.query_one("SELECT pg_backend_pid()", &[]).await.expect("pid").get(0);
+    assert_ne!(pid, pid_after, "the broken connection was not given back");
+    drop(conn);
+    // The task reports once its exit returned, just after it let go of the
+    // connection: wait for it.
+    let about_the_rollback = |r: &String| r.contains("terminat") || r.contains("closed") || r.contains("Closed");
+    let mut reports = Vec::new();
+    for _ in 0..500 {
+        reports = REPORTS.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        if reports.iter().any(about_the_rollback) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(reports.iter().any(about_the_rollback), "the failed ROLLBACK was reported: {reports:?}");
+    assert_eq!(row_count(&pool, table).await, 0);
+    drop(admin);
+    driver.await.expect("driver").expect("closed cleanly");
+}
+
+const LOAD_POOL: usize = 8;
+const LOAD_TASKS: i64 = 400;
+const LOAD_TABLE: &str = "managed_load";
+
+/// One transaction of the load test, inserting rows `2i` and `2i + 1`, on
+/// its own task; the flag is set once its body finished.
+fn spawn_load_task(pool: &Pool, table: &'static str, i: i64, fate: Fate) -> load::Task {
+    let body_done = Arc::new(AtomicBool::new(false));
+    let (pool, done) = (pool.clone(), body_done.clone());
+    let task = tokio::spawn(async move {
+        let work = scope!(async {
+            let conn = with!(Pooled::new(&pool))?;
+            let tx = with!(Transaction::on(conn))?;
+            insert(tx, table, id(2 * i)).await?;
+            tokio::task::yield_now().await;
+            insert(tx, table, id(2 * i + 1)).await?;
+            match fate {
+                Fate::FailThroughQuestionMark => insert(tx, table, id(2 * i)).await?,
+                Fate::ReturnErr => return Err(Error::msg("returned")),
+                Fate::Panic => panic!("test: panicked under load"),
+                Fate::Commit | Fate::CancelAfterMicros(_) | Fate::CancelAfterPolls(_) => {}
+            }
+            done.store(true, Ordering::SeqCst);
+            Ok::<_, Error>(())
+        });
+        match fate {
+            Fate::CancelAfterMicros(us) => tokio::time::timeout(Duration::from_micros(us), work).await.ok(),
+            Fate::CancelAfterPolls(polls) => managed::testing::cancel_after(work, polls).await,
+            _ => Some(work.await),
+        }
+    });
+    (i, fate, body_done, task)
+}
+
+/// The table's ids are `int`: the load's stay far below its range.
+fn id(n: i64) -> i32 {
+    i32::try_from(n).expect("a small id")
+}
+
+/// Hundreds of tasks on a small pool, a share of them cancelled at random
+/// (waiting for a connection, at BEGIN, mid-INSERT, during COMMIT), some
+/// returning `Err`, some panicking. Afterwards: the rows are exactly those
+/// of the transactions that returned `Ok` (a transaction cancelled after
+/// its body finished, while COMMIT was in flight, may have committed, but
+/// all or nothing), no session is idle in a transaction, and every pooled
+/// connection is clean.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_concurrent_load_rows_match_the_committed_transactions_and_every_connection_is_clean() {
+    let Some(url) = database_url() else { return };
+    common::quiet_panics();
+    let (app, table) = ("managed_load", LOAD_TABLE);
+    let pool = pool(&url, app, LOAD_POOL);
+    fresh_table(&pool, table).await;
+    let mut rng = Rng::seeded();
+
+    let mut tasks = Vec::new();
+    for i in 0..LOAD_TASKS {
+        let fate = Fate::draw(&mut rng);
+        tasks.push(spawn_load_task(&pool, LOAD_TABLE, i, fate));
+    }
+
+    let tally = load::join(tasks).await;
+
+    // Every connection of the pool at once: this waits for the cancelled
+    // scopes' spawned cleanups to give theirs back (or close them).
+    let mut conns = Vec::new();
+    for _ in 0..LOAD_POOL {
+        conns.push(pool.get().await.expect("a connection"));
+    }
+    for conn in &conns {
+        assert!(!in_transaction(conn).await, "a pooled connection is inside a transaction");
+    }
+    let dirty: i64 = conns[0]
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE state LIKE 'idle in transaction%' AND application_name = $1",
+            &[&app],
+        )
+        .await
+        .expect("pg_stat_activity")
+        .get(0);
+    assert_eq!(dirty, 0, "sessions idle in a transaction");
+    drop(conns);
+
+    tally.check_rows(ids(&pool, table).await.into_iter().map(i64::from).collect());
 }

@@ -614,3 +614,34 @@ fn question_mark_and_return_in_the_first_manager_expression_leave_the_scope_not_
     assert_eq!(with_return(&j, false).ok(), Some("scope ok"));
     assert_eq!(lines(&j), ["enter a", "exit a ok", "enter a", "exit a ok"]);
 }
+
+/// Items are visible in their whole block, also above their declaration; the
+/// expansion nests the rest of the scope after each split point in a closure,
+/// which hid an item declared below a `with!`/`defer!` from the code above.
+#[test]
+fn items_declared_below_a_split_point_are_visible_above_it() {
+    let j = Journal::new();
+    let r: Result<String, Error> = scope! {
+        let n = helper();
+        with!(j.probe("a"))?;
+        defer!(j.push(format!("defer {}", Shown(n))));
+        fn helper() -> usize {
+            7
+        }
+        struct Shown(usize);
+        impl std::fmt::Display for Shown {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "#{}", self.0)
+            }
+        }
+        // `macro_rules!` keeps its textual scope: defined here, used below.
+        macro_rules! twice {
+            ($e:expr) => {
+                $e * 2
+            };
+        }
+        Ok(Shown(twice!(n)).to_string())
+    };
+    assert_eq!(r.ok().as_deref(), Some("#14"));
+    assert_eq!(lines(&j), ["enter a", "defer #7", "exit a ok"]);
+}

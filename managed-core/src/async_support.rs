@@ -8,31 +8,11 @@
 //! (its error type may not be inferred yet).
 //!
 //! A run of `with!` / `defer!` levels of an async scope (a *frame*: see
-//! `managed-macros/src/scope/expand_async.rs` for when levels share one)
-//! expands, roughly, to
-//!
-//! ```text
-//! finish({
-//!     let (body, entered1) = {
-//!         let mut slot1 = AsyncSlot::empty();
-//!         let (body, entered2) = {
-//!             let mut slot2 = AsyncSlot::empty();
-//!             let body = catch_async(async {
-//!                 let x = enter_async(pick(m1), &mut slot1).await?;
-//!                 let y = enter_async(pick(m2), &mut slot2).await?;
-//!                 ..rest..
-//!             }).await;
-//!             (body, into_entered(slot2))
-//!         };
-//!         let outcome = outcome_of(&body);
-//!         let exited = exit_async(entered2, &outcome).await;
-//!         (merge_exit(body, exited), into_entered(slot1))
-//!     };
-//!     let outcome = outcome_of(&body);
-//!     let exited = exit_async(entered1, &outcome).await;
-//!     merge_exit(body, exited)
-//! })
-//! ```
+//! `managed-macros/src/scope/frames.rs` for when levels share one)
+//! expands to nested blocks, one per manager's `AsyncSlot`, around one
+//! `catch_async` of the body; after it, `exit_async` and `merge_exit` run
+//! newest first, and `finish` ends the frame (the expansion:
+//! `tests/expand/scope/async.expanded.rs`).
 //!
 //! A `defer!` after the frame's first level is run by `defer_sync` /
 //! `defer_async` only if the body reached it: the body counts the defers it
@@ -555,10 +535,10 @@ impl<M> SyncKind for &M {}
 #[cfg(all(test, feature = "std"))]
 mod tests {
     use super::*;
+    use crate::test_support::reports_of;
     use core::cell::Cell;
     use core::task::Waker;
     use std::string::String;
-    use std::vec::Vec;
 
     /// Pending once, then ready.
     struct YieldOnce(bool);
@@ -577,21 +557,6 @@ mod tests {
 
     fn poll<F: Future>(f: Pin<&mut F>) -> Poll<F::Output> {
         f.poll(&mut Context::from_waker(Waker::noop()))
-    }
-
-    std::thread_local! {
-        static REPORTS: core::cell::RefCell<Vec<String>> = const { core::cell::RefCell::new(Vec::new()) };
-    }
-
-    fn capture(report: &crate::Report<'_>) {
-        REPORTS.with(|r| r.borrow_mut().push(std::format!("{:?}", report.error())));
-    }
-
-    fn reports_of(f: impl FnOnce()) -> Vec<String> {
-        let _previous = crate::set_error_hook(capture);
-        REPORTS.with(|r| r.borrow_mut().clear());
-        f();
-        REPORTS.with(|r| core::mem::take(&mut *r.borrow_mut()))
     }
 
     #[test]
@@ -661,7 +626,7 @@ mod tests {
         assert!(poll(exit.as_mut()).is_pending());
         assert!(matches!(poll(exit.as_mut()), Poll::Ready(Ok(Err(2)))));
 
-        let reports = reports_of(|| {
+        let ((), reports) = reports_of(|| {
             let mut exit = std::boxed::Box::pin(exit_async(Some(Counted(&count)), &Outcome::Ok));
             assert!(poll(exit.as_mut()).is_pending());
             drop(exit);
@@ -670,7 +635,7 @@ mod tests {
         assert_eq!(reports.len(), 1);
         assert!(reports[0].contains("was cancelled while the exit of") && reports[0].contains("Counted"));
 
-        let reports = reports_of(|| {
+        let ((), reports) = reports_of(|| {
             let mut nothing = core::pin::pin!(exit_async(None::<Counted<'_>>, &Outcome::Ok));
             assert!(matches!(poll(nothing.as_mut()), Poll::Ready(Ok(Ok(())))));
         });

@@ -236,13 +236,13 @@ impl<T, E, F> AsyncFnManager<T, E, F> {
     where
         F: Future<Output = Result<(), E>>,
     {
+        if !self.running {
+            return Poll::Ready(Ok(()));
+        }
         // SAFETY: the allocation is alive and nothing else borrows the body
         // (see `drop_body`). It never moves (heap, freed only in `Drop`), so
         // pinning it is sound. (A `&mut` to a `!Unpin` coroutine asserts no
         // uniqueness, so the coroutine's own borrows into itself survive it.)
-        if !self.running {
-            return Poll::Ready(Ok(()));
-        }
         let body = unsafe { &mut *addr_of_mut!((*self.shared.as_ptr()).body) };
         let Some(running) = body.as_mut() else { return Poll::Ready(Ok(())) };
         self.poisoned = true;

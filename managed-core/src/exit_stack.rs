@@ -568,12 +568,14 @@ impl<'r, 'o> CloseState<'r, 'o> {
 /// [`Outcome::Panic`], the payload not available, when the drop happens
 /// while a panic unwinds), so a transaction rolls back. An exit returning
 /// `Ok(true)` does not change that (a cancellation is not an error to
-/// suppress). Exit failures go to the [error hook](crate::set_error_hook)
-/// as [`ReportKind::StackDropped`], each once; a panic of an exit resumes
-/// from the drop after every exit ran, as from [`close`](ExitStack::close)
-/// (while unwinding it is reported instead). [`pop_all`](ExitStack::pop_all)
-/// hands this duty to the new stack: dropped unclosed, it cancels the
-/// moved exits.
+/// suppress). Every exit runs, seeing that outcome, and each failure, an
+/// error or a panic, goes to the [error hook](crate::set_error_hook) as
+/// [`ReportKind::StackDropped`], once. No panic leaves the drop, which is
+/// the cancellation path (as for [`Guard`](crate::Guard) and the async
+/// stacks): the error whose `?` skipped `close` is still returned, where a
+/// panic resuming from the drop would have dropped it unseen.
+/// [`pop_all`](ExitStack::pop_all) hands this duty to the new stack:
+/// dropped unclosed, it cancels the moved exits.
 ///
 /// Python differs: a `contextlib.ExitStack` that is never closed runs
 /// nothing when it is collected. Rust drops deterministically, so the stack
@@ -605,6 +607,21 @@ impl<'r, 'o> CloseState<'r, 'o> {
 /// transfer(&log, "100")?;
 /// assert_eq!(*log.borrow(), ["ROLLBACK", "COMMIT"]);
 /// # Ok::<(), managed::Error>(())
+/// ```
+///
+/// An exit that panics in the drop is reported; the error is returned:
+///
+/// ```
+/// fn parse(text: &str) -> Result<u32, managed::Error> {
+///     let stack = managed::ExitStack::new();
+///     stack.callback(|| panic!("a bug in a cleanup"));
+///     let n = text.parse()?; // the stack is dropped: the panic goes to the error hook
+///     stack.close()?;
+///     Ok(n)
+/// }
+///
+/// let err = parse("not a number").unwrap_err();
+/// assert_eq!(err.to_string(), "invalid digit found in string");
 /// ```
 ///
 /// # Example
@@ -939,11 +956,11 @@ impl Default for ExitStack<'_> {
 }
 
 impl Drop for ExitStack<'_> {
-    /// Closes an unclosed stack, which was not told how its block ended:
-    /// with [`Outcome::Cancelled`], or with [`Outcome::Panic`] (payload not
-    /// available) while unwinding. Failures go to the error hook
-    /// ([`ReportKind::StackDropped`]); see [Dropped
-    /// unclosed](ExitStack#dropped-unclosed).
+    /// Runs the exits of an unclosed stack, which was not told how its
+    /// block ended: with [`Outcome::Cancelled`], or with [`Outcome::Panic`]
+    /// (payload not available) while unwinding. Failures, panics included,
+    /// go to the error hook ([`ReportKind::StackDropped`]); no panic leaves
+    /// the drop. See [Dropped unclosed](ExitStack#dropped-unclosed).
     #[inline]
     fn drop(&mut self) {
         // A closed stack is empty: one test, inlined into the close; the
@@ -955,15 +972,32 @@ impl Drop for ExitStack<'_> {
 }
 
 impl ExitStack<'_> {
-    /// [`Drop`] of a stack with entries left.
+    /// [`Drop`] of a stack with entries left: the cancellation path, as
+    /// the async stacks' drop. Each exit runs once, newest first, seeing
+    /// the same outcome; each failure, error or panic, goes to the hook as
+    /// it happens. No panic leaves the drop: it would drop the value the
+    /// function is returning (the error whose `?` skipped `close`) unseen.
     #[cold]
     #[inline(never)]
     fn close_dropped(&mut self) {
         // Nobody said the block succeeded (a `?` may have skipped `close`):
         // `Ok` here would commit on an error path.
         let outcome = crate::outcome::in_drop(Outcome::Cancelled);
-        for error in self.run_all(&outcome, GivenBy::Caller).failures {
-            crate::report(ReportKind::StackDropped, &error);
+        let entries = self.entries.get_mut();
+        // One catch around the loop, as in `run_all`; an entry is removed
+        // before it runs, so after a panic the loop goes on with the next.
+        loop {
+            let finished = catch(|| {
+                while let Some(entry) = entries.pop() {
+                    if let Err(error) = entry.run(&outcome) {
+                        crate::report(ReportKind::StackDropped, &error);
+                    }
+                }
+            });
+            match finished {
+                Ok(()) => return,
+                Err(panic) => crate::report(ReportKind::StackDropped, &panic),
+            }
         }
     }
 }

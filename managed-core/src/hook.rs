@@ -30,7 +30,8 @@ pub enum ReportKind {
     Cancelled,
     /// An `ExitStack` was dropped without being closed, and an exit run for
     /// it (with `Outcome::Cancelled`, or `Outcome::Panic` while unwinding)
-    /// failed.
+    /// failed: returned an error, or panicked (the panic is caught, the
+    /// other exits still run).
     StackDropped,
 }
 

@@ -3,7 +3,7 @@
 //! generate names only `::managed::__private`.
 #![warn(missing_docs)]
 #![no_std]
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
@@ -35,6 +35,8 @@ pub mod exit_stack_async;
 #[cfg(all(feature = "std", feature = "async"))]
 pub mod exit_stack_send;
 pub mod hook;
+#[cfg(feature = "std")]
+pub mod integrations;
 pub mod manage;
 pub mod outcome;
 #[doc(hidden)]
@@ -75,5 +77,10 @@ mod error {
 mod std_impls;
 #[cfg(all(test, feature = "std"))]
 mod test_support;
+
+/// What the span macros of `managed::tracing` expand to names `tracing` through this path.
+#[cfg(feature = "tracing")]
+#[doc(hidden)]
+pub use tracing as __tracing;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -35,6 +35,13 @@ impl Panicked {
         match self.0 {}
     }
 
+    /// The payload, for code that resumes the panic later, elsewhere
+    /// (`TaskGroup` resumes a task's panic in its exit).
+    #[cfg(all(feature = "std", feature = "tokio"))]
+    pub(crate) fn into_payload(self) -> std::boxed::Box<dyn core::any::Any + Send> {
+        self.0
+    }
+
     fn resume(self) -> ! {
         #[cfg(feature = "std")]
         {

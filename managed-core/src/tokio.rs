@@ -27,6 +27,8 @@ use ::tokio::task::JoinHandle;
 use core::fmt;
 use std::io;
 
+pub use crate::integrations::task_group::{Spawner, Task, TaskGroup};
+
 use crate::async_manage::Hint;
 use crate::async_support::catch_async;
 use crate::{Outcome, ReportKind, SendAsyncManage};
@@ -172,7 +174,7 @@ where
     M: SendAsyncManage + 'static,
 {
     if let Ok(runtime) = ::tokio::runtime::Handle::try_current() {
-        let mut task = SpawnedExit { state: Task::Waiting(manager) };
+        let mut task = SpawnedExit { state: ExitState::Waiting(manager) };
         Some(runtime.spawn(async move {
             let Some(manager) = task.start() else { return };
             let ran = catch_async(manager.exit(&Outcome::Cancelled)).await;
@@ -197,10 +199,10 @@ where
 /// so that a runtime shutting down, which drops its tasks unfinished (or
 /// never started), does not drop the manager's cleanup silently.
 struct SpawnedExit<M: SendAsyncManage> {
-    state: Task<M>,
+    state: ExitState<M>,
 }
 
-enum Task<M> {
+enum ExitState<M> {
     /// Not polled yet: dropped so, the manager gets the default policy in
     /// place.
     Waiting(M),
@@ -212,29 +214,29 @@ enum Task<M> {
 
 impl<M: SendAsyncManage> SpawnedExit<M> {
     fn start(&mut self) -> Option<M> {
-        match core::mem::replace(&mut self.state, Task::Running) {
-            Task::Waiting(manager) => Some(manager),
-            Task::Running | Task::Done => None,
+        match core::mem::replace(&mut self.state, ExitState::Running) {
+            ExitState::Waiting(manager) => Some(manager),
+            ExitState::Running | ExitState::Done => None,
         }
     }
 
     fn finish(&mut self) {
-        self.state = Task::Done;
+        self.state = ExitState::Done;
     }
 }
 
 impl<M: SendAsyncManage> Drop for SpawnedExit<M> {
     fn drop(&mut self) {
-        match core::mem::replace(&mut self.state, Task::Done) {
-            Task::Waiting(manager) => {
+        match core::mem::replace(&mut self.state, ExitState::Done) {
+            ExitState::Waiting(manager) => {
                 crate::async_manage::poll_exit_once(
                     manager.exit(&Outcome::Cancelled),
                     core::any::type_name::<M>(),
                     Hint::NoRuntime,
                 );
             }
-            Task::Running => crate::report(ReportKind::Cancelled, &DroppedByRuntime(core::any::type_name::<M>())),
-            Task::Done => {}
+            ExitState::Running => crate::report(ReportKind::Cancelled, &DroppedByRuntime(core::any::type_name::<M>())),
+            ExitState::Done => {}
         }
     }
 }

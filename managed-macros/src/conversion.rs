@@ -9,7 +9,7 @@ use quote::quote_spanned;
 /// The conversion tag (`CannotFail` or `ViaFrom`) for the error type of
 /// `of`, an expression of type `ErrorOf<X>`, chosen by method lookup on the
 /// concrete type; `p` is the facade's `__private`.
-pub fn error_conversion(p: &TokenStream, of: &TokenStream, at: Span) -> TokenStream {
+pub(crate) fn error_conversion(p: &TokenStream, of: &TokenStream, at: Span) -> TokenStream {
     quote_spanned! {at=>
         {
             // Only one of the two is used, depending on the error type.

@@ -4,16 +4,16 @@
 use proc_macro2::TokenStream;
 
 #[derive(Default)]
-pub struct Errors {
+pub(crate) struct Errors {
     errors: Option<syn::Error>,
 }
 
 impl Errors {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Errors::default()
     }
 
-    pub fn push(&mut self, error: syn::Error) {
+    pub(crate) fn push(&mut self, error: syn::Error) {
         match &mut self.errors {
             Some(all) => all.combine(error),
             None => self.errors = Some(error),
@@ -21,7 +21,7 @@ impl Errors {
     }
 
     /// `Err` with every recorded error, as `compile_error!` invocations.
-    pub fn finish(self) -> Result<(), TokenStream> {
+    pub(crate) fn finish(self) -> Result<(), TokenStream> {
         match self.errors {
             Some(e) => Err(e.to_compile_error()),
             None => Ok(()),

@@ -115,7 +115,7 @@ proptest! {
         let (Ok(item), Ok(args)) = (TokenStream::from_str(&item), TokenStream::from_str(&args)) else {
             return Ok(());
         };
-        let out = crate::managed_attr::expand(args, &item);
+        let out = crate::managed::expand(args, &item);
         prop_assert!(TokenStream::from_str(&out.to_string()).is_ok());
     }
 }

@@ -1,20 +1,28 @@
 //! Procedural macros of [`managed`](https://docs.rs/managed): `scope!`,
-//! `with!`, `defer!`. An implementation detail of `managed`, which
-//! re-exports them with their documentation; depend on `managed`.
-//! Also `#[managed]` and `yield_!` (in `managed_attr/`).
+//! `with!`, `defer!`, `#[managed]`, `yield_!`, `#[scoped]`. An
+//! implementation detail of `managed`, which re-exports them with their
+//! documentation; depend on `managed`.
 //!
-//! Every macro is split parse -> validate -> expand; errors are collected
-//! and point at the user's tokens.
+//! One module per macro, each split parse -> validate -> expand: an `ast`
+//! (the model, parsed from syn), `valid` (every error collected, pointing
+//! at the user's tokens), generators that only read a validated model, and
+//! a `fallback` for when validation failed. ARCHITECTURE.md, "What is
+//! where", says which file does what for each macro.
 
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
 mod conversion;
 mod defer;
 mod diag;
 #[cfg(test)]
 mod fuzz;
+mod managed;
 mod paths;
 mod scope;
+mod scoped;
 mod with;
+mod yield_;
 
 use proc_macro::TokenStream;
 
@@ -45,13 +53,11 @@ pub fn defer(input: TokenStream) -> TokenStream {
     defer::expand_wrapped(input.into()).into()
 }
 
-mod managed_attr;
-
 /// (Implemented in `managed-macros`, an implementation detail of
 /// `managed`, which re-exports and documents it.)
 #[proc_macro_attribute]
 pub fn managed(args: TokenStream, input: TokenStream) -> TokenStream {
-    managed_attr::expand(args.into(), &input.into()).into()
+    managed::expand(args.into(), &input.into()).into()
 }
 
 /// (Implemented in `managed-macros`, an implementation detail of
@@ -60,21 +66,8 @@ pub fn managed(args: TokenStream, input: TokenStream) -> TokenStream {
 /// error.)
 #[proc_macro]
 pub fn yield_(input: TokenStream) -> TokenStream {
-    // `#[managed]` leaves `yield_!(@used)` behind so that the user's import
-    // of `yield_` counts as used; it expands to nothing.
-    if input.to_string() == "@ used" || input.to_string() == "@used" {
-        return TokenStream::new();
-    }
-    syn::Error::new(
-        proc_macro2::Span::call_site(),
-        "`yield_!` outside a `#[managed]` fn: it lends a value to the block of the manager that a `#[managed] fn` \
-         returns; write `#[managed]` on the enclosing fn (one `yield_!` as a top-level statement of its body)",
-    )
-    .to_compile_error()
-    .into()
+    yield_::expand(&input.into()).into()
 }
-
-mod scoped;
 
 /// (Implemented in `managed-macros`, an implementation detail of
 /// `managed`, which re-exports and documents it.)

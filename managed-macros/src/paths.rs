@@ -13,7 +13,7 @@ use quote::quote;
 /// facade's path and the user's tokens. Without the bracketed path in
 /// front (a direct call of the hidden proc macro), the facade is
 /// `::managed`.
-pub fn split_facade(input: TokenStream) -> (TokenStream, TokenStream) {
+pub(crate) fn split_facade(input: TokenStream) -> (TokenStream, TokenStream) {
     let mut tokens = input.clone().into_iter();
     match tokens.next() {
         Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Bracket => (g.stream(), tokens.collect()),
@@ -33,7 +33,7 @@ fn private_alias(at: Span) -> syn::Ident {
 
 /// `use $crate::__private as __managed_private;`, first in every scope's
 /// expansion: the one place the facade's path appears there.
-pub fn import_private(facade: &TokenStream) -> TokenStream {
+pub(crate) fn import_private(facade: &TokenStream) -> TokenStream {
     let alias = private_alias(Span::call_site());
     quote! {
         #[allow(unused_imports)]
@@ -44,7 +44,7 @@ pub fn import_private(facade: &TokenStream) -> TokenStream {
 /// The facade's `__private` module inside a scope's expansion (imported by
 /// [`import_private`]): the only path generated code uses to reach the
 /// runtime, so users depend on `managed` alone.
-pub fn private() -> TokenStream {
+pub(crate) fn private() -> TokenStream {
     let alias = private_alias(Span::call_site());
     quote!(#alias)
 }
@@ -54,20 +54,20 @@ pub fn private() -> TokenStream {
 /// errors in it point there. (rustc underlines the whole macro call when a
 /// call and its arguments come from different hygiene contexts, so the
 /// whole call is given one.)
-pub fn private_at(at: Span) -> TokenStream {
+pub(crate) fn private_at(at: Span) -> TokenStream {
     let alias = private_alias(at);
     quote!(#alias)
 }
 
 /// `::managed::__private` with every token at `at`, for `#[managed]`
 /// without `crate = ".."` (an attribute has no `$crate` to be given).
-pub fn default_private_at(at: Span) -> TokenStream {
+pub(crate) fn default_private_at(at: Span) -> TokenStream {
     quote::quote_spanned!(at=> ::managed::__private)
 }
 
 /// A hygienic local for generated code: `Span::mixed_site()` keeps it from
 /// clashing with the user's names (as a `macro_rules!` local would).
-pub fn local(name: &str, index: usize) -> syn::Ident {
+pub(crate) fn local(name: &str, index: usize) -> syn::Ident {
     syn::Ident::new(&format!("__managed_{name}{index}"), Span::mixed_site())
 }
 
@@ -80,7 +80,7 @@ pub fn local(name: &str, index: usize) -> syn::Ident {
 /// ours; the `name!(@managed_seen)` call the scope then makes with its
 /// path ([`seen_marker`]) is an error for most macros but ours. Generic
 /// arguments (`a::<T>::with!`) make no macro path.
-pub fn is_our_macro(path: &syn::Path, name: &str) -> bool {
+pub(crate) fn is_our_macro(path: &syn::Path, name: &str) -> bool {
     path.segments.last().is_some_and(|last| last.ident == name) && path.segments.iter().all(|s| s.arguments.is_none())
 }
 
@@ -88,16 +88,16 @@ pub fn is_our_macro(path: &syn::Path, name: &str) -> bool {
 /// consumed, `with!(@managed_seen)`, which expands to nothing: it makes the
 /// user's `use managed::with;` count as used (rustc never sees the consumed
 /// calls), and it resolves the path as the user wrote it.
-pub fn seen_marker() -> TokenStream {
+pub(crate) fn seen_marker() -> TokenStream {
     quote!(@managed_seen)
 }
 
-pub fn is_seen_marker(input: &TokenStream) -> bool {
+pub(crate) fn is_seen_marker(input: &TokenStream) -> bool {
     input.to_string() == seen_marker().to_string()
 }
 
 /// A hygienic local located at the user's token (see [`private_at`]).
-pub fn local_at(name: &str, index: usize, at: Span) -> syn::Ident {
+pub(crate) fn local_at(name: &str, index: usize, at: Span) -> syn::Ident {
     syn::Ident::new(&format!("__managed_{name}{index}"), Span::mixed_site().located_at(at))
 }
 

@@ -1,5 +1,6 @@
 //! `#[scoped(expr, ..)]`: Python's `ContextDecorator`. Wraps a function's
-//! body in a scope that enters fresh managers on every call:
+//! body in a scope that enters fresh managers on every call. Parse (the
+//! arguments, the fn) -> validate ([`validate`]) -> expand ([`expand_fn`]):
 //!
 //! ```text
 //! fn f(args) -> R { scope! { with!(expr0)?; ..; body } }
@@ -44,20 +45,25 @@ impl Parse for Args {
     }
 }
 
-pub fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
-    match try_expand(args, input) {
-        Ok(tokens) => tokens,
-        Err(error) => error.to_compile_error(),
-    }
+pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
+    let expanded = parse(args, input).and_then(|(args, item)| {
+        validate(&args, &item)?;
+        Ok(expand_fn(args, item))
+    });
+    expanded.unwrap_or_else(|error| error.to_compile_error())
 }
 
-fn try_expand(args: TokenStream, input: TokenStream) -> syn::Result<TokenStream> {
-    let Args { facade, managers } = syn::parse2(args)?;
-    let facade = facade.map_or_else(|| quote!(::managed), |path| quote!(#path));
-    let item: ItemFn = syn::parse2(input).map_err(|e| {
+fn parse(args: TokenStream, input: TokenStream) -> syn::Result<(Args, ItemFn)> {
+    let args = syn::parse2(args)?;
+    let item = syn::parse2(input).map_err(|e| {
         syn::Error::new(e.span(), "`#[scoped(..)]` goes on a function (`fn` or `async fn`) with a body")
     })?;
-    if managers.is_empty() {
+    Ok((args, item))
+}
+
+/// At least one manager, and a return type that can carry their errors.
+fn validate(args: &Args, item: &ItemFn) -> syn::Result<()> {
+    if args.managers.is_empty() {
         return Err(syn::Error::new(
             proc_macro2::Span::call_site(),
             "`#[scoped(..)]` needs at least one manager expression, e.g. `#[scoped(managed::timed(\"load\"))]`",
@@ -70,6 +76,13 @@ fn try_expand(args: TokenStream, input: TokenStream) -> syn::Result<TokenStream>
              returned through it (write `-> Result<(), managed::Error>`)",
         ));
     }
+    Ok(())
+}
+
+/// The fn with its body in a `scope!` that enters the managers.
+fn expand_fn(args: Args, item: ItemFn) -> TokenStream {
+    let Args { facade, managers } = args;
+    let facade = facade.map_or_else(|| quote!(::managed), |path| quote!(#path));
     let ItemFn { attrs, vis, sig, block } = item;
     // The whole `with!` call at the manager expression (the facade's path
     // too): errors about the manager point at it.
@@ -83,12 +96,12 @@ fn try_expand(args: TokenStream, input: TokenStream) -> syn::Result<TokenStream>
     } else {
         quote!(#facade::scope! { #(#enters)* #(#stmts)* })
     };
-    Ok(quote! {
+    quote! {
         #(#attrs)*
         #vis #sig {
             #body
         }
-    })
+    }
 }
 
 /// `tokens` with every span set to `at`.

@@ -3,7 +3,7 @@
 
 use proc_macro2::{Span, TokenStream};
 
-pub fn expand_standalone(_input: TokenStream) -> TokenStream {
+pub(crate) fn expand_standalone(_input: TokenStream) -> TokenStream {
     syn::Error::new(
         Span::call_site(),
         "`with!` enters a manager and exits it when its `scope!` ends, so it only works written literally \

@@ -1,8 +1,9 @@
 //! Shared helpers of the integration tests: a scriptable manager (sync and
 //! async) that journals what happens to it, a per-thread capture of the
 //! error hook, panic helpers, and for the async tests a runtime-free
-//! `block_on`, a future that is pending a given number of times, and a
-//! harness that cancels a future after N polls.
+//! `block_on` (and `poll_in_place`, which allocates nothing), a future
+//! that is pending a given number of times, and a harness that cancels a
+//! future after N polls.
 #![allow(dead_code, reason = "each test binary uses a different part")]
 
 use managed::{Manage, Outcome};
@@ -208,6 +209,13 @@ pub fn python3_or_skip_outside_ci() -> bool {
     runs
 }
 
+/// A JSON array of `items` (which need no escaping), for the `CPython`
+/// cross-checks' plan files.
+pub fn json_strings<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> String {
+    let quoted: Vec<String> = items.into_iter().map(|s| format!("\"{}\"", s.as_ref())).collect();
+    format!("[{}]", quoted.join(", "))
+}
+
 /// Silences the default panic output of the panics the tests provoke.
 pub fn quiet_panics() {
     static ONCE: std::sync::Once = std::sync::Once::new();
@@ -260,16 +268,28 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
     }
 }
 
-/// Polls `future` at most `n` times, then drops it (cancels it) if it has
-/// not finished. `Some(output)` if it finished.
+/// Polls `future` at most `n` times with a no-op waker, then drops it
+/// (cancels it) if it has not finished. `Some(output)` if it finished.
+/// Allocates nothing (the future stays on the stack).
 pub fn poll_n_then_drop<F: Future>(future: F, n: usize) -> Option<F::Output> {
-    let mut future = Box::pin(future);
+    let mut future = pin!(future);
     let mut cx = Context::from_waker(Waker::noop());
     for _ in 0..n {
         if let Poll::Ready(value) = future.as_mut().poll(&mut cx) {
             return Some(value);
         }
     }
-    drop(future);
     None
+}
+
+/// Polls `future` to its end on the stack with a no-op waker: unlike
+/// [`block_on`], allocates nothing (its waker is not an `Arc`).
+pub fn poll_in_place<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(value) = future.as_mut().poll(&mut cx) {
+            return value;
+        }
+    }
 }

@@ -456,8 +456,8 @@ impl Sim {
     /// dropped while unwinding); an async one gets `exit_cancelled` (the
     /// default policy polls the exit once: a probe that waits when
     /// cancelled does not finish, and its act never happens; the override
-    /// acts in place). Failures go to the hook.
-    fn cancel_probe(&mut self, p: &ProbePlan, mode: Mode, seen: &Seen) {
+    /// acts in place). Failures go to the hook as `kind`.
+    fn cancel_probe(&mut self, p: &ProbePlan, mode: Mode, seen: &Seen, kind: &'static str) {
         let seen = if mode.awaits() { Seen::Cancelled } else { seen.clone() };
         self.journal.push(Event::Exit(probe_name(p.id), seen));
         self.cover(match (mode, p.override_cancel, p.pending_when_cancelled) {
@@ -475,9 +475,16 @@ impl Sim {
         if mode.awaits() && !overridden && p.pending_when_cancelled > 0 {
             self.hook_marker("exit unfinished");
         } else if let Some(f) = probe_failure(p, "exit") {
-            let f = self.happen(f);
-            self.hook("Cancelled", &f.labels);
+            self.cancelled_failure(f, kind);
         }
+    }
+
+    /// A cancelled exit's failure happens and goes to the hook as `kind`:
+    /// it cannot be returned, nor resumed (a cancelling drop never unwinds).
+    fn cancelled_failure(&mut self, failure: (String, bool), kind: &'static str) {
+        let f = self.happen(failure);
+        self.cover(format!("a cancelled exit's {} reported as {kind}", if f.panic { "panic" } else { "error" }));
+        self.hook(kind, &f.labels);
     }
 
     // ------------------------------------------------------------ scopes
@@ -544,10 +551,10 @@ impl Sim {
     fn cancel_cleanups(&mut self, cleanups: Vec<Cleanup<'_>>) {
         for cleanup in cleanups.into_iter().rev() {
             match cleanup {
-                Cleanup::Probe(p, mode) => self.cancel_probe(p, mode, &Seen::Cancelled),
+                Cleanup::Probe(p, mode) => self.cancel_probe(p, mode, &Seen::Cancelled, "Cancelled"),
                 // On cancellation only managers' exits run (DESIGN section 11).
                 Cleanup::Defer(..) => {}
-                Cleanup::Stack(stack) => self.cancel_stack(stack, &Seen::Cancelled),
+                Cleanup::Stack(stack) => self.cancel_stack(stack, &Seen::Cancelled, "Cancelled"),
                 Cleanup::Struct(s) => self.cancel_struct(s),
             }
         }
@@ -713,41 +720,29 @@ impl Sim {
 
     /// A stack dropped unclosed after its program: its exits see
     /// `Cancelled` (nobody said the block succeeded), or a panic without
-    /// payload while the body's panic unwinds. An `ExitStack` closes as
-    /// usual and sends its exit errors to the hook (`StackDropped`); an
-    /// exit's panic resumes from the drop (reported while unwinding), so the
-    /// body's result is dropped with the frame. An `AsyncExitStack` cancels
-    /// each entry.
+    /// payload while the body's panic unwinds; the body's result stays
+    /// (see `drop_stack`).
     fn dropped(&mut self, st: &StackPlan) -> Flow<Result<(), Failure>> {
         let (stack, body) = self.stack_body(st)?;
         let seen = if body.as_ref().is_some_and(|f| f.panic) { Seen::Panic(None) } else { Seen::Cancelled };
         self.cover(format!("a {:?} stack dropped unclosed, its exits seeing {}", st.flavor, seen_kind(&seen)));
-        if st.flavor == Flavor::Async {
-            self.cancel_stack(stack, &seen);
-            return Ok(body.map_or(Ok(()), Err));
-        }
-        let Ok(ledger) = self.close(stack, Given::from_seen(&seen), false) else {
-            unreachable!("a sync stack has no await point")
+        self.drop_stack(stack, &seen);
+        Ok(body.map_or(Ok(()), Err))
+    }
+
+    /// The drop of an unclosed stack, the cancellation path of every
+    /// flavor: each entry, newest first, is cancelled seeing `seen`; every
+    /// failure, a panic too, goes to the hook (`StackDropped` for an
+    /// `ExitStack`, `Cancelled` for the async stacks), so a drop never
+    /// unwinds and the result of the block that dropped the stack is kept.
+    fn drop_stack(&mut self, stack: Stacked<'_>, seen: &Seen) {
+        let kind = match stack.flavor {
+            Flavor::Sync => "StackDropped",
+            Flavor::Async => "Cancelled",
         };
-        Ok(match ledger.result() {
-            Ok(()) => body.map_or(Ok(()), Err),
-            Err(panic) if panic.panic => {
-                self.cover("an exit's panic resumes from a dropped stack");
-                // The body's error, returned, is dropped by the unwinding
-                // that starts in the drop: the language's rule, not a
-                // failure this construct could report.
-                for label in body.iter().flat_map(|f| &f.labels) {
-                    if let Some(at) = self.happened.iter().position(|l| l == label) {
-                        self.happened.remove(at);
-                    }
-                }
-                Err(panic)
-            }
-            Err(errors) => {
-                self.hook("StackDropped", &errors.labels);
-                body.map_or(Ok(()), Err)
-            }
-        })
+        for reg in stack.regs.into_iter().rev() {
+            self.cancel_reg(reg, seen, kind);
+        }
     }
 
     /// Registers a stack's entries in order, entering its managers, until
@@ -792,7 +787,7 @@ impl Sim {
         };
         let stack = Stacked { flavor: st.flavor, regs };
         let Ok(body) = body else {
-            self.cancel_stack(stack, &Seen::Cancelled);
+            self.drop_stack(stack, &Seen::Cancelled);
             return Err(Dropped);
         };
         Ok((stack, body))
@@ -842,7 +837,7 @@ impl Sim {
                     self.hook("Cancelled", &ledger.carried());
                     self.settle(&ledger, false);
                     for reg in regs.into_iter().rev() {
-                        self.cancel_reg(reg, &Seen::Cancelled);
+                        self.cancel_reg(reg, &Seen::Cancelled, "Cancelled");
                     }
                     return Err(Dropped);
                 }
@@ -885,42 +880,49 @@ impl Sim {
         })
     }
 
-    /// A stack whose construct is dropped: an `AsyncExitStack` cancels each
-    /// entry, newest first (its sync exits see `seen`: `Cancelled`, or a
-    /// panic while unwinding); an `ExitStack` (a sync manager there) is
-    /// closed with `Cancelled`, and what it returns goes to the hook.
-    fn cancel_stack(&mut self, stack: Stacked<'_>, seen: &Seen) {
+    /// A stack as a manager whose construct is dropped (which reports its
+    /// failures as `kind`): an `AsyncExitStack` cancels each entry, newest
+    /// first (its sync exits see `seen`: `Cancelled`, or a panic while
+    /// unwinding); an `ExitStack` (a sync manager) is closed with `seen`,
+    /// and what it returns, or the panic it resumes, goes to the hook.
+    fn cancel_stack(&mut self, stack: Stacked<'_>, seen: &Seen, kind: &'static str) {
         match stack.flavor {
             Flavor::Async => {
                 for reg in stack.regs.into_iter().rev() {
-                    self.cancel_reg(reg, seen);
+                    self.cancel_reg(reg, seen, kind);
                 }
             }
             Flavor::Sync => {
-                let Ok(ledger) = self.close(stack, Given::Cancelled, false) else {
+                let Ok(ledger) = self.close(stack, Given::from_seen(seen), false) else {
                     unreachable!("a sync stack has no await point")
                 };
                 if let Err(f) = ledger.result() {
-                    self.hook("Cancelled", &f.labels);
+                    self.hook(kind, &f.labels);
                 }
             }
         }
     }
 
-    /// One entry of a dropped async stack: sync exits run with `Cancelled`,
-    /// async managers get `exit_cancelled`, async functions are polled once
-    /// (ours await once, so they never finish: their act never happens).
-    fn cancel_reg(&mut self, reg: Reg<'_>, seen: &Seen) {
+    /// One entry of a dropped stack, or of a stack in a dropped construct:
+    /// sync exits run with `seen`, async managers get `exit_cancelled`,
+    /// async functions are polled once (ours await once, so they never
+    /// finish: their act never happens). Failures go to the hook as `kind`.
+    fn cancel_reg(&mut self, reg: Reg<'_>, seen: &Seen, kind: &'static str) {
         match reg {
-            Reg::Probe(p, mode) => self.cancel_probe(p, mode, seen),
+            Reg::Probe(p, mode) => self.cancel_probe(p, mode, seen, kind),
             Reg::Push(id, act, awaits) => {
                 // An async exit function is called with `Cancelled` itself.
                 self.note(format!("s{id} saw {:?}", if awaits { &Seen::Cancelled } else { seen }));
                 if awaits {
                     self.hook_marker("exit unfinished");
-                } else if let Some(f) = push_failure(id, act) {
-                    let f = self.happen(f);
-                    self.hook("Cancelled", &f.labels);
+                    return;
+                }
+                if act == PushAct::Suppress {
+                    // A cancellation is not an error to suppress.
+                    self.cover(format!("Ok(true) seeing {}", seen_kind(seen)));
+                }
+                if let Some(f) = push_failure(id, act) {
+                    self.cancelled_failure(f, kind);
                 }
             }
             Reg::Callback(id, panics, awaits) => {
@@ -928,11 +930,10 @@ impl Sim {
                 if awaits {
                     self.hook_marker("exit unfinished");
                 } else if panics {
-                    let f = self.happen((callback_panic(id), true));
-                    self.hook("Cancelled", &f.labels);
+                    self.cancelled_failure((callback_panic(id), true), kind);
                 }
             }
-            Reg::Stack(nested) => self.cancel_stack(nested, seen),
+            Reg::Stack(nested) => self.cancel_stack(nested, seen, kind),
         }
     }
 
@@ -1018,7 +1019,7 @@ impl Sim {
 
     fn cancel_fields(&mut self, s: &StructPlan, entered: &[usize]) {
         for &i in entered.iter().rev() {
-            self.cancel_probe(&s.fields[i], s.mode(i), &Seen::Cancelled);
+            self.cancel_probe(&s.fields[i], s.mode(i), &Seen::Cancelled, "Cancelled");
         }
     }
 }

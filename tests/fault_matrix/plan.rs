@@ -570,12 +570,12 @@ pub fn stack(within: Flavor, depth: usize, max_entries: usize) -> BoxedStrategy<
             (Flavor::Sync, StackUse::Run, Flavor::Sync),
             (Flavor::Sync, StackUse::Dropped, Flavor::Sync),
         ],
-        // An `ExitStack` dropped by a cancellation would resume an exit's
-        // panic from inside the cancelling drop: not something to do in
-        // async code, and not drawn.
+        // An `ExitStack` dropped unclosed in async code holds an async
+        // body across its awaits: a cancellation there drops the stack.
         Flavor::Async => vec![
             (Flavor::Sync, StackUse::Managed, Flavor::Async),
             (Flavor::Sync, StackUse::Run, Flavor::Sync),
+            (Flavor::Sync, StackUse::Dropped, Flavor::Async),
             (Flavor::Async, StackUse::Managed, Flavor::Async),
             (Flavor::Async, StackUse::Run, Flavor::Async),
             (Flavor::Async, StackUse::Dropped, Flavor::Async),

@@ -381,7 +381,12 @@ impl Ctx {
             })
             .await
             .map(drop),
-            (Flavor::Sync, StackUse::Run | StackUse::Dropped) => self.stack_sync(st),
+            (Flavor::Sync, StackUse::Dropped) => {
+                let stack = ExitStack::new();
+                self.fill(&stack, &st.entries)?;
+                self.program(&st.body).await.map(drop)
+            }
+            (Flavor::Sync, StackUse::Run) => self.stack_sync(st),
             (Flavor::Async, _) if st.send => send_stack(self, st).await,
             (Flavor::Async, _) => local_stack(self, st).await,
         }

@@ -1,22 +1,20 @@
-//! Code generation for `scope!` (sync). See ARCHITECTURE.md, "How `scope!`
-//! expands".
+//! Code generation for `scope!` (sync): continuation passing, one closure
+//! per level (ARCHITECTURE.md, "How `scope!` expands"; the expansion:
+//! `tests/expand/scope/sync.expanded.rs`).
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
-use syn::spanned::Spanned;
 use syn::Stmt;
 
-use super::enter;
-use super::parse::{Scope, Segment, WithStmt};
-use crate::defer::{Body, Defer};
+use super::ast::{Scope, Segment, WithStmt};
+use super::split::{self, Deferred};
+use super::valid;
 use crate::paths;
 
-pub fn expand(scope: &Scope) -> TokenStream {
-    if let Some(a) = &scope.asyncness {
-        return super::expand_async::expand(scope, a);
-    }
+/// The expansion of a validated sync scope.
+pub(crate) fn expand(scope: &Scope) -> TokenStream {
     let body = expand_from(&scope.segments, 0);
-    let seen = seen_macros(scope);
+    let seen = split::seen_macros(scope);
     let import = paths::import_private(&scope.facade);
     if starts_at_a_level(&scope.segments) {
         // Every `?` and `return` of the block is inside a level's closure:
@@ -86,38 +84,6 @@ fn may_leave(expr: &syn::Expr) -> bool {
     finder.0
 }
 
-/// One `with!(@managed_seen);` / `defer!(@managed_seen);` per macro path the
-/// scope consumed, so the user's imports of them count as used.
-pub(super) fn seen_macros(scope: &Scope) -> TokenStream {
-    let marker = paths::seen_marker();
-    let mut seen: Vec<String> = Vec::new();
-    let mut out = TokenStream::new();
-    for segment in &scope.segments {
-        let path = match segment {
-            Segment::With(w) => &w.path,
-            Segment::Defer(d) => &d.path,
-            Segment::Plain(_) => continue,
-        };
-        let key = quote!(#path).to_string();
-        if !seen.contains(&key) {
-            seen.push(key);
-            out.extend(quote!(#path!(#marker);));
-        }
-    }
-    out
-}
-
-/// On a validation error: the errors (a `compile_error!` in tail position is
-/// a value of any type, so no second wave of type errors hides them), and
-/// the markers that keep the user's `with`/`defer` imports counted as used.
-pub fn fallback(errors: &TokenStream, scope: &Scope) -> TokenStream {
-    let seen = seen_macros(scope);
-    quote! {{
-        #seen
-        #errors
-    }}
-}
-
 /// The body of the closure that runs `segments[from..]`: the plain
 /// statements up to the next split point, then the split point wrapping
 /// the rest in a nested closure.
@@ -125,10 +91,7 @@ fn expand_from(segments: &[Segment], from: usize) -> TokenStream {
     let p = paths::private();
     let rest = &segments[from..];
     let split = rest.iter().position(|s| !matches!(s, Segment::Plain(_)));
-    let plain = rest[..split.unwrap_or(rest.len())].iter().map(|s| match s {
-        Segment::Plain(stmt) => stmt,
-        _ => unreachable!("only plain statements before the split"),
-    });
+    let plain = split::plain_stmts(&rest[..split.unwrap_or(rest.len())]);
     let Some(at) = split else { return quote!(#(#plain)*) };
     let index = from + at;
     let inner = expand_from(segments, index + 1);
@@ -145,7 +108,7 @@ fn expand_from(segments: &[Segment], from: usize) -> TokenStream {
             let p = paths::private_at(at);
             // Chosen before the body borrows the manager: only its type counts.
             let conversion = paths::local_at("conversion", index, at);
-            let choose = enter::error_conversion(&quote_spanned!(at=> #p::manager_error(&#manager)), at);
+            let choose = split::error_conversion(&quote_spanned!(at=> #p::manager_error(&#manager)), at);
             quote_spanned! {at=>
                 let mut #manager = #expr;
                 let #conversion = #choose;
@@ -156,8 +119,11 @@ fn expand_from(segments: &[Segment], from: usize) -> TokenStream {
         }
         Segment::Defer(d) => {
             let body = paths::local("body", index);
-            let deferred = deferred_closure(&d.defer);
-            let when = d.defer.filter.when();
+            let deferred = match split::deferred(&d.defer.body) {
+                Deferred::Sync(deferred) => deferred,
+                Deferred::Async(block) => valid::async_defer_in_sync_scope(block),
+            };
+            let when = split::when(d.defer.filter);
             quote! {
                 let #body = #p::run_level(|| { #inner });
                 #p::defer_level(#body, #when, #deferred)
@@ -179,24 +145,7 @@ fn with_enter(w: &WithStmt, manager: &syn::Ident, entered: &syn::Ident) -> Stmt 
     // The parentheses carry the user's context, so `with!(m)?` still reads
     // as one expression in errors about the `?`.
     let enter = quote_spanned!(w.span=> (#call));
-    enter::replace_with_call(&w.stmt, enter, w.span)
-}
-
-/// The closure a scope's `defer!` runs, given the outcome.
-fn deferred_closure(defer: &Defer) -> TokenStream {
-    let p = paths::private();
-    match &defer.body {
-        Body::Stmts(stmts) => {
-            let span = stmts.first().map_or_else(Span::call_site, Spanned::span);
-            quote_spanned!(span=> |_: &#p::Outcome<'_>| { #(#stmts)* })
-        }
-        Body::Closure(closure) => quote!(#closure),
-        Body::Async(a) => syn::Error::new(
-            a.async_token.span,
-            "`defer!(async { .. })` must be awaited: use it in an async scope, `scope!(async { .. })`",
-        )
-        .to_compile_error(),
-    }
+    split::replace_with_call(&w.stmt, enter, w.span)
 }
 
 #[cfg(test)]
@@ -206,7 +155,7 @@ mod tests {
     /// Whether the expansion of `input` puts the block in a closure (the
     /// `(|| { .. })()` that catches a `?` or `return` outside the levels).
     fn has_outer_closure(input: proc_macro2::TokenStream) -> bool {
-        let scope = super::super::parse::parse(quote!(::managed), input).expect("parses");
+        let scope = super::super::ast::parse(quote!(::managed), input).expect("parses");
         let expanded = super::expand(&scope).to_string();
         expanded.contains("let __managed_scope = (||")
     }

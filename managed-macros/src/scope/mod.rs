@@ -1,32 +1,43 @@
-//! `scope!`: an outcome-aware block. parse -> validate -> expand.
+//! `scope!`: an outcome-aware block. Parse ([`ast`]: the block's top-level
+//! statements, each plain or a split point) -> validate ([`valid`]) ->
+//! expand, sync ([`expand`]) or async ([`expand_async`], whose levels are
+//! grouped into [`frames`]); what a split point becomes in both is in
+//! [`split`]; on an error, [`fallback`].
 //!
-//! How it expands (see ARCHITECTURE.md): each top-level `with!` / `defer!`
-//! statement splits the block, and the rest of the block becomes a nested
-//! closure whose `Result` the split point's exit or defer sees, exactly.
+//! Each top-level `with!` / `defer!` statement splits the block, and the
+//! rest of the block becomes a nested closure (or `async` body) whose
+//! `Result` the split point's exit or defer sees, exactly. See
+//! ARCHITECTURE.md, "How `scope!` expands", and the expansions in
+//! `tests/expand/scope/`.
 
-mod enter;
+mod ast;
 mod expand;
 mod expand_async;
-mod parse;
-mod validate;
+mod fallback;
+mod frames;
+mod split;
+mod valid;
 
 use proc_macro2::TokenStream;
 
 /// `scope!([$crate] ..)`, as the facade's `scope!` wrapper calls it.
-pub fn expand_wrapped(input: TokenStream) -> TokenStream {
+pub(crate) fn expand_wrapped(input: TokenStream) -> TokenStream {
     let (facade, input) = crate::paths::split_facade(input);
     expand(&facade, input)
 }
 
 /// `facade`: the path of the `managed` crate as the user reaches it
 /// (`$crate`, from the facade's `scope!` wrapper).
-pub fn expand(facade: &TokenStream, input: TokenStream) -> TokenStream {
-    let scope = match parse::parse(facade.clone(), input) {
+pub(crate) fn expand(facade: &TokenStream, input: TokenStream) -> TokenStream {
+    let scope = match ast::parse(facade.clone(), input) {
         Ok(scope) => scope,
         Err(e) => return e.to_compile_error(),
     };
-    match validate::validate(&scope) {
-        Ok(()) => expand::expand(&scope),
-        Err(errors) => expand::fallback(&errors, &scope),
+    if let Err(errors) = valid::validate(&scope) {
+        return fallback::fallback(&errors, &scope);
+    }
+    match &scope.asyncness {
+        None => expand::expand(&scope),
+        Some(asyncness) => expand_async::expand(&scope, asyncness),
     }
 }
