@@ -4,6 +4,17 @@
 //! Generated code never calls a method on the scope's result (its error type
 //! may not be inferred yet at that point): everything here is a free generic
 //! function, so inference flows from the block's own `return`s and tail.
+//!
+//! The functions a level runs on its normal path (`run_level`, the enter,
+//! the exit, `settle`) are `#[inline(always)]` in builds without debug
+//! assertions: with a manager whose enter and exit call code the optimiser
+//! cannot see, LLVM judged the level too big and called `exit_level` out
+//! of line, passing the body's result through memory, at every level
+//! (BENCHMARKS.md, section 10 workloads). Their rare paths are `#[cold]`
+//! functions, so forcing the inlining copies only the normal path. Debug
+//! builds keep `#[inline]`.
+
+#![allow(clippy::inline_always, reason = "measured, see the module docs")]
 
 #[cfg(feature = "alloc")]
 use core::any::Any;
@@ -87,9 +98,10 @@ pub fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Panicked> {
 /// by value, not built into a `Level` local of the expansion and lent to
 /// `catch_dyn` there: that local cost the user's crate about a third of its
 /// type checking and borrow checking (BENCHMARKS.md, "Compile time"). In a
-/// release build everything is inlined and the call devirtualised: the same
-/// instructions as `catch`.
-#[inline]
+/// release build everything is inlined (see the module docs) and the call
+/// devirtualised: the same instructions as `catch`.
+#[cfg_attr(debug_assertions, inline)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub fn run_level<F: FnOnce() -> R, R>(body: F) -> Result<R, Panicked> {
     let mut level = Level { body: Some(body), value: None };
     let ran = catch_dyn(&mut level);
@@ -113,9 +125,8 @@ trait RunOnce {
 
 impl<F: FnOnce() -> R, R> RunOnce for Level<F, R> {
     // `always`: with `#[inline]`, LLVM devirtualised the call too late in a
-    // release build and a 3-manager scope cost 62 instructions instead of 59
-    // (BENCHMARKS.md). In a debug build it is called through the vtable.
-    #[allow(clippy::inline_always, reason = "measured, see above")]
+    // release build (BENCHMARKS.md). In a debug build it is called through
+    // the vtable.
     #[inline(always)]
     fn run_once(&mut self) {
         if let Some(f) = self.body.take() {
@@ -126,7 +137,8 @@ impl<F: FnOnce() -> R, R> RunOnce for Level<F, R> {
 
 /// Calls `f` once, catching a panic (with `std`): the one instantiation of
 /// `catch_unwind` that every level of every sync `scope!` shares.
-#[inline]
+#[cfg_attr(debug_assertions, inline)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn catch_dyn(f: &mut dyn RunOnce) -> Result<(), Panicked> {
     #[cfg(feature = "std")]
     {
@@ -142,7 +154,8 @@ fn catch_dyn(f: &mut dyn RunOnce) -> Result<(), Panicked> {
 /// A level's result: the value its closure returned, or the panic
 /// [`catch_dyn`] caught. Generic over the value only, so the levels of a
 /// scope (which all return its `Result`) share one instance.
-#[inline]
+#[cfg_attr(debug_assertions, inline)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn caught<R>(caught: Result<(), Panicked>, value: Option<R>) -> Result<R, Panicked> {
     match (caught, value) {
         (Ok(()), Some(value)) => Ok(value),
@@ -190,8 +203,9 @@ pub fn outcome_of<T, E: ScopeError>(body: &Result<Result<T, E>, Panicked>) -> Ou
 /// returned (`Ok` or `Err`) and a cleanup that succeeded, is inlined into
 /// the scope; the rest is one cold out-of-line call. As one function it was
 /// too big to inline, and every level paid a call with both results spilled
-/// to the stack (77 instructions per 1-manager scope instead of 50).
-#[inline]
+/// to the stack.
+#[cfg_attr(debug_assertions, inline)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub fn settle<T, E: fmt::Debug + 'static>(
     body: Result<Result<T, E>, Panicked>,
     cleanup: Result<Result<(), E>, Panicked>,
@@ -275,7 +289,8 @@ pub fn attach_or_report<E: fmt::Debug + 'static>(primary: &mut E, later: E) {
 /// Exits `manager` after its level's body ended and merges the result;
 /// `conversion` turns the exit's error into the scope's (`From`, or
 /// nothing for a manager that cannot fail: see `crate::convert`).
-#[inline]
+#[cfg_attr(debug_assertions, inline)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub fn exit_level<M, T, E, C>(manager: M, body: Result<Result<T, E>, Panicked>, conversion: C) -> Result<T, E>
 where
     M: Manage,
@@ -296,7 +311,8 @@ where
 /// Runs the exit, catching its panic (through [`run_level`], as a level).
 /// Apart from [`exit_level`] so that it is instantiated once per manager
 /// and error type, not per body type too.
-#[inline]
+#[cfg_attr(debug_assertions, inline)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn exit_with<M, E, C>(manager: M, outcome: &Outcome<'_>, conversion: C) -> Result<Result<(), E>, Panicked>
 where
     M: Manage,
@@ -332,7 +348,8 @@ fn resume_after_cleanup<E: fmt::Debug>(panic: Panicked, cleanup: Result<Result<(
 }
 
 /// The outcome of a body that returned (did not panic).
-#[inline]
+#[cfg_attr(debug_assertions, inline)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn outcome_of_result<T, E: fmt::Debug + Sync + 'static>(result: &Result<T, E>) -> Outcome<'_> {
     match result {
         Ok(_) => Outcome::Ok,
@@ -342,7 +359,8 @@ fn outcome_of_result<T, E: fmt::Debug + Sync + 'static>(result: &Result<T, E>) -
 
 /// Like [`exit_level`] for a `with!` whose enter may have failed without
 /// leaving the scope (no `?` after it): only an entered manager is exited.
-#[inline]
+#[cfg_attr(debug_assertions, inline)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub fn exit_level_if_entered<M, T, E, C>(
     entered: bool,
     manager: M,
@@ -363,7 +381,8 @@ where
 }
 
 /// Enters `manager`, recording whether it succeeded (for `with!` without `?`).
-#[inline]
+#[cfg_attr(debug_assertions, inline)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub fn enter_tracked<'m, M: Manage>(manager: &'m mut M, entered: &mut bool) -> Result<&'m mut M::Target, M::Error> {
     let target = manager.enter();
     *entered = target.is_ok();
