@@ -239,7 +239,10 @@ mod nest_pairs {
                     let expected = journal(x, n, |j| !fail && j >= k);
                     assert_eq!(managed.1, expected, "{name}, exit {k}, fail {fail}");
                     if fail {
-                        assert!(matches!(managed.0, Err((Some(_), 1))), "{name}, exit {k}: the body's error, one attached");
+                        assert!(
+                            matches!(managed.0, Err((Some(_), 1))),
+                            "{name}, exit {k}: the body's error, one attached"
+                        );
                     } else {
                         assert_eq!(managed.0, Err((Some(EXIT_FAILS_FOR), 0)), "{name}, exit {k}");
                     }

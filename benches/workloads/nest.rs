@@ -75,6 +75,7 @@ pub fn outcome_of<T>(body: &Result<T, Failed>) -> Outcome<'_> {
 
 /// A scope's result in a form tests can compare: the value, or the code of
 /// the primary error and how many errors are attached to it.
+#[allow(dead_code)] // for the tests, not every bench
 pub fn comparable(result: &Result<u64, Failed>) -> Result<u64, (Option<u64>, usize)> {
     match result {
         Ok(v) => Ok(*v),
