@@ -28,6 +28,8 @@
 //! below, which write out exactly the nested `match`es one would type (one
 //! level per manager); only the repetition is a macro.
 
+#![allow(clippy::many_single_char_names, reason = "the targets of up to 8 managers, named as a user would")]
+
 use std::cell::Cell;
 use std::hint::black_box;
 

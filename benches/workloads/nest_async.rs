@@ -13,6 +13,8 @@
 //!
 //! Journal, failures and body as in [`super::nest`].
 
+#![allow(clippy::many_single_char_names, reason = "the targets of three managers, named as a user would")]
+
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
