@@ -292,4 +292,74 @@ library_benchmark_group!(
     benchmarks = async1_managed, async1_hand, async3_managed, async3_hand
 );
 
-main!(library_benchmark_groups = defer, scope, stream, exit_stack, async_scope);
+// ------------------------------------------- scope! over users' managers
+// DESIGN.md section 10: `workloads/nest.rs` (sync: two kinds of manager,
+// 1 / 3 / 8 managers, each workload against the hand-written nest and the
+// nest with `catch_unwind` at each level) and `workloads/nest_async.rs`
+// (1 / 3 async managers, no-op-waker loop and `futures::executor::block_on`).
+// `ok`: the body returns `Ok`; `err`: it leaves through `?` mid-body.
+
+/// [`fold`] for the `managed::Error` of these workloads.
+#[inline]
+fn fold_error(r: Result<u64, managed::Error>) -> u64 {
+    match r {
+        Ok(v) => v,
+        Err(e) => e.suppressed().len() as u64 ^ 1,
+    }
+}
+
+/// One benchmark per workload function, with its Ok and Err runs.
+macro_rules! nest_benches {
+    ($($name:ident => $f:path;)+) => {$(
+        #[library_benchmark]
+        #[bench::ok(false)]
+        #[bench::err(true)]
+        fn $name(fail: bool) -> u64 {
+            repeat(|h, i| fold_error($f(h, i, black_box(fail))))
+        }
+    )+};
+}
+
+nest_benches! {
+    conn1_managed => workloads::nest::conn1_managed;
+    conn1_hand => workloads::nest::conn1_hand;
+    conn1_hand_unwind => workloads::nest::conn1_hand_unwind;
+    conn3_managed => workloads::nest::conn3_managed;
+    conn3_hand => workloads::nest::conn3_hand;
+    conn3_hand_unwind => workloads::nest::conn3_hand_unwind;
+    conn8_managed => workloads::nest::conn8_managed;
+    conn8_hand => workloads::nest::conn8_hand;
+    conn8_hand_unwind => workloads::nest::conn8_hand_unwind;
+    tally1_managed => workloads::nest::tally1_managed;
+    tally1_hand => workloads::nest::tally1_hand;
+    tally1_hand_unwind => workloads::nest::tally1_hand_unwind;
+    tally3_managed => workloads::nest::tally3_managed;
+    tally3_hand => workloads::nest::tally3_hand;
+    tally3_hand_unwind => workloads::nest::tally3_hand_unwind;
+    tally8_managed => workloads::nest::tally8_managed;
+    tally8_hand => workloads::nest::tally8_hand;
+    tally8_hand_unwind => workloads::nest::tally8_hand_unwind;
+    async1_managed_noop => workloads::nest_async::tally1_managed_noop;
+    async1_hand_noop => workloads::nest_async::tally1_hand_noop;
+    async1_managed_futures => workloads::nest_async::tally1_managed_futures;
+    async1_hand_futures => workloads::nest_async::tally1_hand_futures;
+    async3_managed_noop => workloads::nest_async::tally3_managed_noop;
+    async3_hand_noop => workloads::nest_async::tally3_hand_noop;
+    async3_managed_futures => workloads::nest_async::tally3_managed_futures;
+    async3_hand_futures => workloads::nest_async::tally3_hand_futures;
+}
+
+library_benchmark_group!(
+    name = nest;
+    benchmarks = conn1_managed, conn1_hand, conn1_hand_unwind, conn3_managed, conn3_hand, conn3_hand_unwind,
+        conn8_managed, conn8_hand, conn8_hand_unwind, tally1_managed, tally1_hand, tally1_hand_unwind,
+        tally3_managed, tally3_hand, tally3_hand_unwind, tally8_managed, tally8_hand, tally8_hand_unwind
+);
+
+library_benchmark_group!(
+    name = nest_async;
+    benchmarks = async1_managed_noop, async1_hand_noop, async1_managed_futures, async1_hand_futures,
+        async3_managed_noop, async3_hand_noop, async3_managed_futures, async3_hand_futures
+);
+
+main!(library_benchmark_groups = defer, scope, stream, exit_stack, async_scope, nest, nest_async);

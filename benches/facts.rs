@@ -106,6 +106,8 @@ fn main() {
         );
     }
 
+    section10_facts();
+
     // ExitStack: heap allocations per entry to build and close a stack of N
     // capturing callbacks, next to `Vec<Box<dyn FnOnce()>>`.
     for n in [1u64, 10, 1_000, 10_000] {
@@ -137,5 +139,37 @@ fn main() {
         });
         fact(&format!("allocs.exit_stack.n{n}.managed"), stack);
         fact(&format!("allocs.exit_stack.n{n}.vec_box"), vec);
+    }
+}
+
+/// DESIGN.md section 10 workloads (`workloads/nest.rs`, `nest_async.rs`):
+/// allocations per scope of the `scope!` side, Ok and Err paths, and the
+/// size of each async future against the hand-written block's.
+fn section10_facts() {
+    // The Err path allocates the user's own `managed::Error` on both sides:
+    // the fact is what the `scope!` side allocates beyond the hand-written.
+    let beyond_hand = |name: &str, fail: bool, managed: workloads::nest::Side, hand: workloads::nest::Side| {
+        let per_call = |f: workloads::nest::Side| {
+            allocations_per_call(|h, i| {
+                let _ = black_box(f(h, i, fail));
+            })
+        };
+        fact(name, per_call(managed) - per_call(hand));
+    };
+    for (name, _, managed, hand, _) in workloads::nest::WORKLOADS {
+        beyond_hand(&format!("allocs.{name}_ok.managed"), false, managed, hand);
+        beyond_hand(&format!("allocs.{name}_err.managed"), true, managed, hand);
+    }
+    for (name, _, managed, hand) in workloads::nest_async::WORKLOADS {
+        beyond_hand(&format!("allocs.{name}_ok.managed"), false, managed, hand);
+        beyond_hand(&format!("allocs.{name}_err.managed"), true, managed, hand);
+    }
+    {
+        use workloads::nest_async as n;
+        let hits = Cell::new(0);
+        fact("size.nest_async1.managed", std::mem::size_of_val(&n::tally1_managed_fut(&hits, 0, false)));
+        fact("size.nest_async1.hand", std::mem::size_of_val(&n::tally1_hand_fut(&hits, 0, false)));
+        fact("size.nest_async3.managed", std::mem::size_of_val(&n::tally3_managed_fut(&hits, 0, false)));
+        fact("size.nest_async3.hand", std::mem::size_of_val(&n::tally3_hand_fut(&hits, 0, false)));
     }
 }

@@ -287,6 +287,44 @@ def compile_table():
     return "\n".join(lines)
 
 
+def compile_instructions_table():
+    f = RESULTS / "compile_instructions.jsonl"
+    if not f.exists():
+        return "Not measured yet: run `benches/run.sh` without `--no-compile-time`."
+    facts = [json.loads(line) for line in f.read_text().splitlines() if line.startswith("{")]
+    meta = next((x["what"] for x in facts if "what" in x), "")
+    by = {(x["variant"], x["profile"]): x for x in facts if "variant" in x}
+    passes = [
+        ("total", "total"),
+        ("expand", "macro expansion"),
+        ("typeck", "type checking (`typeck`)"),
+        ("borrowck", "borrow checking (`mir_borrowck`)"),
+        ("codegen", "MIR to LLVM IR (`codegen_crate`)"),
+        ("llvm", "LLVM (optimise + emit)"),
+    ]
+    others = [v for v in ["hand_unwind"] if (v, "debug") in by or (v, "release") in by]
+    head = ["pass"]
+    for profile in ["debug", "release"]:
+        head += [f"{profile}: `scope!`", f"{profile}: by hand", f"{profile}: ratio"]
+        head += [f"{profile}: ratio to {v}" for v in others]
+    lines = [meta, "", "| " + " | ".join(head) + " |", "| " + " | ".join("---" for _ in head) + " |"]
+
+    def g(v):
+        return "–" if v is None else f"{v / 1e6:,.0f} M"
+
+    for key, label in passes:
+        cells = [label]
+        for profile in ["debug", "release"]:
+            m = by.get(("managed", profile), {}).get(key)
+            h = by.get(("hand", profile), {}).get(key)
+            cells += [g(m), g(h), "–" if not m or not h else f"{m / h:.2f}x"]
+            for v in others:
+                o = by.get((v, profile), {}).get(key)
+                cells.append("–" if not m or not o else f"{m / o:.2f}x")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def replace_block(text, name, body):
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
@@ -302,6 +340,8 @@ def write(path):
     text = path.read_text()
     text = replace_block(text, "results", results_table(load_sources(), mach))
     text = replace_block(text, "compile-time", compile_table())
+    if "<!-- compile-instructions:start -->" in text:
+        text = replace_block(text, "compile-instructions", compile_instructions_table())
     path.write_text(text)
 
 

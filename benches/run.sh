@@ -82,6 +82,8 @@ if [ "$run" = 1 ]; then
   if [ "$compile_time" = 1 ]; then
     step "compile time (generated crates)"
     python3 benches/compile_time.py > "$results/compile.jsonl"
+    step "compile time in rustc instructions (200 scopes of 3 managers, callgrind on rustc)"
+    python3 benches/compile_instructions.py managed hand hand_unwind > "$results/compile_instructions.jsonl"
   fi
 fi
 

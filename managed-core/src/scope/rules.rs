@@ -5,6 +5,8 @@
 //! for ([`When`]). The scopes, `#[managed]` and the exit stacks all settle
 //! their results here.
 
+#![allow(clippy::inline_always, reason = "a level's normal path, see the docs of `scope::sync`")]
+
 #[cfg(feature = "alloc")]
 use core::any::Any;
 use core::fmt;
@@ -88,7 +90,8 @@ pub(crate) fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Panicked> {
 /// `catch_dyn` there: that local, next to the closure's captures, makes the
 /// user's crate much slower to type-check and borrow-check. In a release
 /// build everything is inlined and the call devirtualised, as `catch` is.
-#[inline]
+#[cfg_attr(debug_assertions, inline)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub fn run_level<F: FnOnce() -> R, R>(body: F) -> Result<R, Panicked> {
     let mut level = Level { body: Some(body), value: None };
     let ran = catch_dyn(&mut level);
@@ -114,7 +117,6 @@ impl<F: FnOnce() -> R, R> RunOnce for Level<F, R> {
     // `always`: with `#[inline]`, LLVM devirtualises the call too late in a
     // release build for the nested levels of a scope to fold together. In a
     // debug build it is called through the vtable.
-    #[allow(clippy::inline_always, reason = "measured, see above")]
     #[inline(always)]
     fn run_once(&mut self) {
         if let Some(f) = self.body.take() {
@@ -125,7 +127,8 @@ impl<F: FnOnce() -> R, R> RunOnce for Level<F, R> {
 
 /// Calls `f` once, catching a panic (with `std`): the one instantiation of
 /// `catch_unwind` that every level of every sync `scope!` shares.
-#[inline]
+#[cfg_attr(debug_assertions, inline)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(crate) fn catch_dyn(f: &mut dyn RunOnce) -> Result<(), Panicked> {
     #[cfg(feature = "std")]
     {
@@ -141,7 +144,8 @@ pub(crate) fn catch_dyn(f: &mut dyn RunOnce) -> Result<(), Panicked> {
 /// A level's result: the value its closure returned, or the panic
 /// [`catch_dyn`] caught. Generic over the value only, so the levels of a
 /// scope (which all return its `Result`) share one instance.
-#[inline]
+#[cfg_attr(debug_assertions, inline)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn caught<R>(caught: Result<(), Panicked>, value: Option<R>) -> Result<R, Panicked> {
     match (caught, value) {
         (Ok(()), Some(value)) => Ok(value),
@@ -189,7 +193,8 @@ pub fn outcome_of<T, E: ScopeError>(body: &Result<Result<T, E>, Panicked>) -> Ou
 /// `Err`) and a cleanup that succeeded, is inlined into the scope; the rest
 /// is one cold out-of-line call. As one function it is too big to inline,
 /// and every level would pay a call with both results spilled to the stack.
-#[inline]
+#[cfg_attr(debug_assertions, inline)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(crate) fn settle<T, E: fmt::Debug + 'static>(
     body: Result<Result<T, E>, Panicked>,
     cleanup: Result<Result<(), E>, Panicked>,

@@ -5,6 +5,17 @@
 //! Generated code never calls a method on the scope's result (its error type
 //! may not be inferred yet at that point): everything here is a free generic
 //! function, so inference flows from the block's own `return`s and tail.
+//!
+//! The functions a level runs on its normal path (`run_level` and `settle`
+//! in `rules`, the enter, the exit) are `#[inline(always)]` in builds
+//! without debug assertions: with a manager whose enter and exit call code
+//! the optimiser cannot see, LLVM judged the level too big and called
+//! `exit_level` out of line, passing the body's result through memory, at
+//! every level (BENCHMARKS.md, the section 10 rows). Their rare paths are
+//! `#[cold]` functions, so forcing the inlining copies only the normal
+//! path. Debug builds keep `#[inline]`.
+
+#![allow(clippy::inline_always, reason = "measured, see the module docs")]
 
 use core::fmt;
 
@@ -15,7 +26,8 @@ use crate::{Manage, Outcome, ReportKind};
 /// Exits `manager` after its level's body ended and merges the result;
 /// `conversion` turns the exit's error into the scope's (`From`, or
 /// nothing for a manager that cannot fail: see `crate::scope::convert`).
-#[inline]
+#[cfg_attr(debug_assertions, inline)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(crate) fn exit_level<M, T, E, C>(manager: M, body: Result<Result<T, E>, Panicked>, conversion: C) -> Result<T, E>
 where
     M: Manage,
@@ -36,7 +48,8 @@ where
 /// Runs the exit, catching its panic (through [`run_level`], as a level).
 /// Apart from [`exit_level`] so that it is instantiated once per manager
 /// and error type, not per body type too.
-#[inline]
+#[cfg_attr(debug_assertions, inline)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn exit_with<M, E, C>(manager: M, outcome: &Outcome<'_>, conversion: C) -> Result<Result<(), E>, Panicked>
 where
     M: Manage,
@@ -72,7 +85,8 @@ fn resume_after_cleanup<E: fmt::Debug>(panic: Panicked, cleanup: Result<Result<(
 }
 
 /// The outcome of a body that returned (did not panic).
-#[inline]
+#[cfg_attr(debug_assertions, inline)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn outcome_of_result<T, E: fmt::Debug + Sync + 'static>(result: &Result<T, E>) -> Outcome<'_> {
     match result {
         Ok(_) => Outcome::Ok,
@@ -82,7 +96,8 @@ fn outcome_of_result<T, E: fmt::Debug + Sync + 'static>(result: &Result<T, E>) -
 
 /// Like [`exit_level`] for a `with!` whose enter may have failed without
 /// leaving the scope (no `?` after it): only an entered manager is exited.
-#[inline]
+#[cfg_attr(debug_assertions, inline)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub fn exit_level_if_entered<M, T, E, C>(
     entered: bool,
     manager: M,
@@ -103,7 +118,8 @@ where
 }
 
 /// Enters `manager`, recording whether it succeeded (for `with!` without `?`).
-#[inline]
+#[cfg_attr(debug_assertions, inline)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub fn enter_tracked<'m, M: Manage>(manager: &'m mut M, entered: &mut bool) -> Result<&'m mut M::Target, M::Error> {
     let target = manager.enter();
     *entered = target.is_ok();
