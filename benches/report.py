@@ -157,7 +157,8 @@ def row_cells(row, values):
         if wm is not None and wb:
             wall_ratio = f"{wm / wb:.2f} ({wm:.1f} / {wb:.1f} ns)"
     allocs = values.get(row["allocs"]) if row.get("allocs") else None
-    managed_cell = "–" if m is None else f"{fmt_num(m)} {unit}"
+    # Instructions per call, the common unit, go without one.
+    managed_cell = "–" if m is None else (fmt_num(m) if unit == "Ir/call" else f"{fmt_num(m)} {unit}")
     return [
         row["name"],
         managed_cell,
@@ -174,33 +175,53 @@ def row_cells(row, values):
 
 def results_table(values, mach):
     rows = tomllib.loads((ROOT / "benches" / "rows.toml").read_text())["row"]
-    head = [
-        "row",
-        "managed",
-        "baseline",
-        "scopeguard",
-        "managed / baseline",
-        "managed / scopeguard",
-        "goal (DESIGN §10)",
-        "status",
-        "wall-clock managed / baseline",
-        "allocs (managed, per call; ExitStack: per entry)",
-    ]
-    lines = [
+    intro = [
         f"Measured by `benches/run.sh` on {mach.get('date', '?')}: {mach.get('cpu', '?')}, "
         f"{mach.get('cores', '?')} cores, {mach.get('os', '?')}, load average {mach.get('load', '?')} at the start; "
         f"{mach.get('rustc', '?')}; {mach.get('valgrind', '?')}; {mach.get('gungraun', '?')}.",
         "",
-        "Instruction counts (callgrind `Ir`, exact and repeatable) decide the status; a row with a "
-        "`per` divides them by the calls per run. Wall-clock ratios (criterion means) are the second "
-        "view, noisy on this shared machine. `n/a`: no scopeguard equivalent.",
-        "",
-        "| " + " | ".join(head) + " |",
-        "| " + " | ".join("---" for _ in head) + " |",
+        "Counts without a unit: instructions per call; ratio: managed / baseline; allocs: per "
+        "call (`ExitStack`: per entry). Rows are grouped by their goal (DESIGN §10).",
     ]
-    for row in rows:
-        lines.append("| " + " | ".join(row_cells(row, values)) + " |")
-    return "\n".join(lines)
+    return "\n".join(intro + render_groups([row_cells(row, values) for row in rows]))
+
+
+# The cells of `row_cells`, in its order.
+CELL_NAMES = ["row", "managed", "baseline", "scopeguard", "ratio",
+              "to scopeguard", "goal", "status", "wall-clock ratio", "allocs"]
+
+
+def render_groups(cell_rows):
+    """One table per run of rows sharing a goal, under the goal; the
+    scopeguard, wall-clock and allocation columns only where a row of the
+    table has a value for them, so the tables stay narrow."""
+    lines = []
+    i = 0
+    while i < len(cell_rows):
+        goal = cell_rows[i][6]
+        group = [cell_rows[i]]
+        i += 1
+        while i < len(cell_rows) and cell_rows[i][6] == goal:
+            group.append(cell_rows[i])
+            i += 1
+        cols = [0, 1, 2]
+        if any(r[3] != "n/a" for r in group):
+            cols.append(3)
+        cols.append(4)
+        if any(r[5] != "n/a" for r in group):
+            cols.append(5)
+        cols.append(7)
+        if any(r[8] != "–" for r in group):
+            cols.append(8)
+        if any(r[9] != "–" for r in group):
+            cols.append(9)
+        head = [CELL_NAMES[c] for c in cols]
+        lines += ["", f"Goal: {goal}.", ""]
+        lines.append("| " + " | ".join(head) + " |")
+        lines.append("| " + " | ".join("---" for _ in head) + " |")
+        for r in group:
+            lines.append("| " + " | ".join(r[c] for c in cols) + " |")
+    return lines
 
 
 def compile_table():
@@ -306,7 +327,7 @@ def compile_instructions_table():
     head = ["pass"]
     for profile in ["debug", "release"]:
         head += [f"{profile}: `scope!`", f"{profile}: by hand", f"{profile}: ratio"]
-        head += [f"{profile}: ratio to {v}" for v in others]
+        head += [f"{profile}: to panic-safe" for v in others]  # hand_unwind: the nest with catch_unwind
     lines = [meta, "", "| " + " | ".join(head) + " |", "| " + " | ".join("---" for _ in head) + " |"]
 
     def g(v):
