@@ -194,18 +194,9 @@ impl<E: fmt::Debug> Drop for Exits<'_, E> {
     fn drop(&mut self) {
         match &self.so_far {
             Ok(Ok(())) => {}
-            Ok(Err(error)) => crate::report(ReportKind::Cancelled, &CarriedWhenCancelled(error)),
-            Err(panic) => crate::report(ReportKind::Cancelled, &CarriedWhenCancelled(panic)),
+            Ok(Err(error)) => crate::report(ReportKind::Cancelled, &crate::hook::CarriedWhenCancelled(error)),
+            Err(panic) => crate::report(ReportKind::Cancelled, &crate::hook::CarriedWhenCancelled(panic)),
         }
-    }
-}
-
-/// What a dropped [`Exits`] reports.
-struct CarriedWhenCancelled<'a, T: fmt::Debug>(&'a T);
-
-impl<T: fmt::Debug> fmt::Debug for CarriedWhenCancelled<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "a `#[managed]` struct was cancelled mid-enter or mid-exit while carrying this failure: {:?}", self.0)
     }
 }
 

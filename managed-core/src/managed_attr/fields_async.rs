@@ -319,24 +319,9 @@ pub fn cancel_hook_async<S: ?Sized, E: fmt::Debug, F: AsyncHook<E>>(hook: F) {
         Ok(core::task::Poll::Ready(Ok(()))) => {}
         Ok(core::task::Poll::Ready(Err(e))) => crate::report(ReportKind::Cancelled, &e),
         Ok(core::task::Poll::Pending) => {
-            crate::report(ReportKind::Cancelled, &UnfinishedHook(core::any::type_name::<S>()));
+            crate::report(ReportKind::Cancelled, &crate::hook::UnfinishedExitHook(core::any::type_name::<S>()));
         }
         Err(panic) => crate::report(ReportKind::Cancelled, &panic),
-    }
-}
-
-/// What a cancelled struct reports when its async exit hook did not finish
-/// in its one poll.
-struct UnfinishedHook(&'static str);
-
-impl fmt::Debug for UnfinishedHook {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "the async exit hook of `{}` did not finish in place when the struct was cancelled and was dropped; \
-             a hook that must clean up on cancellation checks `outcome.is_cancelled()` and does it without waiting",
-            self.0
-        )
     }
 }
 
