@@ -977,8 +977,8 @@ pub mod __private {
     #[cfg(feature = "async")]
     pub use managed_core::__private::{
         async_field_error, async_hook, async_managed_field, cancel_hook, cancel_hook_async, cancel_slot,
-        cancel_slot_async, enter_slot_async, AsyncExits, AsyncFieldManager, AsyncHook, AsyncHookOutput,
-        AsyncManagedField, CancelOnDrop, ViaAsyncField,
+        cancel_slot_async, enter_slot_async, AsyncExits, AsyncField, AsyncFieldManager, AsyncHook, AsyncHookOutput,
+        AsyncManagedField, CancelOnDrop,
     };
     #[cfg(feature = "async")]
     pub use managed_core::__private::{
@@ -989,7 +989,7 @@ pub mod __private {
     pub use managed_core::__private::{coroutine, enter_failed, AsyncFnManager};
     pub use managed_core::__private::{defer_level, enter_tracked, exit_level_if_entered};
     pub use managed_core::__private::{
-        enter_all, enter_slot, field_error, managed_field, Exits, FieldManager, ManagedField, ViaField,
+        enter_all, enter_slot, field_error, managed_field, Exits, FieldManager, ManagedField, SyncField, ViaField,
     };
     pub use managed_core::__private::{
         error_of, exit_error, manager_error, CannotFail, CannotFailKind, Convert, ViaFrom, ViaFromKind,
