@@ -8,7 +8,8 @@
 /// Writes the inherent methods, `Default` and `Debug` of an async stack
 /// `$Stack<'a> { core: Core<'a, $Flavor> }`.
 ///
-/// - `manage`: the trait of the async managers it enters;
+/// - `manage`: the trait of the async managers it enters, in scope where
+///   the macro is invoked (so that a compiler note on the bound points there);
 /// - `send`: the bound added to everything it takes (`+ Send` or nothing);
 /// - `sent`, `async_manager`, `async_fn`: how the docs say what `enter`,
 ///   `push`, `enter_async` and `push_async` take (`Send` or not);
@@ -123,7 +124,7 @@ macro_rules! async_stack_methods {
             #[allow(clippy::mut_from_ref, reason = "each call lends a different entry's target; see the SAFETY argument")]
             pub async fn enter_async<M>(&self, manager: M) -> ::core::result::Result<&mut M::Target, M::Error>
             where
-                M: $crate::$Manage + 'a,
+                M: $Manage + 'a,
                 M::Error: ::core::convert::Into<$crate::Error>,
             {
                 // Frees the box if the enter fails, panics, or this future is
@@ -139,7 +140,7 @@ macro_rules! async_stack_methods {
                 // dropped, after the enter future. Moving this future to another
                 // thread moves both together.
                 let manager: &mut M = unsafe { &mut (*entering.as_ptr()).0 };
-                let target: *mut M::Target = $crate::$Manage::enter(manager).await?;
+                let target: *mut M::Target = $Manage::enter(manager).await?;
                 // SAFETY: as in `ExitStack::enter`: `target` comes from this
                 // entry's enter, and the cell only frees entries through
                 // `get_mut` (a push from another thread meanwhile adds a
