@@ -848,7 +848,7 @@ macro_rules! defer {
 ///
 /// Unknown, misplaced and repeated options are compile errors that name the
 /// option.
-pub use managed_macros::managed;
+pub use managed_macros::facade_managed as managed;
 
 /// Lends a value from a [`#[managed]`](macro@managed) function to the block and
 /// evaluates to the block's [`&Outcome`](Outcome). Valid only as a
@@ -901,7 +901,7 @@ pub use managed_macros::yield_;
 /// assert!(parse("x").is_err()); // the managers were exited on the error too
 /// # Ok::<(), Error>(())
 /// ```
-pub use managed_macros::scoped;
+pub use managed_macros::facade_scoped as scoped;
 
 pub use managed_core::Slot;
 
@@ -942,7 +942,7 @@ pub mod prelude {
     // From the macro crate, not `crate::managed`: that path also names the
     // `extern crate self as managed` (rust-lang/rust#127909).
     #[doc(no_inline)]
-    pub use managed_macros::{managed, yield_};
+    pub use managed_macros::{facade_managed as managed, yield_};
 
     #[cfg(all(feature = "alloc", feature = "async"))]
     #[doc(no_inline)]
