@@ -848,7 +848,7 @@ macro_rules! defer {
 ///
 /// Unknown, misplaced and repeated options are compile errors that name the
 /// option.
-pub use managed_macros::managed;
+pub use managed_macros::facade_managed as managed;
 
 /// Lends a value from a [`#[managed]`](macro@managed) function to the block and
 /// evaluates to the block's [`&Outcome`](Outcome). Valid only as a
@@ -901,7 +901,7 @@ pub use managed_macros::yield_;
 /// assert!(parse("x").is_err()); // the managers were exited on the error too
 /// # Ok::<(), Error>(())
 /// ```
-pub use managed_macros::scoped;
+pub use managed_macros::facade_scoped as scoped;
 
 pub use managed_core::Slot;
 
@@ -942,7 +942,7 @@ pub mod prelude {
     // From the macro crate, not `crate::managed`: that path also names the
     // `extern crate self as managed` (rust-lang/rust#127909).
     #[doc(no_inline)]
-    pub use managed_macros::{managed, yield_};
+    pub use managed_macros::{facade_managed as managed, yield_};
 
     #[cfg(all(feature = "alloc", feature = "async"))]
     #[doc(no_inline)]
@@ -977,8 +977,8 @@ pub mod __private {
     #[cfg(feature = "async")]
     pub use managed_core::__private::{
         async_field_error, async_hook, async_managed_field, cancel_hook, cancel_hook_async, cancel_slot,
-        cancel_slot_async, enter_slot_async, AsyncExits, AsyncFieldManager, AsyncHook, AsyncHookOutput,
-        AsyncManagedField, CancelOnDrop, ViaAsyncField,
+        cancel_slot_async, enter_slot_async, AsyncExits, AsyncField, AsyncFieldManager, AsyncHook, AsyncHookOutput,
+        AsyncManagedField, CancelOnDrop,
     };
     #[cfg(feature = "async")]
     pub use managed_core::__private::{
@@ -989,7 +989,7 @@ pub mod __private {
     pub use managed_core::__private::{coroutine, enter_failed, AsyncFnManager};
     pub use managed_core::__private::{defer_level, enter_tracked, exit_level_if_entered};
     pub use managed_core::__private::{
-        enter_all, enter_slot, field_error, managed_field, Exits, FieldManager, ManagedField, ViaField,
+        enter_all, enter_slot, field_error, managed_field, Exits, FieldManager, ManagedField, SyncField, ViaField,
     };
     pub use managed_core::__private::{
         error_of, exit_error, manager_error, CannotFail, CannotFailKind, Convert, ViaFrom, ViaFromKind,

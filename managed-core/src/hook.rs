@@ -214,3 +214,92 @@ pub fn report(kind: ReportKind, error: &dyn fmt::Debug) {
     #[cfg(not(feature = "std"))]
     let _ = (kind, error);
 }
+
+// The reports of the runtime: what the hook receives when a failure has no
+// caller to go to.
+
+/// What a cancelled struct reports when its async exit hook did not finish
+/// in its one poll.
+#[cfg(feature = "async")]
+pub(crate) struct UnfinishedExitHook(pub(crate) &'static str);
+
+#[cfg(feature = "async")]
+impl fmt::Debug for UnfinishedExitHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the async exit hook of `{}` did not finish in place when the struct was cancelled and was dropped; \
+             a hook that must clean up on cancellation checks `outcome.is_cancelled()` and does it without waiting",
+            self.0
+        )
+    }
+}
+
+/// What a dropped [`Exits`](crate::managed_attr::fields::Exits) reports.
+pub(crate) struct CarriedWhenCancelled<'a, T: fmt::Debug>(pub(crate) &'a T);
+
+impl<T: fmt::Debug> fmt::Debug for CarriedWhenCancelled<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a `#[managed]` struct was cancelled mid-enter or mid-exit while carrying this failure: {:?}", self.0)
+    }
+}
+
+/// Reported when the future of a close is dropped while an async exit is
+/// being awaited: the exit already started, so it cannot be cancelled
+/// cleanly; its future is dropped unfinished.
+#[cfg(all(feature = "alloc", feature = "async"))]
+pub(crate) struct StackExitInterrupted(pub(crate) &'static str);
+
+#[cfg(all(feature = "alloc", feature = "async"))]
+impl fmt::Debug for StackExitInterrupted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}::aclose` was cancelled while one of its async exits was running; that exit \
+             was dropped unfinished",
+            self.0
+        )
+    }
+}
+
+/// The block's failure a cut-short close was carrying (see
+/// [`CloseState::abandon`](crate::exit_stack::close::CloseState::abandon)).
+#[cfg(all(feature = "alloc", feature = "async"))]
+pub(crate) struct GivenLost<'a>(pub(crate) crate::Outcome<'a>);
+
+#[cfg(all(feature = "alloc", feature = "async"))]
+impl fmt::Debug for GivenLost<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the stack's close was cancelled while carrying the block's failure: {:?}", self.0)
+    }
+}
+
+/// Reported when the scope's future is dropped while an exit is being
+/// awaited: the exit already started, so `exit_cancelled` cannot run; the
+/// exit's future (and with it the manager) is dropped.
+#[cfg(feature = "async")]
+pub(crate) struct ScopeExitInterrupted(pub(crate) &'static str);
+
+#[cfg(feature = "async")]
+impl fmt::Debug for ScopeExitInterrupted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the scope was cancelled while the exit of `{}` was running; the exit was dropped unfinished", self.0)
+    }
+}
+
+/// What a cancelled `#[managed] async fn` whose code after `yield_!` did not
+/// finish in place reports.
+#[cfg(all(feature = "alloc", feature = "async"))]
+pub(crate) struct UnfinishedAfterYield(pub(crate) &'static str);
+
+#[cfg(all(feature = "alloc", feature = "async"))]
+impl fmt::Debug for UnfinishedAfterYield {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the code after `yield_!` of `#[managed] async fn {}` did not finish in place when cancelled and was \
+             dropped; name a sync fallback with `#[managed(on_cancel = path)]` if it must wait",
+            self.0
+        )
+    }
+}

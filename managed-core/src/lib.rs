@@ -82,13 +82,13 @@ pub mod __private {
     #[cfg(all(feature = "alloc", feature = "async"))]
     pub use crate::managed_attr::coroutine::{coroutine, enter_failed, AsyncFnManager};
     pub use crate::managed_attr::fields::{
-        enter_all, enter_slot, field_error, managed_field, Exits, FieldManager, ManagedField, ViaField,
+        enter_all, enter_slot, field_error, managed_field, Exits, FieldManager, ManagedField, SyncField, ViaField,
     };
     #[cfg(feature = "async")]
     pub use crate::managed_attr::fields_async::{
         async_field_error, async_hook, async_managed_field, cancel_hook, cancel_hook_async, cancel_slot,
-        cancel_slot_async, enter_slot_async, AsyncExits, AsyncFieldManager, AsyncHook, AsyncHookOutput,
-        AsyncManagedField, CancelOnDrop, ViaAsyncField,
+        cancel_slot_async, enter_slot_async, AsyncExits, AsyncField, AsyncFieldManager, AsyncHook, AsyncHookOutput,
+        AsyncManagedField, CancelOnDrop,
     };
     pub use crate::managed_attr::returns::{Fallible, ReturnError, Returns};
     pub use crate::managed_attr::yield_fn::{fn_enter_failed, Captures, EnterFailure, FnManager};

@@ -54,10 +54,18 @@ pub fn defer(input: TokenStream) -> TokenStream {
 }
 
 /// (Implemented in `managed-macros`, an implementation detail of
-/// `managed`, which re-exports and documents it.)
+/// `managed`, which re-exports it as `managed::managed` and documents it.)
 #[proc_macro_attribute]
-pub fn managed(args: TokenStream, input: TokenStream) -> TokenStream {
+pub fn facade_managed(args: TokenStream, input: TokenStream) -> TokenStream {
     managed::expand(args.into(), &input.into()).into()
+}
+
+/// `#[managed_macros::managed]`, used without the facade: an error that
+/// says to depend on `managed` and use `#[managed::managed]` (the
+/// generated code names the facade, which is then missing).
+#[proc_macro_attribute]
+pub fn managed(_args: TokenStream, _input: TokenStream) -> TokenStream {
+    paths::attribute_called_directly("managed").into()
 }
 
 /// (Implemented in `managed-macros`, an implementation detail of
@@ -70,8 +78,15 @@ pub fn yield_(input: TokenStream) -> TokenStream {
 }
 
 /// (Implemented in `managed-macros`, an implementation detail of
-/// `managed`, which re-exports and documents it.)
+/// `managed`, which re-exports it as `managed::scoped` and documents it.)
 #[proc_macro_attribute]
-pub fn scoped(args: TokenStream, input: TokenStream) -> TokenStream {
+pub fn facade_scoped(args: TokenStream, input: TokenStream) -> TokenStream {
     scoped::expand(args.into(), input.into()).into()
+}
+
+/// `#[managed_macros::scoped(..)]`, used without the facade: an error that
+/// says to depend on `managed` and use `#[managed::scoped(..)]`.
+#[proc_macro_attribute]
+pub fn scoped(_args: TokenStream, _input: TokenStream) -> TokenStream {
+    paths::attribute_called_directly("scoped").into()
 }

@@ -28,6 +28,22 @@ pub(crate) fn split_facade(input: TokenStream, name: &str) -> Result<(TokenStrea
     }
 }
 
+/// The error of an attribute used from the macro crate rather than through
+/// the facade, at the attribute. An attribute is not given the facade's
+/// path by a wrapper, so the facade re-exports other entry points
+/// (`facade_managed`, `facade_scoped`) under the attributes' names, and the
+/// names here are only reached by depending on `managed-macros` directly:
+/// the expansion would name `::managed`, which such a crate lacks. The item
+/// is left out, so no second wave of errors about its unexpanded markers
+/// follows.
+pub(crate) fn attribute_called_directly(name: &str) -> TokenStream {
+    let message = format!(
+        "`#[managed_macros::{name}]` is an implementation detail of `managed`: depend on `managed` and use \
+         `#[managed::{name}]`"
+    );
+    syn::Error::new(Span::call_site(), message).to_compile_error()
+}
+
 /// The name under which a scope's expansion imports the facade's
 /// `__private` module ([`import_private`]), with the span `at`. An item
 /// name: it resolves at the call site under both `Span::call_site()` and

@@ -288,22 +288,6 @@ where
     }
 }
 
-/// Reported when the future of a close is dropped while an async exit is
-/// being awaited: the exit already started, so it cannot be cancelled
-/// cleanly; its future is dropped unfinished.
-struct ExitInterrupted(&'static str);
-
-impl fmt::Debug for ExitInterrupted {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "`{}::aclose` was cancelled while one of its async exits was running; that exit \
-             was dropped unfinished",
-            self.0
-        )
-    }
-}
-
 /// Awaits a started exit, catching its panics; reports if dropped before it
 /// finished.
 struct Awaiting<'r, F: Flavor>(Option<Pin<Box<F::Future<'r>>>>);
@@ -332,7 +316,7 @@ impl<F: Flavor> Future for Awaiting<'_, F> {
 impl<F: Flavor> Drop for Awaiting<'_, F> {
     fn drop(&mut self) {
         if let Some(exit) = self.0.take() {
-            crate::report(ReportKind::Cancelled, &ExitInterrupted(F::NAME));
+            crate::report(ReportKind::Cancelled, &crate::hook::StackExitInterrupted(F::NAME));
             if let Err(panic) = catch(move || drop(exit)) {
                 crate::report(ReportKind::Cancelled, &panic);
             }

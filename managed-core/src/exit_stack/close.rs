@@ -63,18 +63,6 @@ pub(crate) struct CloseState<'r, 'o> {
     panic: Option<Panicked>,
 }
 
-/// The block's failure a cut-short close was carrying (see
-/// [`CloseState::abandon`]).
-#[cfg(feature = "async")]
-struct GivenLost<'a>(Outcome<'a>);
-
-#[cfg(feature = "async")]
-impl fmt::Debug for GivenLost<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "the stack's close was cancelled while carrying the block's failure: {:?}", self.0)
-    }
-}
-
 /// What closing did, when no exit panic is left to resume.
 pub(crate) struct Closed {
     /// The given outcome was an error and an exit suppressed it.
@@ -189,7 +177,7 @@ impl<'r, 'o> CloseState<'r, 'o> {
     #[cfg(feature = "async")]
     pub(crate) fn abandon(self) {
         if self.given_by == GivenBy::Body && self.given_active && self.panic.is_none() {
-            crate::report(ReportKind::Cancelled, &GivenLost(*self.given));
+            crate::report(ReportKind::Cancelled, &crate::hook::GivenLost(*self.given));
         }
         for error in &self.failures {
             crate::report(ReportKind::Cancelled, error);

@@ -10,16 +10,10 @@
 //! # }).unwrap();
 //! ```
 
-use alloc::boxed::Box;
-use core::fmt;
-use core::future::Future;
-use core::marker::PhantomData;
-use core::ptr::NonNull;
-
-use super::async_core::{AsyncExit, AsyncManagerExit, CallbackAsyncExit, Core, Local, PushedAsyncExit};
+use super::async_core::{Core, Local};
 use super::close::GivenBy;
-use super::entries::{CallbackExit, Entered, Entering, PushedExit};
-use crate::{AsyncManage, Error, Manage, Outcome};
+use super::entries::Entered;
+use crate::{AsyncManage, Error, Outcome};
 
 /// Python's `contextlib.AsyncExitStack`: [`ExitStack`](crate::ExitStack)
 /// for async code. Takes sync managers ([`enter`](AsyncExitStack::enter))
@@ -119,310 +113,44 @@ pub struct AsyncExitStack<'a> {
     core: Core<'a, Local>,
 }
 
-impl<'a> AsyncExitStack<'a> {
-    /// An empty stack. Does not allocate.
-    ///
-    /// ```
-    /// assert!(managed::AsyncExitStack::new().is_empty());
-    /// ```
-    #[must_use]
-    pub fn new() -> Self {
-        AsyncExitStack { core: Core::new() }
-    }
-
-    /// How many exits are registered.
-    ///
-    /// ```
-    /// let stack = managed::AsyncExitStack::new();
-    /// stack.callback(|| {});
-    /// assert_eq!(stack.len(), 1);
-    /// ```
-    pub fn len(&self) -> usize {
-        self.core.len()
-    }
-
-    /// `true` when no exit is registered.
-    ///
-    /// ```
-    /// assert!(managed::AsyncExitStack::new().is_empty());
-    /// ```
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Enters a sync `manager` and registers its exit; lends its target for
-    /// as long as the stack is borrowed (see
-    /// [`ExitStack::enter`](crate::ExitStack::enter)).
-    ///
-    /// # Errors
-    /// The manager's enter error; then nothing is registered.
-    ///
-    /// ```
-    /// # futures::executor::block_on(async {
-    /// let stack = managed::AsyncExitStack::new();
-    /// let w = stack.enter(std::io::BufWriter::new(Vec::new()))?;
-    /// std::io::Write::write_all(w, b"x")?;
-    /// stack.aclose().await?;
-    /// # Ok::<(), managed::Error>(())
-    /// # }).unwrap();
-    /// ```
-    #[allow(clippy::mut_from_ref, reason = "each call lends a different entry's target; see the SAFETY argument")]
-    pub fn enter<M>(&self, manager: M) -> Result<&mut M::Target, M::Error>
-    where
-        M: Manage + 'a,
-        M::Error: Into<Error>,
-    {
-        self.core.enter(manager, |raw| -> NonNull<dyn AsyncExit<Local> + 'a> { raw })
-    }
-
-    /// Enters an async `manager` and registers its exit; lends its target
-    /// for as long as the stack is borrowed, so several targets can be held
-    /// at once.
-    ///
-    /// If this future is dropped while the enter is awaited, the manager is
-    /// dropped and not registered (its enter did not finish, so it is not
-    /// exited).
-    ///
-    /// # Errors
-    /// The manager's enter error; then nothing is registered.
-    ///
-    /// ```
-    /// use managed::{AsyncExitStack, AsyncManage, Outcome};
-    /// struct Tx(u32);
-    /// impl AsyncManage for Tx {
-    ///     type Target = u32;
-    ///     type Error = managed::Error;
-    ///     async fn enter(&mut self) -> Result<&mut u32, managed::Error> { Ok(&mut self.0) }
-    ///     async fn exit(self, _: &Outcome<'_>) -> Result<(), managed::Error> { Ok(()) }
-    /// }
-    /// # futures::executor::block_on(async {
-    /// let stack = AsyncExitStack::new();
-    /// let (a, b) = (stack.enter_async(Tx(1)).await?, stack.enter_async(Tx(2)).await?);
-    /// *a += *b;
-    /// assert_eq!(*a, 3);
-    /// stack.aclose().await?;
-    /// # Ok::<(), managed::Error>(())
-    /// # }).unwrap();
-    /// ```
-    #[allow(clippy::mut_from_ref, reason = "each call lends a different entry's target; see the SAFETY argument")]
-    pub async fn enter_async<M>(&self, manager: M) -> Result<&mut M::Target, M::Error>
-    where
-        M: AsyncManage + 'a,
-        M::Error: Into<Error>,
-    {
-        // Frees the box if the enter fails, panics, or this future is dropped
-        // mid-enter. Declared before the enter future, so that future (which
-        // borrows the manager) is dropped first.
-        let entering = Entering::new(AsyncManagerExit(manager));
-        // SAFETY: as in `ExitStack::enter` (see `Entering::as_ptr`): the
-        // borrow of the manager is alive across the await; the box stays put
-        // meanwhile, owned by `entering`, which only frees it when dropped,
-        // after the enter future.
-        let target: *mut M::Target = unsafe { (*entering.as_ptr()).0.enter() }.await?;
-        // SAFETY: as in `ExitStack::enter`: `target` comes from this entry's
-        // enter, and the cell only frees entries through `get_mut`.
-        Ok(unsafe {
-            entering.register(&self.core.entries, |raw| -> NonNull<dyn AsyncExit<Local> + 'a> { raw }, target)
-        })
-    }
-
-    /// Registers a plain cleanup, run in place at close.
-    ///
-    /// ```
-    /// # futures::executor::block_on(async {
-    /// let ran = std::cell::Cell::new(false);
-    /// let stack = managed::AsyncExitStack::new();
-    /// stack.callback(|| ran.set(true));
-    /// stack.aclose().await?;
-    /// assert!(ran.get());
-    /// # Ok::<(), managed::Error>(())
-    /// # }).unwrap();
-    /// ```
-    pub fn callback(&self, f: impl FnOnce() + 'a) {
-        self.core.register(Box::new(CallbackExit(f)));
-    }
-
-    /// Registers a sync exit function: sees the current [`Outcome`], may
-    /// fail, may suppress the current error by returning `Ok(true)`.
-    ///
-    /// ```
-    /// use managed::{AsyncExitStack, Outcome};
-    /// # futures::executor::block_on(async {
-    /// let stack = AsyncExitStack::new();
-    /// stack.push(|o: &Outcome<'_>| Ok(o.error::<std::num::ParseIntError>().is_some()));
-    /// let err = "x".parse::<i32>().unwrap_err();
-    /// assert!(stack.aclose_with(&Outcome::err(&err)).await?); // suppressed
-    /// # Ok::<(), managed::Error>(())
-    /// # }).unwrap();
-    /// ```
-    pub fn push(&self, exit: impl FnOnce(&Outcome<'_>) -> Result<bool, Error> + 'a) {
-        self.core.register(Box::new(PushedExit(exit)));
-    }
-
-    /// Registers an async exit function: called with the current
-    /// [`Outcome`] at close, its future is awaited; `Ok(true)` suppresses
-    /// the current error.
-    ///
-    /// The future cannot borrow the outcome (one closure type cannot return
-    /// futures of every borrow's lifetime): read what it needs first.
-    ///
-    /// ```
-    /// use managed::{AsyncExitStack, Outcome};
-    /// # futures::executor::block_on(async {
-    /// let stack = AsyncExitStack::new();
-    /// stack.push_async(|o: &Outcome<'_>| {
-    ///     // Suppress only what this exit handles (here: I/O errors), so a
-    ///     // panic or another error still reaches the caller.
-    ///     let handled = o.error::<std::io::Error>().is_some();
-    ///     async move { Ok(handled) } // e.g. await a rollback first
-    /// });
-    /// let err = std::io::Error::other("insert failed");
-    /// assert!(stack.aclose_with(&Outcome::err(&err)).await?);
-    /// # Ok::<(), managed::Error>(())
-    /// # }).unwrap();
-    /// ```
-    pub fn push_async<F, Fut>(&self, exit: F)
-    where
-        F: FnOnce(&Outcome<'_>) -> Fut + 'a,
-        Fut: Future<Output = Result<bool, Error>> + 'a,
-    {
-        self.core.register(Box::new(PushedAsyncExit(exit, PhantomData)));
-    }
-
-    /// Registers an async cleanup: called at close, its future awaited.
-    ///
-    /// ```
-    /// # futures::executor::block_on(async {
-    /// let ran = std::cell::Cell::new(false);
-    /// let stack = managed::AsyncExitStack::new();
-    /// stack.callback_async(|| async { ran.set(true) });
-    /// stack.aclose().await?;
-    /// assert!(ran.get());
-    /// # Ok::<(), managed::Error>(())
-    /// # }).unwrap();
-    /// ```
-    pub fn callback_async<F, Fut>(&self, f: F)
-    where
-        F: FnOnce() -> Fut + 'a,
-        Fut: Future<Output = ()> + 'a,
-    {
-        self.core.register(Box::new(CallbackAsyncExit(f, PhantomData)));
-    }
-
-    /// Moves every registered exit to a new stack and leaves this one empty.
-    /// The new stack's owner closes it; dropped unclosed, it cancels the
-    /// moved exits (see [cancellation](AsyncExitStack#cancellation)).
-    ///
-    /// ```
-    /// # futures::executor::block_on(async {
-    /// let mut stack = managed::AsyncExitStack::new();
-    /// stack.callback(|| ());
-    /// let kept = stack.pop_all();
-    /// assert!(stack.is_empty());
-    /// assert_eq!(kept.len(), 1);
-    /// kept.aclose().await?;
-    /// # Ok::<(), managed::Error>(())
-    /// # }).unwrap();
-    /// ```
-    #[must_use = "dropping the new stack cancels the moved exits at once"]
-    pub fn pop_all(&mut self) -> AsyncExitStack<'a> {
-        AsyncExitStack { core: self.core.pop_all() }
-    }
-
-    /// Runs every exit with [`Outcome::Ok`]: `aclose_with(&Outcome::Ok)`.
-    /// This is how a block says it succeeded: a stack dropped without it
-    /// cancels its exits ([`Outcome::Cancelled`]).
-    ///
-    /// # Errors
-    /// The first exit failure, with later ones attached as suppressed.
-    ///
-    /// # Panics
-    /// Resumes the first panic of an exit, after all exits ran.
-    ///
-    /// ```
-    /// # futures::executor::block_on(async {
-    /// let stack = managed::AsyncExitStack::new();
-    /// stack.push_async(|_: &managed::Outcome<'_>| async { Err(managed::Error::msg("flush failed")) });
-    /// assert_eq!(stack.aclose().await.unwrap_err().to_string(), "flush failed");
-    /// # });
-    /// ```
-    pub async fn aclose(self) -> Result<(), Error> {
-        self.aclose_with(&Outcome::Ok).await.map(|_| ())
-    }
-
-    /// Runs every exit, newest first, awaiting async ones, with `outcome` as
-    /// how the block ended; the rules of
-    /// [`ExitStack::close_with`](crate::ExitStack::close_with).
-    ///
-    /// Returns `Ok(true)` when `outcome` was an error and an exit suppressed
-    /// it.
-    ///
-    /// # Errors
-    /// The exit failures: the first, with later ones attached as suppressed.
-    ///
-    /// # Panics
-    /// Resumes the first panic of an exit after all exits ran, unless
-    /// `outcome` is itself a panic.
-    ///
-    /// ```
-    /// use managed::{AsyncExitStack, Outcome};
-    /// # futures::executor::block_on(async {
-    /// let stack = AsyncExitStack::new();
-    /// stack.push(|o: &Outcome<'_>| {
-    ///     assert!(o.is_err());
-    ///     Ok(false)
-    /// });
-    /// let block_error = std::io::Error::other("insert failed");
-    /// assert!(!stack.aclose_with(&Outcome::err(&block_error)).await?);
-    /// # Ok::<(), managed::Error>(())
-    /// # }).unwrap();
-    /// ```
-    pub async fn aclose_with(self, outcome: &Outcome<'_>) -> Result<bool, Error> {
-        // The caller keeps `outcome`: a cut-short close does not report it.
-        self.core.close_all(outcome, GivenBy::Caller).await.into_result()
-    }
-
-    /// Runs the body with this stack, then closes it with the body's
-    /// outcome (`async with AsyncExitStack() as stack:`); the rules of
-    /// [`ExitStack::run`](crate::ExitStack::run): `Ok(None)` when the body's
-    /// error was suppressed.
-    ///
-    /// # Errors
-    /// The body's error with exit failures attached (when `E` is
-    /// [`managed::Error`](Error)), or the first exit failure.
-    ///
-    /// ```
-    /// use managed::{AsyncExitStack, Outcome};
-    /// # futures::executor::block_on(async {
-    /// let parsed = AsyncExitStack::new()
-    ///     .run(async |stack| {
-    ///         stack.push(|o: &Outcome<'_>| Ok(o.error::<std::num::ParseIntError>().is_some()));
-    ///         Ok::<_, managed::Error>("x".parse::<i32>()?)
-    ///     })
-    ///     .await?;
-    /// assert_eq!(parsed, None);
-    /// # Ok::<(), managed::Error>(())
-    /// # }).unwrap();
-    /// ```
-    pub async fn run<T, E>(self, body: impl AsyncFnOnce(&AsyncExitStack<'a>) -> Result<T, E>) -> Result<Option<T>, E>
-    where
-        E: From<Error> + fmt::Debug + Sync + 'static,
-    {
-        let result = crate::scope::asynchronous::catch_async(body(&self)).await;
-        self.core.settle_run(result).await
-    }
-}
-
-impl Default for AsyncExitStack<'_> {
-    fn default() -> Self {
-        AsyncExitStack::new()
-    }
-}
-
-impl fmt::Debug for AsyncExitStack<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.core.debug(f)
-    }
+super::async_methods::async_stack_methods! {
+    stack: AsyncExitStack,
+    flavor: Local,
+    manage: AsyncManage,
+    send: [],
+    sent: "",
+    async_manager: "an async `manager`",
+    async_fn: "",
+    callback_example: [
+        /// Registers a plain cleanup, run in place at close.
+        ///
+        /// ```
+        /// # futures::executor::block_on(async {
+        /// let ran = std::cell::Cell::new(false);
+        /// let stack = managed::AsyncExitStack::new();
+        /// stack.callback(|| ran.set(true));
+        /// stack.aclose().await?;
+        /// assert!(ran.get());
+        /// # Ok::<(), managed::Error>(())
+        /// # }).unwrap();
+        /// ```
+    ],
+    callback_async_example: [
+        /// Registers an async cleanup: called at close, its future awaited.
+        ///
+        /// ```
+        /// # futures::executor::block_on(async {
+        /// let ran = std::cell::Cell::new(false);
+        /// let stack = managed::AsyncExitStack::new();
+        /// stack.callback_async(|| async { ran.set(true) });
+        /// stack.aclose().await?;
+        /// assert!(ran.get());
+        /// # Ok::<(), managed::Error>(())
+        /// # }).unwrap();
+        /// ```
+    ],
+    run_notes: [],
+    run_examples: [],
 }
 
 /// `with!(AsyncExitStack::new())` in a `scope!(async { .. })`: the target is
@@ -464,34 +192,13 @@ impl<'a> AsyncManage for AsyncExitStack<'a> {
 #[cfg(all(test, feature = "std"))]
 mod tests {
     use super::*;
+    use crate::test_support::{block_on, YieldOnce};
+    use crate::Manage;
     use alloc::rc::Rc;
     use alloc::vec::Vec;
     use core::cell::{Cell, RefCell};
-    use core::pin::Pin;
-    use core::task::{Context, Poll, Waker};
-
-    fn block_on<F: Future>(f: F) -> F::Output {
-        let mut f = core::pin::pin!(f);
-        loop {
-            if let Poll::Ready(v) = f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-                return v;
-            }
-        }
-    }
-
-    /// Pending once, then ready.
-    struct YieldOnce(bool);
-
-    impl Future for YieldOnce {
-        type Output = ();
-        fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
-            if core::mem::replace(&mut self.0, true) {
-                Poll::Ready(())
-            } else {
-                Poll::Pending
-            }
-        }
-    }
+    use core::future::Future;
+    use core::task::{Context, Waker};
 
     /// Owns heap data, lends it after a pending enter, hands it back at exit.
     struct Owned(Vec<u32>, Rc<RefCell<Vec<u32>>>);

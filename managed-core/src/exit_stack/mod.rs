@@ -5,6 +5,8 @@
 
 #[cfg(feature = "async")]
 pub(crate) mod async_core;
+#[cfg(feature = "async")]
+mod async_methods;
 pub(crate) mod close;
 pub(crate) mod entries;
 #[cfg(feature = "async")]

@@ -325,7 +325,7 @@ impl<T, E, F> AsyncFnManager<T, E, F> {
         match polled {
             Ok(Poll::Ready(Ok(()))) => {}
             Ok(Poll::Ready(Err(e))) => crate::report(ReportKind::Cancelled, &e),
-            Ok(Poll::Pending) => crate::report(ReportKind::Cancelled, &Unfinished(name)),
+            Ok(Poll::Pending) => crate::report(ReportKind::Cancelled, &crate::hook::UnfinishedAfterYield(name)),
             Err(panic) => crate::report(ReportKind::Cancelled, &panic),
         }
     }
@@ -477,21 +477,6 @@ pub fn enter_failed<R: EnterFailure>(value: R) -> Result<(), R::Error> {
     match value.into_error() {
         Ok(never) => match never {},
         Err(e) => Err(e),
-    }
-}
-
-/// What a cancelled `#[managed] async fn` whose code after `yield_!` did not
-/// finish in place reports.
-struct Unfinished(&'static str);
-
-impl fmt::Debug for Unfinished {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "the code after `yield_!` of `#[managed] async fn {}` did not finish in place when cancelled and was \
-             dropped; name a sync fallback with `#[managed(on_cancel = path)]` if it must wait",
-            self.0
-        )
     }
 }
 

@@ -194,18 +194,9 @@ impl<E: fmt::Debug> Drop for Exits<'_, E> {
     fn drop(&mut self) {
         match &self.so_far {
             Ok(Ok(())) => {}
-            Ok(Err(error)) => crate::report(ReportKind::Cancelled, &CarriedWhenCancelled(error)),
-            Err(panic) => crate::report(ReportKind::Cancelled, &CarriedWhenCancelled(panic)),
+            Ok(Err(error)) => crate::report(ReportKind::Cancelled, &crate::hook::CarriedWhenCancelled(error)),
+            Err(panic) => crate::report(ReportKind::Cancelled, &crate::hook::CarriedWhenCancelled(panic)),
         }
-    }
-}
-
-/// What a dropped [`Exits`] reports.
-struct CarriedWhenCancelled<'a, T: fmt::Debug>(&'a T);
-
-impl<T: fmt::Debug> fmt::Debug for CarriedWhenCancelled<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "a `#[managed]` struct was cancelled mid-enter or mid-exit while carrying this failure: {:?}", self.0)
     }
 }
 
@@ -332,11 +323,15 @@ impl<M: Manage, E: From<M::Error>> ManagedField<E> for M {
 }
 
 /// The conversion of a `#[managed]` field whose type `M` is a type
-/// parameter of the struct: `M::convert`, as its [`ManagedField`] bound
-/// allows.
-pub struct ViaField<M>(PhantomData<fn(M)>);
+/// parameter of the struct: `M::convert`, as its field bound allows
+/// ([`ManagedField`] for a sync field; for an async one, `K` is
+/// `AsyncField` and the bound `AsyncManagedField`).
+pub struct ViaField<M, K = SyncField>(PhantomData<fn(M) -> K>);
 
-impl<M> ViaField<M> {
+/// The kind of a sync field's [`ViaField`].
+pub enum SyncField {}
+
+impl<M, K> ViaField<M, K> {
     /// The tag.
     #[inline]
     pub const fn new() -> Self {
@@ -344,19 +339,19 @@ impl<M> ViaField<M> {
     }
 }
 
-impl<M> Default for ViaField<M> {
+impl<M, K> Default for ViaField<M, K> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<M> Clone for ViaField<M> {
+impl<M, K> Clone for ViaField<M, K> {
     fn clone(&self) -> Self {
         *self
     }
 }
 
-impl<M> Copy for ViaField<M> {}
+impl<M, K> Copy for ViaField<M, K> {}
 
 impl<M: ManagedField<E>, E> Convert<M::Error, E> for ViaField<M> {
     #[inline]

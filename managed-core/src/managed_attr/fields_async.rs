@@ -15,7 +15,7 @@
 use core::fmt;
 use core::future::Future;
 
-use crate::managed_attr::fields::{Exits, Slot};
+use crate::managed_attr::fields::{Exits, Slot, ViaField};
 use crate::scope::asynchronous::catch_async;
 use crate::scope::convert::{Convert, ErrorOf};
 use crate::scope::rules::{catch, run_exit_reporting, settle, Panicked};
@@ -46,33 +46,11 @@ impl<M: AsyncManage, E: From<M::Error>> AsyncManagedField<E> for M {
     }
 }
 
-/// The conversion of a `#[managed(async)]` field whose type `M` is a type
-/// parameter of the struct (see `fields::ViaField`).
-pub struct ViaAsyncField<M>(core::marker::PhantomData<fn(M)>);
+/// The kind of an async field's [`ViaField`]: its conversion is
+/// `M::convert` by the field's [`AsyncManagedField`] bound.
+pub enum AsyncField {}
 
-impl<M> ViaAsyncField<M> {
-    /// The tag.
-    #[inline]
-    pub const fn new() -> Self {
-        ViaAsyncField(core::marker::PhantomData)
-    }
-}
-
-impl<M> Default for ViaAsyncField<M> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<M> Clone for ViaAsyncField<M> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-impl<M> Copy for ViaAsyncField<M> {}
-
-impl<M: AsyncManagedField<E>, E> Convert<<M as AsyncManage>::Error, E> for ViaAsyncField<M> {
+impl<M: AsyncManagedField<E>, E> Convert<<M as AsyncManage>::Error, E> for ViaField<M, AsyncField> {
     #[inline]
     fn convert(self, error: <M as AsyncManage>::Error) -> E {
         M::convert(error)
@@ -319,24 +297,9 @@ pub fn cancel_hook_async<S: ?Sized, E: fmt::Debug, F: AsyncHook<E>>(hook: F) {
         Ok(core::task::Poll::Ready(Ok(()))) => {}
         Ok(core::task::Poll::Ready(Err(e))) => crate::report(ReportKind::Cancelled, &e),
         Ok(core::task::Poll::Pending) => {
-            crate::report(ReportKind::Cancelled, &UnfinishedHook(core::any::type_name::<S>()));
+            crate::report(ReportKind::Cancelled, &crate::hook::UnfinishedExitHook(core::any::type_name::<S>()));
         }
         Err(panic) => crate::report(ReportKind::Cancelled, &panic),
-    }
-}
-
-/// What a cancelled struct reports when its async exit hook did not finish
-/// in its one poll.
-struct UnfinishedHook(&'static str);
-
-impl fmt::Debug for UnfinishedHook {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "the async exit hook of `{}` did not finish in place when the struct was cancelled and was dropped; \
-             a hook that must clean up on cancellation checks `outcome.is_cancelled()` and does it without waiting",
-            self.0
-        )
     }
 }
 

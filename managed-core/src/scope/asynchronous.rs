@@ -165,17 +165,6 @@ pub fn enter_async<M: AsyncManage>(
     }
 }
 
-/// Reported when the scope's future is dropped while an exit is being
-/// awaited: the exit already started, so `exit_cancelled` cannot run; the
-/// exit's future (and with it the manager) is dropped.
-struct ExitInterrupted(&'static str);
-
-impl fmt::Debug for ExitInterrupted {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "the scope was cancelled while the exit of `{}` was running; the exit was dropped unfinished", self.0)
-    }
-}
-
 /// The manager of a slot whose body ended: `Some` if it was entered (it is
 /// then exited by [`exit_async`]), `None` if its enter failed or was never
 /// reached (a manager whose enter failed is dropped here). Either way the
@@ -265,7 +254,7 @@ impl<F, M> Drop for ExitAsync<'_, '_, F, M> {
 #[cold]
 #[inline(never)]
 fn exit_interrupted(manager: &'static str, outcome: &Outcome<'_>) {
-    crate::report(ReportKind::Cancelled, &ExitInterrupted(manager));
+    crate::report(ReportKind::Cancelled, &crate::hook::ScopeExitInterrupted(manager));
     if outcome.is_failure() {
         // Nothing is lost: the scope's failure so far (and the exit errors
         // attached to it) had no other way out.

@@ -335,7 +335,7 @@ fn field_conversion(
     let span = ty.span();
     let of = match (is_type_param(ty, type_params), field.is_async) {
         (true, false) => return quote_spanned!(span=> #p::ViaField::<#ty>::new()),
-        (true, true) => return quote_spanned!(span=> #p::ViaAsyncField::<#ty>::new()),
+        (true, true) => return quote_spanned!(span=> #p::ViaField::<#ty, #p::AsyncField>::new()),
         (false, false) => quote_spanned!(span=> #p::field_error::<#error, #ty>()),
         (false, true) => quote_spanned!(span=> #p::async_field_error::<#error, #ty>()),
     };
