@@ -639,6 +639,32 @@ fn a_panicking_async_exit_hook_resumes_after_every_field_exited_and_their_failur
     assert!(reports[0].contains("exit b failed") && reports[1].contains("exit a failed"), "{reports:?}");
 }
 
+#[test]
+fn an_async_exit_hook_panicking_while_the_body_unwinds_is_reported_at_once_and_the_body_panic_resumes() {
+    quiet_panics();
+    let j = Journal::new();
+    let (caught, reports) = reports_of(|| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _: Result<(), Error> = block_on(scope!(async {
+                let _p = with!(pooled(&j, |p| p.on_exit = Act::Panic).failing_fields())?;
+                panic!("body panicked");
+            }));
+        }))
+    });
+    assert_eq!(panic_message(&*caught.expect_err("resumes")), "body panicked");
+    assert_eq!(
+        hook_exits(&j),
+        ["flush panic(body panicked)", "exit b panic(body panicked)", "exit a panic(body panicked)"]
+    );
+    // The hook's panic is reported when it happens, not carried (it would
+    // resume from the struct's exit and be reported after the fields'
+    // failures); the fields' failures follow, merged, once the struct's
+    // exit returns them.
+    assert_eq!(reports.len(), 2, "{reports:?}");
+    assert!(reports[0].starts_with("FailedWhileUnwinding") && reports[0].contains("flush panicked"), "{reports:?}");
+    assert!(reports[1].contains("exit b failed") && reports[1].contains("exit a failed"), "{reports:?}");
+}
+
 #[allow(
     clippy::manual_async_fn,
     reason = "the `+ Send` bound is the point: the scope over the struct is a Send future"
