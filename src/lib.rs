@@ -149,20 +149,13 @@ extern crate self as managed;
 #[cfg(feature = "std")]
 extern crate std;
 
-pub use managed_core::contextlib;
-#[cfg(feature = "alloc")]
-pub use managed_core::exit_stack;
-#[cfg(all(feature = "alloc", feature = "async"))]
-pub use managed_core::exit_stack_async;
-#[cfg(all(feature = "std", feature = "async"))]
-pub use managed_core::exit_stack_send;
-pub use managed_core::outcome;
+// What is public, and where: each item has one path (ARCHITECTURE.md, "What
+// is public"). The vocabulary is at the root; a module holds the helper
+// types of one concept (what a root function returns, a stack's target).
 #[cfg(feature = "alloc")]
 pub use managed_core::stream;
 #[cfg(feature = "testing")]
 pub use managed_core::testing;
-#[cfg(feature = "std")]
-pub use managed_core::timed;
 #[cfg(all(feature = "alloc", feature = "async"))]
 pub use managed_core::AsyncExitStack;
 #[cfg(feature = "alloc")]
@@ -173,8 +166,27 @@ pub use managed_core::ExitStack;
 pub use managed_core::SendAsyncExitStack;
 pub use managed_core::{closing, nullcontext, suppress, Close};
 #[cfg(feature = "std")]
-pub use managed_core::{default_error_hook, set_error_hook};
+pub use managed_core::{default_error_hook, set_error_hook, timed};
 pub use managed_core::{report, ErrorHook, Guard, Manage, Outcome, Report, ReportKind};
+
+/// The types [`suppress`], [`closing`], [`nullcontext`] and `timed` return:
+/// Python's `contextlib` helpers as managers.
+pub mod contextlib {
+    #[cfg(feature = "std")]
+    pub use managed_core::contextlib::Timed;
+    pub use managed_core::contextlib::{Closing, NullContext, Suppress};
+}
+
+/// What an exit stack lends when it is itself entered as a manager.
+#[cfg(feature = "alloc")]
+pub mod exit_stack {
+    pub use managed_core::exit_stack::Entered;
+}
+
+/// How an [`Outcome`] shows the block's error and panic.
+pub mod outcome {
+    pub use managed_core::outcome::{ErrorView, PanicView};
+}
 
 /// An outcome-aware block: runs its body, then every exit and defer
 /// registered in it, last in first out, each seeing exactly how the body
@@ -920,16 +932,23 @@ pub use managed_core::Slot;
 /// # Ok::<(), managed::Error>(())
 /// ```
 pub mod prelude {
+    // `no_inline`: listed as re-exports, so that the docs show each item
+    // once, at its own path.
     #[cfg(feature = "async")]
+    #[doc(no_inline)]
     pub use crate::AsyncManage;
+    #[doc(no_inline)]
     pub use crate::{defer, scope, with, Manage, Outcome};
     // From the macro crate, not `crate::managed`: that path also names the
     // `extern crate self as managed` (rust-lang/rust#127909).
+    #[doc(no_inline)]
     pub use managed_macros::{managed, yield_};
 
     #[cfg(all(feature = "alloc", feature = "async"))]
+    #[doc(no_inline)]
     pub use crate::AsyncExitStack;
     #[cfg(feature = "alloc")]
+    #[doc(no_inline)]
     pub use crate::ExitStack;
 }
 
@@ -937,19 +956,9 @@ pub mod prelude {
 /// promise, may change in any release.
 #[doc(hidden)]
 pub mod __private {
-    pub use core::convert::From;
-    pub use core::convert::Infallible;
+    pub use core::convert::{From, Infallible};
     pub use core::option::Option::Some;
     pub use core::result::Result::{self, Err, Ok};
-    #[cfg(feature = "async")]
-    pub use managed_core::async_support::*;
-    pub use managed_core::compose::*;
-    #[cfg(feature = "async")]
-    pub use managed_core::compose_async::*;
-    pub use managed_core::convert::*;
-    #[cfg(all(feature = "async", feature = "alloc"))]
-    pub use managed_core::coroutine::{coroutine, enter_failed, AsyncFnManager, EnterFailure, Lender};
-    pub use managed_core::scope_support::*;
     #[cfg(feature = "async")]
     pub use managed_core::AsyncManage;
     #[cfg(feature = "alloc")]
@@ -959,6 +968,35 @@ pub mod __private {
     /// them with `[$crate]` first (so that generated code names this crate
     /// by a path that works under any rename or re-export).
     pub use managed_macros::{defer, scope};
+
+    // The runtime, from the core's list of the same name.
+
+    pub use managed_core::__private::Defer;
+    #[cfg(feature = "std")]
+    pub use managed_core::__private::DeferOnPanic;
+    #[cfg(feature = "async")]
+    pub use managed_core::__private::{
+        async_field_error, async_hook, async_managed_field, cancel_hook, cancel_hook_async, cancel_slot,
+        cancel_slot_async, enter_slot_async, AsyncExits, AsyncFieldManager, AsyncHook, AsyncHookOutput,
+        AsyncManagedField, CancelOnDrop, ViaAsyncField,
+    };
+    #[cfg(feature = "async")]
+    pub use managed_core::__private::{
+        catch_async, defer_async, defer_sync, enter_async, exit_async, finish, into_entered, merge_exit, AdaptSync,
+        AsyncKind, AsyncSlot, SyncInAsync, SyncKind,
+    };
+    #[cfg(all(feature = "alloc", feature = "async"))]
+    pub use managed_core::__private::{coroutine, enter_failed, AsyncFnManager};
+    pub use managed_core::__private::{defer_level, enter_tracked, exit_level_if_entered};
+    pub use managed_core::__private::{
+        enter_all, enter_slot, field_error, managed_field, Exits, FieldManager, ManagedField, ViaField,
+    };
+    pub use managed_core::__private::{
+        error_of, exit_error, manager_error, CannotFail, CannotFailKind, Convert, ViaFrom, ViaFromKind,
+    };
+    pub use managed_core::__private::{fn_enter_failed, Captures, EnterFailure, FnManager};
+    pub use managed_core::__private::{outcome_of, run_level, Panicked, ScopeError, When};
+    pub use managed_core::__private::{Fallible, ReturnError, Returns};
 }
 
 // The examples of README.md and docs/from-python.md run as doctests (only

@@ -60,7 +60,7 @@ async fn do_io(conn: &mut Vec<String>) {
 #[test]
 fn the_stack_and_a_future_holding_it_across_awaits_are_send_and_sync() {
     require_send_sync::<SendAsyncExitStack<'static>>();
-    require_send_sync::<managed::exit_stack_send::SendAsyncEntered<'static>>();
+    require_send_sync::<managed::exit_stack::Entered<managed::SendAsyncExitStack<'static>>>();
     let j = Journal::new();
     // `&stack` is held across every await below: the future is `Send`
     // because the stack is `Sync`.

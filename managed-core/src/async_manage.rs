@@ -276,7 +276,7 @@ where
 {
     // The unfinished future is dropped inside the catch too: its drop glue
     // is user code that may panic.
-    let polled = crate::scope_support::catch(move || {
+    let polled = crate::scope::rules::catch(move || {
         let exit = core::pin::pin!(exit);
         exit.poll(&mut core::task::Context::from_waker(core::task::Waker::noop()))
     });

@@ -266,7 +266,7 @@ impl<M: Manage> Drop for Guard<M> {
         // Nobody said the block succeeded (a `?` may have skipped `exit`):
         // `Ok` here would commit on an error path.
         let outcome = crate::outcome::in_drop(Outcome::Cancelled);
-        crate::scope_support::run_exit_reporting(m, &outcome, crate::ReportKind::GuardDropped);
+        crate::scope::rules::run_exit_reporting(m, &outcome, crate::ReportKind::GuardDropped);
     }
 }
 

@@ -3,7 +3,7 @@
 //! panic's message and payload).
 //!
 //! ```
-//! use managed::outcome::Outcome;
+//! use managed::Outcome;
 //!
 //! // What an exit does with the outcome it receives.
 //! fn verdict(outcome: &Outcome<'_>) -> String {

@@ -30,7 +30,7 @@ use std::io;
 pub use crate::integrations::task_group::{Spawner, Task, TaskGroup};
 
 use crate::async_manage::Hint;
-use crate::async_support::catch_async;
+use crate::scope::asynchronous::catch_async;
 use crate::{Outcome, ReportKind, SendAsyncManage};
 
 /// Exit flushes the buffer and returns the flush error (dropping a tokio

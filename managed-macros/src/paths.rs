@@ -11,13 +11,20 @@ use quote::quote;
 
 /// Splits `[$crate] tokens..`, as the facade's wrappers pass them, into the
 /// facade's path and the user's tokens. Without the bracketed path in
-/// front (a direct call of the hidden proc macro), the facade is
-/// `::managed`.
-pub(crate) fn split_facade(input: TokenStream) -> (TokenStream, TokenStream) {
-    let mut tokens = input.clone().into_iter();
+/// front, the proc macro was called directly (`managed_macros::scope!`)
+/// rather than through the facade: the error says to depend on `managed`.
+pub(crate) fn split_facade(input: TokenStream, name: &str) -> Result<(TokenStream, TokenStream), TokenStream> {
+    let mut tokens = input.into_iter();
     match tokens.next() {
-        Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Bracket => (g.stream(), tokens.collect()),
-        _ => (quote!(::managed), input),
+        Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Bracket => Ok((g.stream(), tokens.collect())),
+        first => {
+            let span = first.map_or_else(Span::call_site, |t| t.span());
+            let message = format!(
+                "`managed_macros::{name}!` is an implementation detail of `managed`: depend on `managed` and use \
+                 `managed::{name}!`"
+            );
+            Err(syn::Error::new(span, message).to_compile_error())
+        }
     }
 }
 

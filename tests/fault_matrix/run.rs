@@ -500,9 +500,9 @@ pub trait AsyncStack {
     async fn nested(&self) -> Result<&Self, Error>;
 }
 
-/// [`AsyncStack`] for `$stack`, whose target is `$entered`.
+/// [`AsyncStack`] for `$stack`, whose target is `Entered<$stack>`.
 macro_rules! async_stack {
-    ($stack:ident, $entered:ident) => {
+    ($stack:ident) => {
         impl<'a> AsyncStack for $stack<'a> {
             fn enter_now<M: Manage<Error = ProbeError> + Send + 'static>(&self, manager: M) -> Result<(), ProbeError> {
                 self.enter(manager).map(drop)
@@ -529,7 +529,7 @@ macro_rules! async_stack {
                 self.callback_async(f);
             }
             async fn nested(&self) -> Result<&Self, Error> {
-                let entered: &mut $entered<'a> = self.enter_async($stack::new()).await?;
+                let entered: &mut Entered<$stack<'a>> = self.enter_async($stack::new()).await?;
                 Ok(entered)
             }
         }
@@ -543,11 +543,10 @@ macro_rules! async_stack {
     }};
 }
 
-use managed::exit_stack_async::AsyncEntered;
-use managed::exit_stack_send::SendAsyncEntered;
+use managed::exit_stack::Entered;
 
-async_stack!(AsyncExitStack, AsyncEntered);
-async_stack!(SendAsyncExitStack, SendAsyncEntered);
+async_stack!(AsyncExitStack);
+async_stack!(SendAsyncExitStack);
 
 fn push_result(id: usize, act: PushAct) -> Result<bool, Error> {
     match act {

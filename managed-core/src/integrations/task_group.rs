@@ -18,8 +18,8 @@ use ::tokio::runtime::Handle;
 use ::tokio::sync::oneshot;
 use ::tokio::task::{AbortHandle, JoinError, JoinSet};
 
-use crate::async_support::catch_async;
 use crate::outcome::PanicView;
+use crate::scope::asynchronous::catch_async;
 use crate::{Error, Outcome, ReportKind, SendAsyncManage};
 
 /// A group of tokio tasks that ends with its scope: Python's

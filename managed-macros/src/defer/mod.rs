@@ -13,7 +13,10 @@ use crate::paths;
 /// `defer!([$crate] ..)`, as the facade's `defer!` wrapper calls it: a
 /// drop guard, or nothing for the `@managed_seen` marker of a scope.
 pub(crate) fn expand_wrapped(input: TokenStream) -> TokenStream {
-    let (facade, input) = paths::split_facade(input);
+    let (facade, input) = match paths::split_facade(input, "defer") {
+        Ok(split) => split,
+        Err(error) => return error,
+    };
     if paths::is_seen_marker(&input) {
         return TokenStream::new();
     }

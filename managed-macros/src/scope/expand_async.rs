@@ -139,7 +139,7 @@ fn expand_frame(segments: &[Segment], levels: &[usize]) -> TokenStream {
 
 /// The manager expression, with a sync `Manage` wrapped so that it is an
 /// `AsyncManage` (autoref specialization on the concrete type; see
-/// `managed_core::async_support::AsyncKind`). Spanned at the user's
+/// `managed_core`'s `scope::asynchronous::AsyncKind`). Spanned at the user's
 /// expression, so "not a manager" errors point there.
 fn pick_kind(manager: &syn::Expr) -> TokenStream {
     let p = paths::private();
@@ -165,9 +165,9 @@ fn pick_kind(manager: &syn::Expr) -> TokenStream {
 fn with_enter(w: &WithStmt, slot: &syn::Ident) -> syn::Stmt {
     let p = paths::private_at(w.manager.span());
     let manager = pick_kind(&w.manager);
-    // One call: a value that is not a manager gets one error here (the
-    // enter awaited in place as `fill` + `.await` + `mark_entered` saved 11
-    // instructions per 3-manager scope but gave it a second, duplicate one).
+    // One call, so that a value that is not a manager gets one error here
+    // (awaiting the manager's enter in place, as `fill` + `.await` +
+    // `mark_entered`, would give it a second, duplicate one).
     let enter = quote_spanned!(w.manager.span()=> #p::enter_async(#manager, &mut #slot).await);
     split::replace_with_call(&w.stmt, enter, w.span)
 }

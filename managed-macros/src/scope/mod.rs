@@ -22,8 +22,10 @@ use proc_macro2::TokenStream;
 
 /// `scope!([$crate] ..)`, as the facade's `scope!` wrapper calls it.
 pub(crate) fn expand_wrapped(input: TokenStream) -> TokenStream {
-    let (facade, input) = crate::paths::split_facade(input);
-    expand(&facade, input)
+    match crate::paths::split_facade(input, "scope") {
+        Ok((facade, input)) => expand(&facade, input),
+        Err(error) => error,
+    }
 }
 
 /// `facade`: the path of the `managed` crate as the user reaches it

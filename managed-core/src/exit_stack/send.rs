@@ -12,7 +12,7 @@
 //! # }).unwrap();
 //! ```
 
-// A thin wrapper over the machinery of `exit_stack_async` (`Core` with the
+// A thin wrapper over the machinery of `async_core.rs` (`Core` with the
 // `Sendable` flavor): the methods here only carry the `Send` bounds and
 // erase entries into `dyn AsyncExit<Sendable> + Send`.
 
@@ -22,8 +22,9 @@ use core::future::Future;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 
-use crate::exit_stack::{CallbackExit, Entering, GivenBy, PushedExit};
-use crate::exit_stack_async::{AsyncExit, AsyncManagerExit, CallbackAsyncExit, Core, PushedAsyncExit, Sendable};
+use super::async_core::{AsyncExit, AsyncManagerExit, CallbackAsyncExit, Core, PushedAsyncExit, Sendable};
+use super::close::GivenBy;
+use super::entries::{CallbackExit, Entered, Entering, PushedExit};
 use crate::{Error, Manage, Outcome, SendAsyncManage};
 
 /// Python's `contextlib.AsyncExitStack` for spawned tasks:
@@ -439,7 +440,7 @@ impl<'a> SendAsyncExitStack<'a> {
     where
         E: From<Error> + fmt::Debug + Sync + 'static,
     {
-        let result = crate::async_support::catch_async(body(&self)).await;
+        let result = crate::scope::asynchronous::catch_async(body(&self)).await;
         self.core.settle_run(result).await
     }
 }
@@ -458,7 +459,7 @@ impl fmt::Debug for SendAsyncExitStack<'_> {
 
 /// `with!(SendAsyncExitStack::new())` in a `scope!(async { .. })`, or a
 /// stack entered into another stack: the target is the stack, seen through
-/// [`SendAsyncEntered`]; the outcome closes it. Its futures are `Send`, so
+/// [`Entered`]; the outcome closes it. Its futures are `Send`, so
 /// generic code bounded on [`SendAsyncManage`] takes it (and so does
 /// everything that takes an [`AsyncManage`](crate::AsyncManage)). As with
 /// [`ExitStack`](crate::ExitStack), an `Ok(true)` exit cannot suppress the
@@ -476,11 +477,11 @@ impl fmt::Debug for SendAsyncExitStack<'_> {
 /// # }).unwrap();
 /// ```
 impl<'a> SendAsyncManage for SendAsyncExitStack<'a> {
-    type Target = SendAsyncEntered<'a>;
+    type Target = Entered<SendAsyncExitStack<'a>>;
     type Error = Error;
 
-    async fn enter(&mut self) -> Result<&mut SendAsyncEntered<'a>, Error> {
-        Ok(SendAsyncEntered::from_mut(self))
+    async fn enter(&mut self) -> Result<&mut Entered<SendAsyncExitStack<'a>>, Error> {
+        Ok(Entered::from_mut(self))
     }
 
     async fn exit(self, outcome: &Outcome<'_>) -> Result<(), Error> {
@@ -490,54 +491,6 @@ impl<'a> SendAsyncManage for SendAsyncExitStack<'a> {
     /// Cancels every exit (as dropping the stack does).
     fn exit_cancelled(self) {
         drop(self);
-    }
-}
-
-/// A [`SendAsyncExitStack`] as the target of its own enter: derefs to the
-/// stack, so that `entered.enter(m)` reaches [`SendAsyncExitStack::enter`]
-/// rather than [`SendAsyncManage::enter`] (see
-/// [`exit_stack::Entered`](crate::exit_stack::Entered)).
-///
-/// ```
-/// use managed::{Outcome, SendAsyncExitStack, SendAsyncManage};
-/// # futures::executor::block_on(async {
-/// let mut stack = SendAsyncExitStack::new();
-/// let entered = SendAsyncManage::enter(&mut stack).await?;
-/// entered.enter(std::io::BufWriter::new(Vec::new()))?;
-/// assert_eq!(entered.len(), 1);
-/// SendAsyncManage::exit(stack, &Outcome::Ok).await?;
-/// # Ok::<(), managed::Error>(())
-/// # }).unwrap();
-/// ```
-#[repr(transparent)]
-pub struct SendAsyncEntered<'a>(SendAsyncExitStack<'a>);
-
-impl<'a> SendAsyncEntered<'a> {
-    fn from_mut<'s>(stack: &'s mut SendAsyncExitStack<'a>) -> &'s mut SendAsyncEntered<'a> {
-        let raw: *mut SendAsyncExitStack<'a> = stack;
-        // SAFETY: `SendAsyncEntered` is `#[repr(transparent)]` over
-        // `SendAsyncExitStack<'a>` (same layout and validity), and the cast
-        // pointer is the unique borrow `stack`, reborrowed for `'s`.
-        unsafe { &mut *raw.cast::<SendAsyncEntered<'a>>() }
-    }
-}
-
-impl<'a> core::ops::Deref for SendAsyncEntered<'a> {
-    type Target = SendAsyncExitStack<'a>;
-    fn deref(&self) -> &SendAsyncExitStack<'a> {
-        &self.0
-    }
-}
-
-impl<'a> core::ops::DerefMut for SendAsyncEntered<'a> {
-    fn deref_mut(&mut self) -> &mut SendAsyncExitStack<'a> {
-        &mut self.0
-    }
-}
-
-impl fmt::Debug for SendAsyncEntered<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
     }
 }
 

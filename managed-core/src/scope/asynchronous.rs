@@ -3,7 +3,7 @@
 //! `exit_cancelled` when the scope's future is dropped, awaited exits and
 //! defers, and the call-site choice between sync and async managers.
 //!
-//! Like `scope_support`, everything the generated code calls is a free
+//! Like the sync scope (`sync.rs`), everything the generated code calls is a free
 //! generic function or a type here, never a method on the scope's result
 //! (its error type may not be inferred yet).
 //!
@@ -36,8 +36,8 @@ use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
-use crate::convert::Convert;
-use crate::scope_support::{catch, outcome_of, settle, Panicked, ScopeError, When};
+use crate::scope::convert::Convert;
+use crate::scope::rules::{catch, outcome_of, settle, Panicked, ScopeError, When};
 use crate::{AsyncManage, Manage, Outcome, ReportKind};
 
 /// A future that catches a panic of the future it wraps: the output is
@@ -285,17 +285,17 @@ impl fmt::Debug for LostWithScope<'_> {
 /// How an async scope's body ended, as the exits after it carry it: its
 /// result, or the panic it caught (resumed by [`finish`] once every exit
 /// ran).
-pub type Ended<T, E> = Result<Result<T, E>, Panicked>;
+pub(crate) type Ended<T, E> = Result<Result<T, E>, Panicked>;
 
 /// Merges an exit's result into what the body ended with, by the
-/// primary/suppressed rule of `scope_support::settle` (the first failure
+/// primary/suppressed rule of `rules::settle` (the first failure
 /// wins, later ones are attached or reported), converting the manager's
 /// error. A panic, the body's or the exit's, stays a value: the older exits
 /// see it as their outcome, and [`finish`] resumes it.
 ///
 /// The common case (the exit succeeded) is inlined; the rest is one cold
 /// call, as in `settle`. `conversion` is `From`, or nothing for a manager
-/// that cannot fail (see `crate::convert`).
+/// that cannot fail (see `crate::scope::convert`).
 #[inline]
 pub fn merge_exit<T, E, X, C>(body: Ended<T, E>, exited: Result<Result<(), X>, Panicked>, conversion: C) -> Ended<T, E>
 where
@@ -316,7 +316,7 @@ fn merge_failed_cleanup<T, E: fmt::Debug + 'static>(
     body: Ended<T, E>,
     cleanup: Result<Result<(), E>, Panicked>,
 ) -> Ended<T, E> {
-    crate::scope_support::merge_cleanup(body, cleanup)
+    crate::scope::rules::merge_cleanup(body, cleanup)
 }
 
 /// Merges what a defer did (`Ok(Ok(()))`, or its panic) into what the body
@@ -456,7 +456,7 @@ impl<M: Manage> AsyncManage for SyncInAsync<M> {
     }
 
     fn exit_cancelled(self) {
-        crate::scope_support::run_exit_reporting(self.0, &Outcome::Cancelled, ReportKind::Cancelled);
+        crate::scope::rules::run_exit_reporting(self.0, &Outcome::Cancelled, ReportKind::Cancelled);
     }
 }
 
@@ -471,6 +471,7 @@ pub struct SyncTag;
 impl AsyncTag {
     /// The manager itself.
     #[inline]
+    #[allow(clippy::unused_self, reason = "the tag is the receiver the call site's method lookup chose")]
     pub fn wrap<M: AsyncManage>(self, manager: M) -> M {
         manager
     }
@@ -482,6 +483,7 @@ impl SyncTag {
     /// a projection so that, when the bound fails, rustc does not pile
     /// follow-up errors about the adapter onto that message.
     #[inline]
+    #[allow(clippy::unused_self, reason = "the tag is the receiver the call site's method lookup chose")]
     pub fn wrap<M: AdaptSync>(self, manager: M) -> M::Adapted {
         manager.adapt()
     }

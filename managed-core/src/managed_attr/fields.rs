@@ -1,14 +1,13 @@
-//! Runtime of the code `#[managed]` generates: the [`Slot`] a managed struct
-//! field lives in, entering fields with rollback, exiting them in reverse
-//! with every failure kept, and the manager a `yield_!` function returns.
+//! Runtime of a `#[managed]` struct's fields: the [`Slot`] a managed field
+//! lives in, entering fields with rollback, exiting them in reverse with
+//! every failure kept.
 
-use core::convert::Infallible;
 use core::fmt;
 use core::marker::PhantomData;
 use core::ops::{Deref, DerefMut};
 
-use crate::convert::{Convert, ErrorOf};
-use crate::scope_support::{catch, merge_cleanup, outcome_of, settle, Panicked};
+use crate::scope::convert::{Convert, ErrorOf};
+use crate::scope::rules::{catch, merge_cleanup, outcome_of, settle, Panicked};
 use crate::{Manage, Outcome, ReportKind};
 
 /// Where a `#[managed]` field of a `#[managed]` struct keeps its manager.
@@ -154,7 +153,7 @@ impl<M: fmt::Debug> fmt::Debug for Slot<M> {
 }
 
 /// Enters the manager in `slot`, converting its error with `conversion`
-/// (`From`, or nothing for a manager that cannot fail: `crate::convert`).
+/// (`From`, or nothing for a manager that cannot fail: `crate::scope::convert`).
 ///
 /// # Errors
 /// The manager's enter error, converted.
@@ -171,7 +170,7 @@ where
 }
 
 /// The error type of a `#[managed]` field's (sync) manager `M`, to choose
-/// its conversion (see `crate::convert`).
+/// its conversion (see `crate::scope::convert`).
 #[inline]
 pub fn field_error<E, M: FieldManager<E>>() -> ErrorOf<M::Error> {
     ErrorOf::new()
@@ -303,85 +302,6 @@ pub fn enter_all<S: ?Sized, E: fmt::Debug + Sync + 'static>(
     exits.finish()
 }
 
-/// What an `#[enter]` / `#[exit]` method of a `#[managed]` impl may return:
-/// `()` or `Result<(), E>` with the manager's error type `E`.
-#[diagnostic::on_unimplemented(
-    message = "an `#[enter]`/`#[exit]` method must return `()` or `Result<(), {E}>`, not `{Self}`",
-    label = "the manager's error type is `{E}`",
-    note = "`#[managed]` takes the error type from the `#[enter]`/`#[exit]` signatures: when both return \
-            `Result<(), E>`, both must use the same `E` (convert inside the method, e.g. `.map_err(..)?`)"
-)]
-pub trait Returns<E> {
-    /// As a `Result`.
-    ///
-    /// # Errors
-    /// The method's error.
-    fn into_result(self) -> Result<(), E>;
-}
-
-impl<E> Returns<E> for () {
-    #[inline]
-    fn into_result(self) -> Result<(), E> {
-        Ok(())
-    }
-}
-
-impl<E> Returns<E> for Result<(), E> {
-    #[inline]
-    fn into_result(self) -> Result<(), E> {
-        self
-    }
-}
-
-/// The error type of what an `#[enter]` / `#[exit]` method returns (for a
-/// return type written through an alias, like `io::Result<()>`).
-pub trait ReturnError {
-    /// `Infallible` for `()`.
-    type Error;
-}
-
-impl ReturnError for () {
-    type Error = Infallible;
-}
-
-impl<E> ReturnError for Result<(), E> {
-    type Error = E;
-}
-
-/// What a struct's `enter` / `exit` hook may return: `()` or
-/// `Result<(), E2>` with the struct's error type `From<E2>`.
-#[diagnostic::on_unimplemented(
-    message = "a `#[managed(enter = ..)]`/`#[managed(exit = ..)]` hook must return `()` or `Result<(), E>` with \
-               `{E}: From<E>`, not `{Self}`",
-    label = "the struct's error type is `{E}`",
-    note = "if the hook is an `async fn`, say so: `enter = async path` / `exit = async path` (the struct then \
-            becomes an async manager)"
-)]
-pub trait Fallible<E> {
-    /// As a `Result` of the struct's error type.
-    ///
-    /// # Errors
-    /// The hook's error, converted.
-    fn into_result(self) -> Result<(), E>;
-}
-
-impl<E> Fallible<E> for () {
-    #[inline]
-    fn into_result(self) -> Result<(), E> {
-        Ok(())
-    }
-}
-
-impl<E, E2> Fallible<E> for Result<(), E2>
-where
-    E: From<E2>,
-{
-    #[inline]
-    fn into_result(self) -> Result<(), E> {
-        self.map_err(E::from)
-    }
-}
-
 /// A `#[managed]` field of a struct whose error type is `E`, when the
 /// field's type is a type parameter of the struct (the bound of the
 /// generated impl): a manager whose error converts into `E` with `From`,
@@ -389,7 +309,7 @@ where
 /// `Error` projection: a where clause on the projection would hide the
 /// impls of other fields' error conversions.) A field of any other type
 /// only needs to be a manager ([`FieldManager`]): its conversion is chosen
-/// on its type (`crate::convert`), so one that cannot fail needs none.
+/// on its type (`crate::scope::convert`), so one that cannot fail needs none.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a `#[managed]` field of a struct whose error type is `{E}`",
     label = "a `#[managed]` field is entered and exited with its struct",
@@ -462,131 +382,3 @@ impl<M: Manage, E> FieldManager<E> for M {}
 /// at the field).
 #[inline]
 pub fn managed_field<E, M: FieldManager<E>>() {}
-
-/// `return fn_enter_failed(value)`: what a `return value` before the
-/// `yield_!` of a `#[managed] fn` becomes. Only an `Err` may leave the code
-/// before `yield_!` (it is the enter failure): there is nothing to lend
-/// otherwise.
-///
-/// # Errors
-/// Always: the enter's failure.
-#[inline]
-pub fn fn_enter_failed<R: FnEnterFailure, T>(value: R) -> Result<T, R::Error> {
-    match value.into_error() {
-        Ok(never) => match never {},
-        Err(e) => Err(e),
-    }
-}
-
-/// What a `return` before `yield_!` may give: `Err(e)`.
-#[diagnostic::on_unimplemented(
-    message = "a `#[managed] fn` may only `return Err(..)` before `yield_!`, not `{Self}`",
-    label = "the code before `yield_!` is the enter: leaving it early is an enter failure",
-    note = "to lend a value, give it to `yield_!(value)`; to fail, `return Err(e)` or use `?`"
-)]
-pub trait FnEnterFailure: sealed::Sealed {
-    /// The fn's error type.
-    type Error;
-    /// As a `Result` that cannot be `Ok`.
-    ///
-    /// # Errors
-    /// Always: it is the enter's failure.
-    fn into_error(self) -> Result<Infallible, Self::Error>;
-}
-
-mod sealed {
-    /// Only `Result<Infallible, E>` is an enter failure.
-    pub trait Sealed {}
-    impl<E> Sealed for Result<core::convert::Infallible, E> {}
-}
-
-impl<E> FnEnterFailure for Result<Infallible, E> {
-    type Error = E;
-    #[inline]
-    fn into_error(self) -> Result<Infallible, E> {
-        self
-    }
-}
-
-/// Implemented by every type: `impl Manage<..> + Captures<(&'a (), ..)>`,
-/// the return type of a `#[managed] fn`, captures the lifetimes of its
-/// arguments this way. (`use<..>` would have to list every type parameter
-/// in scope, and the attribute cannot see an enclosing impl's, nor name
-/// an `impl Trait` argument's; without `use<..>` the type parameters in
-/// scope are captured anyway, and a lifetime named in a bound is too.)
-pub trait Captures<T: ?Sized> {}
-
-impl<T: ?Sized, U: ?Sized> Captures<T> for U {}
-
-/// The manager a `#[managed] fn` returns: `enter` runs the code before
-/// `yield_!` and keeps what it lends and the locals the rest needs; `exit`
-/// runs the code after it.
-pub struct FnManager<T, S, F, X> {
-    state: FnState<T, S, F>,
-    exit: Option<X>,
-}
-
-enum FnState<T, S, F> {
-    Fresh(F),
-    Entered(T, S),
-    Done,
-}
-
-impl<T, S, F, X> FnManager<T, S, F, X> {
-    /// A manager running `enter` then `exit`. The bounds are here so that
-    /// the closures' types are inferred from them.
-    #[inline]
-    pub fn new<E>(enter: F, exit: X) -> Self
-    where
-        F: FnOnce() -> Result<(T, S), E>,
-        X: FnOnce(T, S, &Outcome<'_>) -> Result<(), E>,
-    {
-        FnManager { state: FnState::Fresh(enter), exit: Some(exit) }
-    }
-}
-
-impl<T, S, E, F, X> Manage for FnManager<T, S, F, X>
-where
-    F: FnOnce() -> Result<(T, S), E>,
-    X: FnOnce(T, S, &Outcome<'_>) -> Result<(), E>,
-    E: fmt::Debug,
-{
-    type Target = T;
-    type Error = E;
-
-    /// # Panics
-    /// When entered again after a failed enter: the code before `yield_!`
-    /// ran once and is gone. Entering again after a successful enter lends
-    /// the same value again.
-    fn enter(&mut self) -> Result<&mut T, E> {
-        if let FnState::Fresh(_) = self.state {
-            let FnState::Fresh(enter) = core::mem::replace(&mut self.state, FnState::Done) else {
-                unreachable!("checked just above")
-            };
-            let (target, state) = enter()?;
-            self.state = FnState::Entered(target, state);
-        }
-        match &mut self.state {
-            FnState::Entered(target, _) => Ok(target),
-            _ => panic!("a `#[managed] fn` manager whose enter failed cannot be entered again: call the fn again"),
-        }
-    }
-
-    fn exit(mut self, outcome: &Outcome<'_>) -> Result<(), E> {
-        match (core::mem::replace(&mut self.state, FnState::Done), self.exit.take()) {
-            (FnState::Entered(target, state), Some(exit)) => exit(target, state, outcome),
-            _ => Ok(()),
-        }
-    }
-}
-
-impl<T, S, F, X> fmt::Debug for FnManager<T, S, F, X> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = match self.state {
-            FnState::Fresh(_) => "not entered",
-            FnState::Entered(..) => "entered",
-            FnState::Done => "done",
-        };
-        f.debug_struct("FnManager").field("state", &state).finish_non_exhaustive()
-    }
-}

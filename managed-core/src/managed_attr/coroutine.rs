@@ -33,7 +33,8 @@ use core::pin::Pin;
 use core::ptr::{addr_of_mut, NonNull};
 use core::task::{Context, Poll, Waker};
 
-use crate::scope_support::catch;
+use crate::managed_attr::yield_fn::EnterFailure;
+use crate::scope::rules::catch;
 use crate::{AsyncManage, Outcome, ReportKind};
 
 /// What the coroutine and its driver pass each other.
@@ -217,7 +218,7 @@ impl<T, E, F> AsyncFnManager<T, E, F> {
 
     /// Drops the coroutine in place (its locals run their drops), catching a
     /// panic of that drop glue.
-    fn drop_body(&mut self) -> Result<(), crate::scope_support::Panicked> {
+    fn drop_body(&mut self) -> Result<(), crate::scope::rules::Panicked> {
         if !self.running {
             return Ok(());
         }
@@ -339,7 +340,7 @@ impl<T, E, F> Drop for DropBody<'_, T, E, F> {
     }
 }
 
-fn report_panic(dropped: Result<(), crate::scope_support::Panicked>) {
+fn report_panic(dropped: Result<(), crate::scope::rules::Panicked>) {
     if let Err(panic) = dropped {
         crate::report(ReportKind::Cancelled, &panic);
     }
@@ -472,40 +473,9 @@ pub fn coroutine<T, F, C: FnOnce(Lender<T>) -> F>(body: C) -> C {
 /// `yield_!` (it is the enter failure); there is nothing to lend otherwise.
 #[inline]
 pub fn enter_failed<R: EnterFailure>(value: R) -> Result<(), R::Error> {
-    value.into_error()
-}
-
-/// What a `return` before `yield_!` may give: `Err(e)`.
-#[diagnostic::on_unimplemented(
-    message = "a `#[managed] async fn` may only `return Err(..)` before `yield_!`, not `{Self}`",
-    label = "the code before `yield_!` is the enter: leaving it early is an enter failure",
-    note = "to lend a value, give it to `yield_!(value)`; to fail, `return Err(e)` or use `?`"
-)]
-pub trait EnterFailure: sealed::Sealed {
-    /// The fn's error type.
-    type Error;
-    /// As the coroutine's result.
-    ///
-    /// # Errors
-    /// Always: it is the enter's failure.
-    fn into_error(self) -> Result<(), Self::Error>;
-}
-
-mod sealed {
-    /// Only `Result<Infallible, E>` is an enter failure: an impl that
-    /// returned `Ok` would pass the macro's check and fail at run time.
-    pub trait Sealed {}
-    impl<E> Sealed for Result<core::convert::Infallible, E> {}
-}
-
-impl<E> EnterFailure for Result<core::convert::Infallible, E> {
-    type Error = E;
-    #[inline]
-    fn into_error(self) -> Result<(), E> {
-        match self {
-            Ok(never) => match never {},
-            Err(e) => Err(e),
-        }
+    match value.into_error() {
+        Ok(never) => match never {},
+        Err(e) => Err(e),
     }
 }
 

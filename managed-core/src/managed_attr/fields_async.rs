@@ -1,5 +1,5 @@
 //! Runtime of the async `#[managed]` struct (one with `#[managed(async)]`
-//! fields): the async counterparts of [`crate::compose`]'s enter and exit
+//! fields): the async counterparts of [`crate::managed_attr::fields`]'s enter and exit
 //! steps, and what a cancelled enter or exit does to the fields already
 //! entered.
 //!
@@ -15,15 +15,15 @@
 use core::fmt;
 use core::future::Future;
 
-use crate::async_support::catch_async;
-use crate::compose::{Exits, Slot};
-use crate::convert::{Convert, ErrorOf};
-use crate::scope_support::{catch, run_exit_reporting, settle, Panicked};
+use crate::managed_attr::fields::{Exits, Slot};
+use crate::scope::asynchronous::catch_async;
+use crate::scope::convert::{Convert, ErrorOf};
+use crate::scope::rules::{catch, run_exit_reporting, settle, Panicked};
 use crate::{AsyncManage, Manage, Outcome, ReportKind};
 
 /// A `#[managed(async)]` field's manager when its type is a type parameter
 /// of the struct: an async manager whose error converts into the struct's
-/// error type `E` (see `compose::ManagedField`; a field of any other type
+/// error type `E` (see `fields::ManagedField`; a field of any other type
 /// is checked with [`AsyncFieldManager`]).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a `#[managed(async)]` field of a struct whose error type is `{E}`",
@@ -47,7 +47,7 @@ impl<M: AsyncManage, E: From<M::Error>> AsyncManagedField<E> for M {
 }
 
 /// The conversion of a `#[managed(async)]` field whose type `M` is a type
-/// parameter of the struct (see `compose::ViaField`).
+/// parameter of the struct (see `fields::ViaField`).
 pub struct ViaAsyncField<M>(core::marker::PhantomData<fn(M)>);
 
 impl<M> ViaAsyncField<M> {
@@ -99,7 +99,7 @@ impl<M: AsyncManage, E> AsyncFieldManager<E> for M {}
 pub fn async_managed_field<E, M: AsyncFieldManager<E>>() {}
 
 /// The error type of a `#[managed(async)]` field's manager `M`, to choose
-/// its conversion (see `crate::convert`).
+/// its conversion (see `crate::scope::convert`).
 #[inline]
 pub fn async_field_error<E, M: AsyncFieldManager<E>>() -> ErrorOf<M::Error> {
     ErrorOf::new()
@@ -262,7 +262,7 @@ where
 
 /// What an `async` hook of a struct may return: `()` or `Result<(), E2>`
 /// with the struct's error type `E: From<E2>` (the async twin of
-/// [`Fallible`](crate::compose::Fallible), with its own message).
+/// [`Fallible`](crate::managed_attr::fields::Fallible), with its own message).
 #[diagnostic::on_unimplemented(
     message = "an `async` hook must return `()` or `Result<(), E>` with `{E}: From<E>`, not `{Self}`",
     label = "the struct's error type is `{E}`"

@@ -9,7 +9,7 @@
 //! The choice is made where the generated code has the manager (or its
 //! error) in hand, by method lookup on [`ErrorOf<X>`] (autoref
 //! specialization, as anyhow's `anyhow!` and this crate's
-//! `async_support::AsyncKind`):
+//! `asynchronous::AsyncKind`):
 //!
 //! ```text
 //! #[allow(unused_imports)] use __private::{CannotFailKind as _, ViaFromKind as _};
@@ -35,7 +35,7 @@ use core::convert::Infallible;
 use core::fmt;
 use core::marker::PhantomData;
 
-use crate::scope_support::Panicked;
+use crate::scope::rules::Panicked;
 use crate::Manage;
 
 /// The error type `X` of a manager, as a value to look methods up on (see
