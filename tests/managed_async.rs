@@ -621,22 +621,49 @@ fn the_async_exit_hook_sees_the_body_error_and_its_own_error_is_attached() {
     assert_eq!(hook_exits(&j), ["flush err(body failed)", "exit b err(body failed)", "exit a err(body failed)"]);
 }
 
-#[test]
-fn a_panicking_async_exit_hook_resumes_after_every_field_exited_and_their_failures_are_reported() {
+/// A scope over `Pooled` whose async exit hook panics and whose fields fail
+/// their exits, its body panicking too when `body_panics`: the message of
+/// the panic that resumes, and the reports.
+fn exit_with_a_panicking_hook(j: &Journal, body_panics: bool) -> (String, Vec<String>) {
     quiet_panics();
-    let j = Journal::new();
     let (caught, reports) = reports_of(|| {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let _: Result<(), Error> = block_on(scope!(async {
-                let _p = with!(pooled(&j, |p| p.on_exit = Act::Panic).failing_fields())?;
+                let _p = with!(pooled(j, |p| p.on_exit = Act::Panic).failing_fields())?;
+                assert!(!body_panics, "body panicked");
                 Ok(())
             }));
         }))
     });
-    assert_eq!(panic_message(&*caught.expect_err("resumes")), "flush panicked");
+    (panic_message(&*caught.expect_err("resumes")), reports)
+}
+
+#[test]
+fn a_panicking_async_exit_hook_resumes_after_every_field_exited_and_their_failures_are_reported() {
+    let j = Journal::new();
+    let (resumed, reports) = exit_with_a_panicking_hook(&j, false);
+    assert_eq!(resumed, "flush panicked");
     assert_eq!(hook_exits(&j), ["flush ok", "exit b panic(flush panicked)", "exit a panic(flush panicked)"]);
     assert_eq!(reports.len(), 2, "{reports:?}");
     assert!(reports[0].contains("exit b failed") && reports[1].contains("exit a failed"), "{reports:?}");
+}
+
+#[test]
+fn an_async_exit_hook_panicking_while_the_body_unwinds_is_reported_at_once_and_the_body_panic_resumes() {
+    let j = Journal::new();
+    let (resumed, reports) = exit_with_a_panicking_hook(&j, true);
+    assert_eq!(resumed, "body panicked");
+    assert_eq!(
+        hook_exits(&j),
+        ["flush panic(body panicked)", "exit b panic(body panicked)", "exit a panic(body panicked)"]
+    );
+    // The hook's panic is reported when it happens, not carried (it would
+    // resume from the struct's exit and be reported after the fields'
+    // failures); the fields' failures follow, merged, once the struct's
+    // exit returns them.
+    assert_eq!(reports.len(), 2, "{reports:?}");
+    assert!(reports[0].starts_with("FailedWhileUnwinding") && reports[0].contains("flush panicked"), "{reports:?}");
+    assert!(reports[1].contains("exit b failed") && reports[1].contains("exit a failed"), "{reports:?}");
 }
 
 #[allow(

@@ -295,6 +295,39 @@ async fn counted(count: &mut u32) -> Result<u32, io::Error> {
     *count = lent;
 }
 
+/// An argument the coroutine owns; its drop writes `dropped`, then panics
+/// when told to.
+struct Owned {
+    journal: Journal,
+    panics_on_drop: bool,
+}
+
+impl Drop for Owned {
+    fn drop(&mut self) {
+        self.journal.push("dropped");
+        assert!(!self.panics_on_drop, "drop panicked");
+    }
+}
+
+#[managed]
+async fn owning(owned: Owned) -> u8 {
+    let _owned = owned;
+    yield_!(1);
+}
+
+#[test]
+fn a_manager_dropped_unentered_drops_its_coroutine_and_reports_a_panic_there() {
+    quiet_panics();
+    let j = Journal::new();
+    let ((), reports) = reports_of(|| drop(owning(Owned { journal: j.clone(), panics_on_drop: false })));
+    assert_eq!(j.lines(), ["dropped"]);
+    assert!(reports.is_empty(), "{reports:?}");
+    let ((), reports) = reports_of(|| drop(owning(Owned { journal: j.clone(), panics_on_drop: true })));
+    assert_eq!(j.lines(), ["dropped", "dropped"]);
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert!(reports[0].starts_with("Cancelled") && reports[0].contains("drop panicked"), "{reports:?}");
+}
+
 #[test]
 fn an_explicit_return_after_the_yield_is_the_exit_result() {
     let mut count = 0;

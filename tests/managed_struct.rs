@@ -124,6 +124,20 @@ fn rollback_failures_are_suppressed_under_the_enter_error() {
 }
 
 #[test]
+fn a_slot_gives_its_manager_back_until_the_rollback_exited_it() {
+    let log = Log::default();
+    let mut guard = Guard::new(trio(&log, |_, _, c| c.fail_enter = true));
+    assert_eq!(guard.enter().err().expect("c refuses").to_string(), "c refused");
+    let Trio { mut a, mut c, .. } = guard.into_inner();
+    assert!(a.get_mut().is_none(), "a was exited by the rollback");
+    assert!(a.into_inner().is_none());
+    let failed = c.get_mut().expect("c never entered, so it was not exited");
+    failed.name = "c again";
+    assert_eq!(c.into_inner().map(|p| p.name), Some("c again"));
+    assert_eq!(*log.borrow(), ["enter a", "enter b", "enter c", "exit b err", "exit a err"]);
+}
+
+#[test]
 fn every_field_exits_and_later_failures_are_suppressed() {
     let log = Log::default();
     let r = scope! {
