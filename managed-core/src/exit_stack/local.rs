@@ -45,7 +45,7 @@ use crate::{AsyncManage, Error, Outcome};
 ///   [`AsyncManage::exit_cancelled`] on its async managers, and polls each
 ///   async exit function once in place; failures, panics and unfinished
 ///   exits go to the [error hook](crate::set_error_hook)
-///   ([`ReportKind::Cancelled`]);
+///   ([`ReportKind::Cancelled`](crate::ReportKind::Cancelled));
 /// - dropping the future of [`aclose`](AsyncExitStack::aclose) mid-close
 ///   drops the exit being awaited (reported) and gives every exit not yet
 ///   run the same treatment. Either way each entry is exited exactly once.

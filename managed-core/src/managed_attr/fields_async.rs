@@ -240,7 +240,7 @@ where
 
 /// What an `async` hook of a struct may return: `()` or `Result<(), E2>`
 /// with the struct's error type `E: From<E2>` (the async twin of
-/// [`Fallible`](crate::managed_attr::fields::Fallible), with its own message).
+/// [`Fallible`](crate::managed_attr::returns::Fallible), with its own message).
 #[diagnostic::on_unimplemented(
     message = "an `async` hook must return `()` or `Result<(), E>` with `{E}: From<E>`, not `{Self}`",
     label = "the struct's error type is `{E}`"

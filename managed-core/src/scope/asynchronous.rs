@@ -478,7 +478,7 @@ impl SyncTag {
     }
 }
 
-/// A sync manager's adapter for async scopes (see [`SyncTag::wrap`]).
+/// A sync manager's adapter for async scopes (see `SyncTag::wrap`).
 pub trait AdaptSync: Manage + Sized {
     /// [`SyncInAsync<Self>`].
     type Adapted: AsyncManage<Target = Self::Target, Error = Self::Error>;

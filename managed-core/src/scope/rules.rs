@@ -80,7 +80,7 @@ pub(crate) fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Panicked> {
 /// block), catching a panic (with `std`). The expansion is
 /// `run_level(|| { .. })`; see ARCHITECTURE.md, "How `scope!` expands".
 ///
-/// That is [`catch`] spelled out for compile time: `catch` instantiates
+/// That is `catch` spelled out for compile time: `catch` instantiates
 /// `catch_unwind` and its four helpers for every closure (five functions per
 /// level of every scope in a debug build). Here the closure is called
 /// through `&mut dyn RunOnce` (`catch_dyn`), so the panic catcher is one

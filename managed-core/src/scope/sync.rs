@@ -94,7 +94,7 @@ fn outcome_of_result<T, E: fmt::Debug + Sync + 'static>(result: &Result<T, E>) -
     }
 }
 
-/// Like [`exit_level`] for a `with!` whose enter may have failed without
+/// Like `exit_level` for a `with!` whose enter may have failed without
 /// leaving the scope (no `?` after it): only an entered manager is exited.
 #[cfg_attr(debug_assertions, inline)]
 #[cfg_attr(not(debug_assertions), inline(always))]
