@@ -842,3 +842,16 @@ fn a_stack_exit_panic_under_a_failed_scope_reports_the_scope_error_once() {
     assert_eq!(reports[0].0, ReportKind::ReplacedByPanic);
     assert!(reports[0].1.contains("body"), "{reports:?}");
 }
+
+#[test]
+fn is_empty_and_len_follow_the_registered_exits() {
+    let mut stack = ExitStack::new();
+    assert!(stack.is_empty());
+    stack.callback(|| {});
+    assert!(!stack.is_empty());
+    assert_eq!(stack.len(), 1);
+    let moved = stack.pop_all();
+    assert!(stack.is_empty());
+    assert!(!moved.is_empty());
+    moved.close().expect("a callback cannot fail");
+}

@@ -557,3 +557,37 @@ fn an_exit_stack_entered_into_a_dropped_async_stack_is_cancelled_with_it() {
         "Cancelled",
     );
 }
+
+/// The panic an exit sees when the stack is dropped while the thread
+/// unwinds has no payload (the destructor cannot reach it); a scope's
+/// exits, which caught the panic, see it with its payload.
+#[test]
+fn only_an_exit_that_caught_the_panic_sees_its_payload() {
+    let _quiet = quiet_panics();
+    let payloads: std::rc::Rc<std::cell::RefCell<Vec<(&str, bool)>>> = Default::default();
+    let seen = |who: &'static str| {
+        let payloads = payloads.clone();
+        move |outcome: &Outcome<'_>| {
+            match outcome {
+                Outcome::Panic(view) => payloads.borrow_mut().push((who, view.has_payload())),
+                _ => payloads.borrow_mut().push((who, false)),
+            }
+            Ok(false)
+        }
+    };
+    let dropped = catch_unwind(AssertUnwindSafe(|| {
+        let stack = ExitStack::new();
+        stack.push(seen("dropped stack"));
+        panic!("boom");
+    }));
+    assert!(dropped.is_err());
+    let scoped = catch_unwind(AssertUnwindSafe(|| {
+        let _: Result<(), Error> = scope! {
+            let stack = with!(ExitStack::new())?;
+            stack.push(seen("scope's stack"));
+            panic!("boom")
+        };
+    }));
+    assert!(scoped.is_err());
+    assert_eq!(*payloads.borrow(), [("dropped stack", false), ("scope's stack", true)]);
+}
