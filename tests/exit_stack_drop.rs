@@ -563,8 +563,8 @@ fn an_exit_stack_entered_into_a_dropped_async_stack_is_cancelled_with_it() {
 /// exits, which caught the panic, see it with its payload.
 #[test]
 fn only_an_exit_that_caught_the_panic_sees_its_payload() {
-    let _quiet = quiet_panics();
-    let payloads: std::rc::Rc<std::cell::RefCell<Vec<(&str, bool)>>> = Default::default();
+    quiet_panics();
+    let payloads = std::rc::Rc::new(std::cell::RefCell::new(Vec::<(&str, bool)>::new()));
     let seen = |who: &'static str| {
         let payloads = payloads.clone();
         move |outcome: &Outcome<'_>| {
