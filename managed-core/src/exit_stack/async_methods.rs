@@ -20,9 +20,11 @@
 macro_rules! async_stack_methods {
     (
         stack: $Stack:ident,
-        flavor: $Flavor:ident,
         manage: $Manage:ident,
         send: [$($send:tt)*],
+        // After the lines rustc quotes from an invocation: the flavour is
+        // not the user's word.
+        flavor: $Flavor:ident,
         sent: $sent:literal,
         async_manager: $async_manager:literal,
         async_fn: $async_fn:literal,

@@ -115,9 +115,9 @@ pub struct AsyncExitStack<'a> {
 
 super::async_methods::async_stack_methods! {
     stack: AsyncExitStack,
-    flavor: Local,
     manage: AsyncManage,
     send: [],
+    flavor: Local,
     sent: "",
     async_manager: "an async `manager`",
     async_fn: "",

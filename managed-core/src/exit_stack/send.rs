@@ -116,9 +116,9 @@ pub struct SendAsyncExitStack<'a> {
 
 super::async_methods::async_stack_methods! {
     stack: SendAsyncExitStack,
-    flavor: Sendable,
     manage: SendAsyncManage,
     send: [+ Send],
+    flavor: Sendable,
     sent: " `Send`",
     async_manager: "an async `manager` whose futures are `Send`",
     async_fn: " (`Send`, as is its future)",
